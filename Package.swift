@@ -1,0 +1,119 @@
+// swift-tools-version: 6.1
+// Warden: a seller-side compliance daemon for marketplace rules.
+//
+// Layout (see docs/ARCHITECTURE.md):
+//   WardenCore            the domain: records, money, time, cases, decisions, policies,
+//                         the registry and the deadline state machine. No NIO, no GRDB.
+//   Plugins/*             one policy module per category, each depending on WardenCore only.
+//   WardenStore           SQLite (GRDB) persistence behind typed transactions.
+//   WardenSpool           the spool directory: discovery, reading, moving files.
+//   WardenRPC             the line-delimited JSON-RPC server on a Unix socket (SwiftNIO).
+//   WardenLogging         log handlers (stderr with sd-daemon priority prefixes).
+//   WardenDaemon          config, the engine and the services that make up wardend.
+//   WardenClient          a small blocking socket client shared by wardenctl and tests.
+//   wardend / wardenctl   the two executables.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "warden",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wardend", targets: ["wardend"]),
+        .executable(name: "wardenctl", targets: ["wardenctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .target(name: "WardenCore", swiftSettings: swiftSettings),
+        .target(
+            name: "KitchenAppliancesPolicy",
+            dependencies: ["WardenCore"],
+            path: "Plugins/KitchenAppliances",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WardenStore",
+            dependencies: ["WardenCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WardenSpool",
+            dependencies: ["WardenCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WardenRPC",
+            dependencies: [
+                "WardenCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WardenLogging",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WardenDaemon",
+            dependencies: [
+                "WardenCore", "WardenStore", "WardenSpool", "WardenRPC", "WardenLogging",
+                "KitchenAppliancesPolicy",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "WardenClient", dependencies: ["WardenCore"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "wardend",
+            dependencies: [
+                "WardenDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "wardenctl",
+            dependencies: [
+                "WardenCore", "WardenClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WardenTestKit",
+            dependencies: ["WardenCore", "WardenClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "WardenTestKit"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KitchenAppliancesTests",
+            dependencies: ["KitchenAppliancesPolicy", "WardenCore", "WardenTestKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenDaemonTests",
+            dependencies: ["WardenDaemon", "WardenStore", "WardenCore", "WardenTestKit", "KitchenAppliancesPolicy"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["WardenCore", "WardenClient", "WardenTestKit"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,148 @@
+import WardenCore
+
+/// Tmall small appliances: the door-delivery service and its complaints (RULES.md §1).
+///
+/// - K2: an order's `delivery_service` picks the mode. `merchant` (self-commitment): the
+///   seller answers complaints and pays. `platform`: the platform does. An order with no
+///   service recorded (`none` or absent) is the seller's own responsibility, so it is
+///   treated like `merchant` and the case says so.
+/// - K3: a `not-delivered-to-door` complaint on a merchant order opens an
+///   `awaiting-evidence` case due `evidence_window` (24 h) after `opened_at`. Evidence is
+///   in time if submitted strictly before the deadline.
+/// - K4: a missed window (the deadline firing at exactly `opened_at` + 24 h) or a
+///   `seller-liable` verdict books `compensation` (10.00 yuan) under rule `K4`, once per
+///   case.
+/// - K5: on a platform order the same complaint is `platform-handled`: no deadline, no
+///   liability.
+public struct KitchenAppliances: Policy {
+    public static let id = "kitchen-appliances"
+    public var id: String { Self.id }
+
+    public let evidenceWindow: TimeSpan
+    public let compensation: Money
+
+    public init(evidenceWindow: TimeSpan = .hours(24), compensation: Money = .yuan(10)) {
+        self.evidenceWindow = evidenceWindow
+        self.compensation = compensation
+    }
+
+    public static let registration = PolicyRegistration(
+        id: id,
+        version: "1.0.0",
+        categories: [id, "massage-chair", "commercial-kitchen", "stand-mixer", "steam-cleaner"],
+        summary: "Tmall small appliances: door-delivery complaints, 24-hour evidence window, 10 yuan compensation (K2–K5)",
+        parameters: [
+            ParameterSpec(
+                name: "evidence_window", kind: .duration, defaultValue: .duration(.hours(24)),
+                summary: "time after the complaint ticket to submit evidence (K3)"),
+            ParameterSpec(
+                name: "compensation", kind: .money, defaultValue: .money(.yuan(10)),
+                summary: "red envelope deducted from the deposit per defaulted or liable case (K4)"),
+        ],
+        make: { p in KitchenAppliances(evidenceWindow: p.duration("evidence_window"), compensation: p.money("compensation")) }
+    )
+
+    public func evaluate(_ input: PolicyInput, facts: Facts) -> [Decision] {
+        switch input {
+        case .record(let record):
+            switch record.payload {
+            case .complaint(let complaint): return complaintArrived(complaint, facts: facts)
+            case .evidence(let evidence): return evidenceArrived(evidence, facts: facts)
+            case .verdict(let verdict): return verdictArrived(verdict, facts: facts)
+            case .order: return []
+            }
+        case .deadlineDue(let caseId, let due):
+            return deadlineDue(caseId: caseId, due: due, facts: facts)
+        }
+    }
+
+    // MARK: - K2, K3, K5
+
+    func complaintArrived(_ complaint: Complaint, facts: Facts) -> [Decision] {
+        guard complaint.reason == .notDeliveredToDoor, let order = facts.order, facts.currentCase == nil else { return [] }
+        if order.deliveryService == .platform {
+            return [
+                .openCase(
+                    NewCase(
+                        caseId: complaint.complaintId, orderId: order.orderId, category: id, shop: order.shop,
+                        reason: complaint.reason, state: .platformHandled, openedAt: complaint.openedAt, deadline: nil,
+                        note: "K5: door delivery is provided by the platform; the platform handles the complaint and any compensation"))
+            ]
+        }
+        let deadline = complaint.openedAt + evidenceWindow
+        var note = "K3: submit evidence within \(evidenceWindow) of the ticket, before \(cst(deadline))"
+        if order.deliveryService != .merchant {
+            note += "; the order has no door-delivery service recorded, so the seller is treated as self-committed (K2)"
+        }
+        return [
+            .openCase(
+                NewCase(
+                    caseId: complaint.complaintId, orderId: order.orderId, category: id, shop: order.shop,
+                    reason: complaint.reason, state: .awaitingEvidence, openedAt: complaint.openedAt, deadline: deadline,
+                    note: note))
+        ]
+    }
+
+    // MARK: - K3 evidence
+
+    func evidenceArrived(_ evidence: EvidenceSubmission, facts: Facts) -> [Decision] {
+        guard let current = facts.currentCase else { return [] }
+        let id = current.caseId
+        let at = evidence.submittedAt
+        let inTime = current.deadline.map { at < $0 } ?? true
+        let attach = Decision.attachEvidence(caseId: id, items: evidence.items, submittedAt: at, inTime: inTime)
+        let count = "\(evidence.items.count) item\(evidence.items.count == 1 ? "" : "s")"
+        switch current.state {
+        case .awaitingEvidence where inTime:
+            return [attach, .changeState(caseId: id, state: .evidenceSubmitted, at: at, note: "K3: evidence in time (\(count)); waiting for the platform's verdict")]
+        case .awaitingEvidence:
+            return [attach, .note(caseId: id, at: at, note: "evidence (\(count)) submitted at \(cst(at)), after the deadline \(cst(current.deadline!)); K4 applies")]
+        case .evidenceSubmitted:
+            return [attach, .note(caseId: id, at: at, note: "further evidence (\(count))\(inTime ? "" : ", after the deadline")")]
+        case .platformHandled:
+            return [attach, .note(caseId: id, at: at, note: "evidence (\(count)) kept for reference; the platform handles this case (K5)")]
+        default:
+            return [attach, .note(caseId: id, at: at, note: "evidence (\(count)) arrived after the case closed as \(current.state.rawValue); kept for an appeal")]
+        }
+    }
+
+    // MARK: - K4 verdicts
+
+    func verdictArrived(_ verdict: Verdict, facts: Facts) -> [Decision] {
+        guard let current = facts.currentCase else { return [] }
+        let id = current.caseId
+        let at = verdict.decidedAt
+        switch (current.state, verdict.outcome) {
+        case (.platformHandled, _):
+            return [.note(caseId: id, at: at, note: "verdict \(verdict.outcome.rawValue) recorded; the platform is responsible (K5), nothing owed")]
+        case (.awaitingEvidence, .sellerLiable), (.evidenceSubmitted, .sellerLiable):
+            return [
+                .changeState(caseId: id, state: .liable, at: at, note: "K4: judged not delivered to the door; \(compensation) yuan red envelope from the deposit"),
+                book(current, facts: facts, at: at, why: "verdict seller-liable"),
+            ]
+        case (.awaitingEvidence, .sellerNotLiable), (.evidenceSubmitted, .sellerNotLiable):
+            return [.changeState(caseId: id, state: .resolved, at: at, note: "verdict seller-not-liable: delivered to the door, nothing owed")]
+        case (.defaulted, .sellerLiable), (.liable, .sellerLiable):
+            return [.note(caseId: id, at: at, note: "verdict seller-liable; K4 is already booked for this case (once per order)")]
+        default:
+            return [.note(caseId: id, at: at, note: "verdict \(verdict.outcome.rawValue) recorded on a case already \(current.state.rawValue); state and ledger unchanged")]
+        }
+    }
+
+    func deadlineDue(caseId: String, due: Timestamp, facts: Facts) -> [Decision] {
+        guard let current = facts.currentCase, current.state == .awaitingEvidence, current.deadline == due else { return [] }
+        return [
+            .changeState(caseId: caseId, state: .defaulted, at: due, note: "K4: no evidence within \(evidenceWindow) (deadline \(cst(due))); \(compensation) yuan red envelope from the deposit"),
+            book(current, facts: facts, at: due, why: "evidence window missed"),
+        ]
+    }
+
+    private func book(_ current: CaseRecord, facts: Facts, at: Timestamp, why: String) -> Decision {
+        .bookLedger(
+            LedgerBooking(
+                caseId: current.caseId, orderId: current.orderId, shop: current.shop ?? facts.order?.shop, category: id,
+                rule: "K4", amount: compensation, points: 0, at: at, dedupeKey: "K4:\(current.caseId)", note: why))
+    }
+
+    private func cst(_ t: Timestamp) -> String { TimeFormat.format(t, in: .shanghai) }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// A time zone for reading times written without an offset and for writing times people
+/// read. Backed by the system's tz database; `Asia/Shanghai` (CST, UTC+8) is the
+/// marketplace's zone.
+public struct Zone: Sendable, Hashable {
+    public let identifier: String
+    private let timeZone: TimeZone
+
+    public init?(identifier: String) {
+        guard let tz = TimeZone(identifier: identifier) else { return nil }
+        self.identifier = identifier
+        self.timeZone = tz
+    }
+
+    public static let utc = Zone(identifier: "UTC")!
+    /// China Standard Time, the platform's zone (RULES.md).
+    public static let shanghai = Zone(identifier: "Asia/Shanghai")!
+
+    /// The offset from UTC in seconds at an instant.
+    public func offset(at instant: Timestamp) -> Int {
+        if identifier == "UTC" { return 0 }
+        return timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.seconds)))
+    }
+
+    /// The instant a local wall-clock time (given as if it were UTC) denotes in this zone.
+    /// In a gap or overlap the earlier offset wins, as most libraries do.
+    public func instant(fromLocal local: Timestamp) -> Timestamp {
+        let guess = local - .seconds(Int64(offset(at: local)))
+        let corrected = local - .seconds(Int64(offset(at: guess)))
+        return corrected
+    }
+}

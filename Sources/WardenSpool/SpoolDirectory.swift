@@ -1,0 +1,192 @@
+import Foundation
+import WardenCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The spool directory (`tmp/`, `incoming/`, `processed/YYYY-MM-DD/`, `rejected/`) and
+/// the file operations on it.
+///
+/// Trusts: nothing a producer put in `incoming/`. Refuses: symbolic links and anything
+/// that is not a regular file (opened with `O_NOFOLLOW`, checked with `fstat`), files
+/// over the size cap, names starting with `.` or ending in `.tmp`/`.part` (still being
+/// written; left alone until renamed). Never deletes input: files are renamed into
+/// `processed/` or `rejected/`, so they stay on the same filesystem and a move is atomic.
+public struct SpoolDirectory: Sendable {
+    public let root: String
+    public var tmp: String { root + "/tmp" }
+    public var incoming: String { root + "/incoming" }
+    public var processed: String { root + "/processed" }
+    public var rejected: String { root + "/rejected" }
+
+    public init(root: String) { self.root = root }
+
+    /// Creates the four directories if missing.
+    public func prepare() throws {
+        for dir in [root, tmp, incoming, processed, rejected] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+    }
+
+    /// Whether a name in `incoming/` is waiting to be read (not a dotfile, not `.tmp` or
+    /// `.part`).
+    public static func isCandidate(_ name: String) -> Bool {
+        !name.hasPrefix(".") && !name.hasSuffix(".tmp") && !name.hasSuffix(".part")
+    }
+
+    /// Names in `incoming/` to read, oldest modification first (then by name), so files
+    /// are taken roughly in the order producers handed them over.
+    public func pendingFiles() throws -> [String] {
+        guard let dir = opendir(incoming) else { throw SpoolError.io(path: incoming, errno: errno) }
+        defer { closedir(dir) }
+        var found: [(name: String, mtime: Int64)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard Self.isCandidate(name) else { continue }
+            var st = stat()
+            guard lstat(incoming + "/" + name, &st) == 0 else { continue }  // vanished meanwhile
+            if (st.st_mode & S_IFMT) == S_IFDIR { continue }  // a directory is not a spool file; leave it
+            found.append((name, Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)))
+        }
+        return found.sorted { ($0.mtime, $0.name) < ($1.mtime, $1.name) }.map(\.name)
+    }
+
+    /// Reads a file from `incoming/` safely.
+    public func read(_ name: String, maxBytes: Int) -> Result<[UInt8], SpoolError> {
+        let path = incoming + "/" + name
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        if fd < 0 {
+            let e = errno
+            if e == ELOOP { return .failure(.refused(name: name, reason: "is a symbolic link; only regular files are read")) }
+            if e == ENOENT { return .failure(.vanished(name: name)) }
+            if e == ENXIO { return .failure(.refused(name: name, reason: "is a socket or FIFO; only regular files are read")) }
+            return .failure(.io(path: path, errno: e))
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return .failure(.io(path: path, errno: errno)) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            return .failure(.refused(name: name, reason: "is not a regular file (\(Self.kindName(st.st_mode))); only regular files are read"))
+        }
+        guard st.st_size <= maxBytes else {
+            return .failure(.refused(name: name, reason: "is \(st.st_size) bytes, over the \(maxBytes)-byte limit (spool max_file_size)"))
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var filled = 0
+        while true {
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: 4096)) }  // grew while we read
+            let n = bytes.withUnsafeMutableBytes { raw in Glibc.read(fd, raw.baseAddress! + filled, raw.count - filled) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(.io(path: path, errno: errno))
+            }
+            if n == 0 { break }
+            filled += n
+            if filled > maxBytes {
+                return .failure(.refused(name: name, reason: "grew past the \(maxBytes)-byte limit while being read"))
+            }
+        }
+        bytes.removeSubrange(filled...)
+        return .success(bytes)
+    }
+
+    /// Moves an accepted file to `processed/<day>/`; returns the destination path.
+    @discardableResult
+    public func moveToProcessed(_ name: String, day: String) throws -> String {
+        let dir = processed + "/" + day
+        if mkdir(dir, 0o750) != 0 && errno != EEXIST { throw SpoolError.io(path: dir, errno: errno) }
+        let dest = try Self.freeName(in: dir, for: name)
+        try Self.rename(incoming + "/" + name, dest)
+        return dest
+    }
+
+    /// Moves a refused file, unchanged, to `rejected/` and writes `NAME.error.json` beside
+    /// it (the error file first, so a crash in between leaves the file to be refused
+    /// again, never a file without its reason). Returns the name used in `rejected/`.
+    @discardableResult
+    public func reject(_ name: String, errors: [RecordError]) throws -> String {
+        let dest = try Self.freeName(in: rejected, for: name)
+        let finalName = String(dest.dropFirst(rejected.count + 1))
+        let report: JSON = ["file": .string(finalName), "errors": .array(errors.map(\.json))]
+        let errorPath = dest + ".error.json"
+        let temp = rejected + "/." + finalName + ".error.json.tmp"
+        let data = Data(JSONWriter.bytes(report) + [0x0A])
+        guard FileManager.default.createFile(atPath: temp, contents: data) else {
+            throw SpoolError.io(path: temp, errno: errno)
+        }
+        try Self.rename(temp, errorPath)
+        try Self.rename(incoming + "/" + name, dest)
+        return finalName
+    }
+
+    public struct Counts: Sendable, Equatable {
+        public var incoming: Int
+        public var processed: Int
+        public var rejected: Int
+    }
+
+    public func counts() -> Counts {
+        let incomingCount = ((try? FileManager.default.contentsOfDirectory(atPath: incoming)) ?? []).filter(Self.isCandidate).count
+        var processedCount = 0
+        for day in (try? FileManager.default.contentsOfDirectory(atPath: processed)) ?? [] {
+            processedCount += ((try? FileManager.default.contentsOfDirectory(atPath: processed + "/" + day)) ?? []).count
+        }
+        let rejectedCount = ((try? FileManager.default.contentsOfDirectory(atPath: rejected)) ?? [])
+            .filter { !$0.hasSuffix(".error.json") && !$0.hasPrefix(".") }.count
+        return Counts(incoming: incomingCount, processed: processedCount, rejected: rejectedCount)
+    }
+
+    /// `dir/name`, or `dir/stem.N.ext` with the first free N if taken.
+    static func freeName(in dir: String, for name: String) throws -> String {
+        var candidate = dir + "/" + name
+        var n = 1
+        let (stem, ext) = splitExtension(name)
+        while access(candidate, F_OK) == 0 {
+            n += 1
+            candidate = dir + "/" + stem + ".\(n)" + ext
+        }
+        return candidate
+    }
+
+    static func splitExtension(_ name: String) -> (String, String) {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return (name, "") }
+        return (String(name[..<dot]), String(name[dot...]))
+    }
+
+    static func rename(_ from: String, _ to: String) throws {
+        if Glibc.rename(from, to) != 0 { throw SpoolError.io(path: from, errno: errno) }
+    }
+
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a directory"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFIFO: "a FIFO"
+        case S_IFSOCK: "a socket"
+        case S_IFLNK: "a symbolic link"
+        default: "not a regular file"
+        }
+    }
+}
+
+/// Why a spool file could not be read.
+public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file is refused for what it is (symlink, device, too large): it goes to `rejected/`.
+    case refused(name: String, reason: String)
+    /// The file disappeared before it was read (another consumer, or an operator).
+    case vanished(name: String)
+    /// An I/O error on Warden's side (full disk, permissions): the file stays in `incoming/`.
+    case io(path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .refused(let name, let reason): "\(name) \(reason)"
+        case .vanished(let name): "\(name) vanished before it was read"
+        case .io(let path, let e): "\(path): \(String(cString: strerror(e)))"
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import WardenCore
+
+/// Turns the bytes of a spool file into raw record objects, each with the line it starts
+/// on, by the file's extension (SPEC.md §2): `.json` (one object or an array),
+/// `.ndjson`/`.jsonl` (one object per line, blank lines skipped), `.csv` (orders, header
+/// row, Taobao aliases). Record validation is `RecordParser`'s job; this only frames.
+public enum SpoolFormat {
+    public static let extensions = [".json", ".ndjson", ".jsonl", ".csv"]
+
+    public static func decode(name: String, bytes: [UInt8]) -> Result<[(value: JSON, line: Int)], RecordErrors> {
+        let lower = name.lowercased()
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            return .failure(RecordErrors([RecordError(message: "the file is empty; expected at least one record")]))
+        }
+        if lower.hasSuffix(".json") { return json(bytes) }
+        if lower.hasSuffix(".ndjson") || lower.hasSuffix(".jsonl") { return ndjson(bytes) }
+        if lower.hasSuffix(".csv") { return CSVOrders.decode(bytes) }
+        return .failure(
+            RecordErrors([
+                RecordError(message: "unsupported file type \"\(name)\"; expected a name ending in \(extensions.joined(separator: ", "))")
+            ]))
+    }
+
+    static func json(_ bytes: [UInt8]) -> Result<[(value: JSON, line: Int)], RecordErrors> {
+        do {
+            return .success(try JSONParser.parseTopLevel(bytes))
+        } catch {
+            return .failure(RecordErrors([RecordError(line: error.line, message: "invalid JSON: \(error.message) (column \(error.column))")]))
+        }
+    }
+
+    static func ndjson(_ bytes: [UInt8]) -> Result<[(value: JSON, line: Int)], RecordErrors> {
+        var values: [(value: JSON, line: Int)] = []
+        var errors: [RecordError] = []
+        var lineNumber = 0
+        var record = 0
+        for var line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.last == 0x0D { line = line.dropLast() }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            record += 1
+            do {
+                values.append((try JSONParser.parse(line), lineNumber))
+            } catch {
+                errors.append(RecordError(record: record, line: lineNumber, message: "invalid JSON: \(error.message) (column \(error.column))"))
+            }
+        }
+        return errors.isEmpty ? .success(values) : .failure(RecordErrors(errors))
+    }
+}

@@ -1,0 +1,134 @@
+import GRDB
+
+/// The database schema, as forward-only migrations. Times are INTEGER milliseconds since
+/// the epoch (UTC); money is INTEGER fen.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // Every record received, by identity; body is the canonical JSON (sorted keys).
+            try db.execute(
+                sql: """
+                    CREATE TABLE records (
+                        type TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        order_id TEXT,
+                        complaint_id TEXT,
+                        event_at INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        revision INTEGER NOT NULL DEFAULT 1,
+                        source TEXT NOT NULL,
+                        PRIMARY KEY (type, key)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX records_complaint ON records(complaint_id) WHERE complaint_id IS NOT NULL;
+                    CREATE INDEX records_order ON records(order_id, type) WHERE order_id IS NOT NULL;
+
+                    CREATE TABLE orders (
+                        order_id TEXT PRIMARY KEY NOT NULL,
+                        category TEXT NOT NULL,
+                        module TEXT,              -- owning policy module; NULL = unmanaged
+                        shop TEXT,
+                        item TEXT,
+                        paid_fen INTEGER NOT NULL,
+                        paid_at INTEGER NOT NULL,
+                        ship_by INTEGER,
+                        shipped_at INTEGER,
+                        delivery_service TEXT,
+                        presale INTEGER
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE cases (
+                        case_id TEXT PRIMARY KEY NOT NULL,
+                        order_id TEXT NOT NULL,
+                        category TEXT NOT NULL,
+                        shop TEXT,
+                        reason TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        open INTEGER NOT NULL,
+                        opened_at INTEGER NOT NULL,
+                        deadline INTEGER,
+                        liability_fen INTEGER,
+                        liability_points INTEGER,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX cases_state ON cases(state, case_id);
+                    CREATE INDEX cases_order ON cases(order_id);
+
+                    CREATE TABLE case_history (
+                        id INTEGER PRIMARY KEY,
+                        case_id TEXT NOT NULL REFERENCES cases(case_id),
+                        at INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        note TEXT NOT NULL
+                    );
+                    CREATE INDEX case_history_case ON case_history(case_id, id);
+
+                    CREATE TABLE case_evidence (
+                        id INTEGER PRIMARY KEY,
+                        case_id TEXT NOT NULL REFERENCES cases(case_id),
+                        kind TEXT NOT NULL,
+                        ref TEXT NOT NULL,
+                        sha256 TEXT,
+                        registered_at INTEGER,
+                        submitted_at INTEGER NOT NULL,
+                        in_time INTEGER NOT NULL
+                    );
+                    CREATE INDEX case_evidence_case ON case_evidence(case_id, id);
+
+                    -- Timer state: one row per case deadline; fires exactly once.
+                    CREATE TABLE deadlines (
+                        case_id TEXT PRIMARY KEY NOT NULL REFERENCES cases(case_id),
+                        due_at INTEGER NOT NULL,
+                        status TEXT NOT NULL,     -- pending | fired | cancelled
+                        warnings_done TEXT NOT NULL DEFAULT '',
+                        fired_at INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX deadlines_pending ON deadlines(status, due_at);
+
+                    CREATE TABLE ledger (
+                        entry_id INTEGER PRIMARY KEY,
+                        case_id TEXT,
+                        order_id TEXT,
+                        shop TEXT,
+                        category TEXT NOT NULL,
+                        rule TEXT NOT NULL,
+                        amount_fen INTEGER NOT NULL,
+                        points INTEGER NOT NULL,
+                        at INTEGER NOT NULL,
+                        note TEXT NOT NULL,
+                        dedupe_key TEXT NOT NULL UNIQUE
+                    );
+                    CREATE INDEX ledger_at ON ledger(at);
+                    CREATE INDEX ledger_case ON ledger(case_id);
+
+                    CREATE TABLE findings (
+                        finding_id INTEGER PRIMARY KEY,
+                        rule TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        severity TEXT NOT NULL,
+                        message TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        dedupe_key TEXT NOT NULL UNIQUE
+                    );
+
+                    -- Every event, for replay (event.subscribe since).
+                    CREATE TABLE events (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        topic TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        body TEXT NOT NULL
+                    );
+
+                    CREATE TABLE rejections (
+                        id INTEGER PRIMARY KEY,
+                        file TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        errors TEXT NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+import WardenCore
+
+/// The embedded SQLite store (GRDB), the default backend.
+///
+/// Trusts: its own database file under `state_dir` (created mode 0600 by the umask the
+/// daemon sets). Refuses: a database written by a newer schema than it knows
+/// (migrations are forward-only, and an unknown applied migration is an error).
+///
+/// Durability: WAL with `synchronous=FULL` on the writer connection, so a transaction
+/// that returned is on disk; the spool only moves a file after that. GRDB's
+/// `DatabasePool` resets `synchronous` after `prepareDatabase`, so it is set again on the
+/// writer once the pool is open.
+public final class Store: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = "warden"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let migrator = Schema.migrator
+        try pool.read { db in
+            if try migrator.hasBeenSuperseded(db) {
+                throw Error(message: "\(path) was written by a newer Warden (unknown schema migrations); refusing to open it")
+            }
+        }
+        try migrator.migrate(pool)
+    }
+
+    /// The writer's `synchronous` setting (2 = FULL); exposed for tests of durability.
+    public func synchronousMode() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    public func journalMode() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// Runs `body` in one write transaction: all of it commits (durably) or none does.
+    public func write<T: Sendable>(_ body: @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await pool.write { db in try body(StoreTransaction(db: db)) }
+    }
+
+    /// Synchronous variant, for start-up work and tests.
+    public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try pool.write { db in try body(StoreTransaction(db: db)) }
+    }
+
+    /// Runs `body` on a read connection (a consistent snapshot; never waits for the writer).
+    public func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try pool.read { db in try body(StoreTransaction(db: db)) }
+    }
+}

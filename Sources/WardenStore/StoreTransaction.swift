@@ -1,0 +1,451 @@
+import GRDB
+import WardenCore
+
+/// Typed access to the database inside one transaction (or one read snapshot). The
+/// engine works through this and never sees SQL or GRDB.
+public struct StoreTransaction {
+    let db: Database
+
+    // MARK: - Records
+
+    public enum RecordChange: Sendable, Equatable {
+        case new
+        /// Same key, same content: a re-delivery; nothing to do.
+        case unchanged
+        /// Same key, new content; the top-level fields that differ.
+        case updated(fields: [String])
+    }
+
+    /// Stores a record by identity and says whether it is new, a re-delivery or an update.
+    public func storeRecord(_ record: WardenCore.Record, source: String, now: Timestamp) throws -> RecordChange {
+        let body = JSONWriter.string(.object(record.body), sortedKeys: true)
+        if let existing = try String.fetchOne(
+            db, sql: "SELECT body FROM records WHERE type = ? AND key = ?", arguments: [record.type.rawValue, record.key])
+        {
+            if existing == body { return .unchanged }
+            let old = (try? JSONParser.parse(existing))?.object ?? JSONObject()
+            let keys = Set(old.keys).union(record.body.keys).filter { $0 != "type" }
+            let changed = keys.filter { old[$0] != record.body[$0] }.sorted()
+            try db.execute(
+                sql: """
+                    UPDATE records SET body = ?, event_at = ?, updated_at = ?, revision = revision + 1, source = ?
+                    WHERE type = ? AND key = ?
+                    """,
+                arguments: [body, record.eventTime.milliseconds, now.milliseconds, source, record.type.rawValue, record.key])
+            return .updated(fields: changed)
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO records (type, key, body, order_id, complaint_id, event_at, received_at, updated_at, source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.type.rawValue, record.key, body, record.orderId, record.complaintId, record.eventTime.milliseconds,
+                now.milliseconds, now.milliseconds, source,
+            ])
+        return .new
+    }
+
+    /// The raw bodies of stored records of `type` that concern a complaint.
+    public func recordBodies(type: RecordType, complaintId: String) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT body FROM records WHERE complaint_id = ? AND type = ? ORDER BY event_at, key",
+            arguments: [complaintId, type.rawValue])
+    }
+
+    /// The raw bodies of stored complaints about an order that have no case yet.
+    public func heldComplaintBodies(orderId: String) throws -> [String] {
+        try String.fetchAll(
+            db,
+            sql: """
+                SELECT body FROM records r WHERE r.order_id = ? AND r.type = 'complaint'
+                AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.key) ORDER BY event_at, key
+                """,
+            arguments: [orderId])
+    }
+
+    public func recordCount(type: RecordType) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE type = ?", arguments: [type.rawValue]) ?? 0
+    }
+
+    /// Complaints stored without a case because their order is unknown or unmanaged.
+    public func complaintsWithoutCase() throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: "SELECT count(*) FROM records r WHERE r.type = 'complaint' AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.key)"
+        ) ?? 0
+    }
+
+    // MARK: - Orders
+
+    public func upsertOrder(_ o: Order, module: String?) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO orders (order_id, category, module, shop, item, paid_fen, paid_at, ship_by, shipped_at, delivery_service, presale)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(order_id) DO UPDATE SET category = excluded.category, module = excluded.module,
+                    shop = excluded.shop, item = excluded.item, paid_fen = excluded.paid_fen, paid_at = excluded.paid_at,
+                    ship_by = excluded.ship_by, shipped_at = excluded.shipped_at,
+                    delivery_service = excluded.delivery_service, presale = excluded.presale
+                """,
+            arguments: [
+                o.orderId, o.category, module, o.shop, o.item, o.paidAmount.fen, o.paidAt.milliseconds,
+                o.shipBy?.milliseconds, o.shippedAt?.milliseconds, o.deliveryService?.rawValue, o.presale,
+            ])
+    }
+
+    public func order(id: String) throws -> Order? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM orders WHERE order_id = ?", arguments: [id]) else {
+            return nil
+        }
+        return Order(
+            orderId: row["order_id"], category: row["category"], paidAmount: Money(fen: row["paid_fen"]),
+            paidAt: Timestamp(milliseconds: row["paid_at"]), shop: row["shop"], item: row["item"],
+            shipBy: (row["ship_by"] as Int64?).map(Timestamp.init(milliseconds:)),
+            shippedAt: (row["shipped_at"] as Int64?).map(Timestamp.init(milliseconds:)),
+            deliveryService: (row["delivery_service"] as String?).flatMap(DeliveryService.init(rawValue:)),
+            presale: row["presale"])
+    }
+
+    /// The raw body of the stored order record (with unknown fields), for `order.get`.
+    public func orderBody(id: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT body FROM records WHERE type = 'order' AND key = ?", arguments: [id])
+    }
+
+    public func orderCounts() throws -> (total: Int, unmanaged: Int) {
+        let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, count(*) - count(module) AS u FROM orders")!
+        return (row["n"], row["u"])
+    }
+
+    // MARK: - Cases
+
+    public func insertCase(_ c: NewCase, now: Timestamp) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO cases (case_id, order_id, category, shop, reason, state, open, opened_at, deadline, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                c.caseId, c.orderId, c.category, c.shop, c.reason.rawValue, c.state.rawValue, c.state.isOpen,
+                c.openedAt.milliseconds, c.deadline?.milliseconds, now.milliseconds,
+            ])
+    }
+
+    public func setCaseState(_ caseId: String, _ state: CaseState, now: Timestamp) throws {
+        try db.execute(
+            sql: "UPDATE cases SET state = ?, open = ?, updated_at = ? WHERE case_id = ?",
+            arguments: [state.rawValue, state.isOpen, now.milliseconds, caseId])
+    }
+
+    public func addLiability(_ caseId: String, amount: Money, points: Int) throws {
+        try db.execute(
+            sql: """
+                UPDATE cases SET liability_fen = coalesce(liability_fen, 0) + ?,
+                    liability_points = coalesce(liability_points, 0) + ? WHERE case_id = ?
+                """,
+            arguments: [amount.fen, points, caseId])
+    }
+
+    public func addHistory(_ caseId: String, at: Timestamp, state: CaseState, note: String) throws {
+        try db.execute(
+            sql: "INSERT INTO case_history (case_id, at, state, note) VALUES (?, ?, ?, ?)",
+            arguments: [caseId, at.milliseconds, state.rawValue, note])
+    }
+
+    public func addEvidence(_ caseId: String, items: [EvidenceItem], submittedAt: Timestamp, inTime: Bool) throws {
+        for item in items {
+            try db.execute(
+                sql: """
+                    INSERT INTO case_evidence (case_id, kind, ref, sha256, registered_at, submitted_at, in_time)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    caseId, item.kind.rawValue, item.ref, item.sha256, item.registeredAt?.milliseconds,
+                    submittedAt.milliseconds, inTime,
+                ])
+        }
+    }
+
+    public func caseIds(orderId: String) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT case_id FROM cases WHERE order_id = ? ORDER BY case_id", arguments: [orderId])
+    }
+
+    /// A case with its evidence and history.
+    public func caseRecord(id: String) throws -> CaseRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE case_id = ?", arguments: [id]) else {
+            return nil
+        }
+        var c = Self.caseSummary(row)
+        c.evidence = try Row.fetchAll(
+            db, sql: "SELECT * FROM case_evidence WHERE case_id = ? ORDER BY id", arguments: [id]
+        ).map { r in
+            CaseRecord.EvidenceEntry(
+                item: EvidenceItem(
+                    kind: EvidenceKind(rawValue: r["kind"]) ?? .other, ref: r["ref"], sha256: r["sha256"],
+                    registeredAt: (r["registered_at"] as Int64?).map(Timestamp.init(milliseconds:))),
+                submittedAt: Timestamp(milliseconds: r["submitted_at"]), inTime: r["in_time"])
+        }
+        c.history = try Row.fetchAll(
+            db, sql: "SELECT * FROM case_history WHERE case_id = ? ORDER BY id", arguments: [id]
+        ).map { r in
+            CaseRecord.HistoryEntry(
+                at: Timestamp(milliseconds: r["at"]), state: CaseState(rawValue: r["state"]) ?? .resolved, note: r["note"])
+        }
+        return c
+    }
+
+    static func caseSummary(_ row: Row) -> CaseRecord {
+        let liabilityFen: Int64? = row["liability_fen"]
+        return CaseRecord(
+            caseId: row["case_id"], orderId: row["order_id"], category: row["category"], shop: row["shop"],
+            reason: ComplaintReason(rawValue: row["reason"]) ?? .other,
+            state: CaseState(rawValue: row["state"]) ?? .resolved, openedAt: Timestamp(milliseconds: row["opened_at"]),
+            deadline: (row["deadline"] as Int64?).map(Timestamp.init(milliseconds:)),
+            liability: liabilityFen.map { Liability(amount: Money(fen: $0), points: row["liability_points"] ?? 0) })
+    }
+
+    public struct CaseFilter: Sendable {
+        public var state: CaseState?
+        public var category: String?
+        public var shop: String?
+        public init(state: CaseState? = nil, category: String? = nil, shop: String? = nil) {
+            self.state = state
+            self.category = category
+            self.shop = shop
+        }
+    }
+
+    /// Cases in `case_id` order after `cursor`, with their evidence and history.
+    public func cases(_ filter: CaseFilter, limit: Int, after cursor: String?) throws -> [CaseRecord] {
+        var sql = "SELECT case_id FROM cases WHERE 1"
+        var args: [any DatabaseValueConvertible] = []
+        if let s = filter.state { sql += " AND state = ?"; args.append(s.rawValue) }
+        if let c = filter.category { sql += " AND category = ?"; args.append(c) }
+        if let s = filter.shop { sql += " AND shop = ?"; args.append(s) }
+        if let cursor { sql += " AND case_id > ?"; args.append(cursor) }
+        sql += " ORDER BY case_id LIMIT ?"
+        args.append(limit)
+        let ids = try String.fetchAll(db, sql: sql, arguments: StatementArguments(args))
+        return try ids.compactMap { try caseRecord(id: $0) }
+    }
+
+    public func caseCounts() throws -> (open: Int, closed: Int) {
+        let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, coalesce(sum(open), 0) AS o FROM cases")!
+        let total: Int = row["n"]
+        let open: Int = row["o"]
+        return (open, total - open)
+    }
+
+    // MARK: - Deadlines
+
+    public struct PendingDeadline: Sendable, Equatable {
+        public var caseId: String
+        public var dueAt: Timestamp
+        public var warningsDone: [TimeSpan]
+    }
+
+    public func insertDeadline(caseId: String, due: Timestamp, warningsDone: [TimeSpan]) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO deadlines (case_id, due_at, status, warnings_done) VALUES (?, ?, 'pending', ?)
+                ON CONFLICT(case_id) DO UPDATE SET due_at = excluded.due_at, status = 'pending',
+                    warnings_done = excluded.warnings_done, fired_at = NULL
+                """,
+            arguments: [caseId, due.milliseconds, Self.encode(warningsDone)])
+    }
+
+    /// Cancels a pending deadline; true if there was one.
+    @discardableResult
+    public func cancelDeadline(caseId: String) throws -> Bool {
+        try db.execute(
+            sql: "UPDATE deadlines SET status = 'cancelled' WHERE case_id = ? AND status = 'pending'", arguments: [caseId])
+        return db.changesCount > 0
+    }
+
+    public func pendingDeadline(caseId: String) throws -> PendingDeadline? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM deadlines WHERE case_id = ? AND status = 'pending'", arguments: [caseId]
+        ).map(Self.pending)
+    }
+
+    public func pendingDeadlines() throws -> [PendingDeadline] {
+        try Row.fetchAll(db, sql: "SELECT * FROM deadlines WHERE status = 'pending' ORDER BY due_at").map(Self.pending)
+    }
+
+    /// Marks a deadline fired; false if it was not pending (already fired or cancelled),
+    /// which is what makes a firing happen exactly once.
+    public func markDeadlineFired(caseId: String, due: Timestamp, at: Timestamp) throws -> Bool {
+        try db.execute(
+            sql: "UPDATE deadlines SET status = 'fired', fired_at = ? WHERE case_id = ? AND status = 'pending' AND due_at = ?",
+            arguments: [at.milliseconds, caseId, due.milliseconds])
+        return db.changesCount > 0
+    }
+
+    public func markWarningsDone(caseId: String, _ offsets: [TimeSpan]) throws {
+        guard let current = try pendingDeadline(caseId: caseId) else { return }
+        let all = Array(Set(current.warningsDone + offsets))
+        try db.execute(
+            sql: "UPDATE deadlines SET warnings_done = ? WHERE case_id = ?", arguments: [Self.encode(all), caseId])
+    }
+
+    /// Pending deadlines due within `window` of `now`, soonest first, with case details.
+    public func upcomingDeadlines(now: Timestamp, within window: TimeSpan, limit: Int) throws -> [(caseId: String, category: String, state: CaseState, due: Timestamp)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT d.case_id, d.due_at, c.category, c.state FROM deadlines d JOIN cases c ON c.case_id = d.case_id
+                WHERE d.status = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.case_id LIMIT ?
+                """,
+            arguments: [(now + window).milliseconds, limit]
+        ).map { r in
+            (r["case_id"], r["category"], CaseState(rawValue: r["state"]) ?? .awaitingEvidence, Timestamp(milliseconds: r["due_at"]))
+        }
+    }
+
+    public func nextDeadline() throws -> (caseId: String, due: Timestamp)? {
+        try Row.fetchOne(
+            db, sql: "SELECT case_id, due_at FROM deadlines WHERE status = 'pending' ORDER BY due_at, case_id LIMIT 1"
+        ).map { ($0["case_id"], Timestamp(milliseconds: $0["due_at"])) }
+    }
+
+    static func pending(_ row: Row) -> PendingDeadline {
+        PendingDeadline(
+            caseId: row["case_id"], dueAt: Timestamp(milliseconds: row["due_at"]),
+            warningsDone: decode(row["warnings_done"]))
+    }
+
+    static func encode(_ offsets: [TimeSpan]) -> String {
+        offsets.map(\.milliseconds).sorted().map(String.init).joined(separator: ",")
+    }
+
+    static func decode(_ text: String) -> [TimeSpan] {
+        text.split(separator: ",").compactMap { Int64($0) }.map(TimeSpan.init(milliseconds:))
+    }
+
+    // MARK: - Ledger
+
+    /// Books an entry; nil if an entry with the same dedupe key exists (charged once).
+    public func book(_ b: LedgerBooking) throws -> LedgerEntry? {
+        try db.execute(
+            sql: """
+                INSERT INTO ledger (case_id, order_id, shop, category, rule, amount_fen, points, at, note, dedupe_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING
+                """,
+            arguments: [
+                b.caseId, b.orderId, b.shop, b.category, b.rule, b.amount.fen, b.points, b.at.milliseconds, b.note,
+                b.dedupeKey,
+            ])
+        guard db.changesCount > 0 else { return nil }
+        return LedgerEntry(
+            entryId: Self.entryId(db.lastInsertedRowID), caseId: b.caseId, orderId: b.orderId, shop: b.shop,
+            category: b.category, rule: b.rule, amount: b.amount, points: b.points, at: b.at, note: b.note)
+    }
+
+    public struct LedgerFilter: Sendable {
+        public var from: Timestamp?
+        public var to: Timestamp?
+        public var shop: String?
+        public var category: String?
+        public var caseId: String?
+        public init(from: Timestamp? = nil, to: Timestamp? = nil, shop: String? = nil, category: String? = nil, caseId: String? = nil) {
+            self.from = from
+            self.to = to
+            self.shop = shop
+            self.category = category
+            self.caseId = caseId
+        }
+
+        /// `from` inclusive, `to` exclusive.
+        func sql() -> (String, [any DatabaseValueConvertible]) {
+            var sql = "WHERE 1"
+            var args: [any DatabaseValueConvertible] = []
+            if let from { sql += " AND at >= ?"; args.append(from.milliseconds) }
+            if let to { sql += " AND at < ?"; args.append(to.milliseconds) }
+            if let shop { sql += " AND shop = ?"; args.append(shop) }
+            if let category { sql += " AND category = ?"; args.append(category) }
+            if let caseId { sql += " AND case_id = ?"; args.append(caseId) }
+            return (sql, args)
+        }
+    }
+
+    public func ledgerEntries(_ filter: LedgerFilter, limit: Int, afterEntry cursor: Int64?) throws -> [LedgerEntry] {
+        var (sql, args) = filter.sql()
+        if let cursor { sql += " AND entry_id > ?"; args.append(cursor) }
+        return try Row.fetchAll(
+            db, sql: "SELECT * FROM ledger \(sql) ORDER BY entry_id LIMIT ?", arguments: StatementArguments(args + [limit])
+        ).map(Self.ledgerEntry)
+    }
+
+    public struct Totals: Sendable, Equatable {
+        public var amount: Money
+        public var points: Int
+        public var count: Int
+        public init(amount: Money = .zero, points: Int = 0, count: Int = 0) {
+            self.amount = amount
+            self.points = points
+            self.count = count
+        }
+    }
+
+    /// Totals overall, by category and by rule.
+    public func ledgerTotals(_ filter: LedgerFilter) throws -> (total: Totals, byCategory: [(String, Totals)], byRule: [(String, Totals)]) {
+        let (sql, args) = filter.sql()
+        func grouped(_ column: String) throws -> [(String, Totals)] {
+            try Row.fetchAll(
+                db,
+                sql: "SELECT \(column) AS k, sum(amount_fen) AS a, sum(points) AS p, count(*) AS n FROM ledger \(sql) GROUP BY \(column) ORDER BY \(column)",
+                arguments: StatementArguments(args)
+            ).map { ($0["k"], Totals(amount: Money(fen: $0["a"]), points: $0["p"], count: $0["n"])) }
+        }
+        let row = try Row.fetchOne(
+            db, sql: "SELECT coalesce(sum(amount_fen), 0) AS a, coalesce(sum(points), 0) AS p, count(*) AS n FROM ledger \(sql)",
+            arguments: StatementArguments(args))!
+        return (Totals(amount: Money(fen: row["a"]), points: row["p"], count: row["n"]), try grouped("category"), try grouped("rule"))
+    }
+
+    static func ledgerEntry(_ r: Row) -> LedgerEntry {
+        LedgerEntry(
+            entryId: entryId(r["entry_id"]), caseId: r["case_id"], orderId: r["order_id"], shop: r["shop"],
+            category: r["category"], rule: r["rule"], amount: Money(fen: r["amount_fen"]), points: r["points"],
+            at: Timestamp(milliseconds: r["at"]), note: r["note"])
+    }
+
+    /// Entry ids are `L` and the row number: stable, ordered, and a usable cursor.
+    public static func entryId(_ rowid: Int64) -> String { "L\(rowid)" }
+    public static func entryRow(_ id: String) -> Int64? { id.first == "L" ? Int64(id.dropFirst()) : nil }
+
+    // MARK: - Findings
+
+    public func recordFinding(_ f: NewFinding) throws -> Finding? {
+        try db.execute(
+            sql: """
+                INSERT INTO findings (rule, subject, severity, message, at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(dedupe_key) DO NOTHING
+                """,
+            arguments: [f.rule, f.subject, f.severity.rawValue, f.message, f.at.milliseconds, f.dedupeKey])
+        guard db.changesCount > 0 else { return nil }
+        return Finding(
+            findingId: "F\(db.lastInsertedRowID)", rule: f.rule, subject: f.subject, severity: f.severity, message: f.message,
+            at: f.at)
+    }
+
+    // MARK: - Events and rejections
+
+    /// Appends an event; returns its `seq`.
+    public func appendEvent(topic: String, at: Timestamp, body: JSONObject) throws -> Int64 {
+        try db.execute(
+            sql: "INSERT INTO events (topic, at, body) VALUES (?, ?, ?)",
+            arguments: [topic, at.milliseconds, JSONWriter.string(.object(body))])
+        return db.lastInsertedRowID
+    }
+
+    public func eventCount(topic: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE topic = ?", arguments: [topic]) ?? 0
+    }
+
+    public func recordRejection(file: String, at: Timestamp, errors: [WardenCore.RecordError]) throws {
+        try db.execute(
+            sql: "INSERT INTO rejections (file, at, errors) VALUES (?, ?, ?)",
+            arguments: [file, at.milliseconds, JSONWriter.string(.array(errors.map(\.json)))])
+    }
+}
