@@ -149,7 +149,7 @@ struct FieldReader {
         case .string(let s):
             return s
         case .number:
-            errors.append((field, "ids must be JSON strings (a Taobao tid exceeds 2^53 and loses digits as a number); write it in quotes, e.g. \"\(value)\""))
+            errors.append((field, "ids must be JSON strings: a Taobao tid exceeds 2^53 and a JSON number loses its last digits; write the id in quotes"))
         default:
             errors.append((field, "expected a string id, got \(value.kindName)"))
         }

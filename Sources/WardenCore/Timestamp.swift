@@ -75,8 +75,9 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
         if rest == 0 { return "0s" }
         var out = rest < 0 ? "-" : ""
         rest = abs(rest)
-        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)]
-        where rest >= size {
+        // Days only from two days up: "24h" reads better than "1d" for the rules' windows.
+        let units: [(String, Int64)] = rest >= 2 * 86_400_000 ? [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] : [("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)]
+        for (unit, size) in units where rest >= size {
             out += "\(rest / size)\(unit)"
             rest %= size
         }

@@ -1,0 +1,115 @@
+import Foundation
+import WardenCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blocking client connection to wardend's socket: send a request line, read lines
+/// until the response with that id arrives. Used by `wardenctl` and the tests; kept
+/// free of NIO so the CLI starts in milliseconds.
+public final class WardenConnection {
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// A JSON-RPC error answered by the daemon.
+    public struct ServerError: Swift.Error, CustomStringConvertible {
+        public var code: Int
+        public var message: String
+        public var data: JSON?
+        public var description: String { "\(message) (code \(code))" }
+    }
+
+    public let path: String
+    let fd: Int32
+    var buffer: [UInt8] = []
+    var nextId = 1
+
+    public init(path: String, timeout: Double = 30) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Error(description: "socket(): \(String(cString: strerror(errno)))") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            close(fd)
+            throw Error(description: "socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if ok != 0 {
+            let e = errno
+            close(fd)
+            let hint = e == ENOENT || e == ECONNREFUSED ? " (is wardend running? set --socket or WARDEN_SOCKET)" : ""
+            throw Error(description: "cannot connect to \(path): \(String(cString: strerror(e)))\(hint)")
+        }
+        if timeout > 0 {
+            var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends raw bytes (a line, or anything a test wants to send).
+    public func send(raw: [UInt8]) throws {
+        var offset = 0
+        while offset < raw.count {
+            let n = raw.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Error(description: "write to \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+    }
+
+    /// Reads one line (without the newline); nil at end of stream.
+    public func readLine() throws -> [UInt8]? {
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = Array(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return nil }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { throw Error(description: "timed out waiting for wardend on \(path)") }
+                throw Error(description: "read from \(path): \(String(cString: strerror(errno)))")
+            }
+            buffer.append(contentsOf: chunk[..<n])
+        }
+    }
+
+    /// Reads one line as a JSON message.
+    public func readMessage() throws -> JSON? {
+        guard let line = try readLine() else { return nil }
+        do { return try JSONParser.parse(line) } catch { throw Error(description: "unreadable reply from wardend: \(error)") }
+    }
+
+    /// Calls a method and returns its result, or throws `ServerError`.
+    public func call(_ method: String, _ params: JSON = .object(JSONObject())) throws -> JSON {
+        let id = nextId
+        nextId += 1
+        var request: JSONObject = ["jsonrpc": "2.0", "id": JSON(id), "method": .string(method)]
+        if params != .object(JSONObject()) { request["params"] = params }
+        try send(raw: JSONWriter.bytes(.object(request)) + [0x0A])
+        while let message = try readMessage() {
+            guard message["id"] == JSON(id) else { continue }  // an event notification or another reply
+            if let error = message["error"] {
+                throw ServerError(code: error["code"]?.int ?? 0, message: error["message"]?.string ?? "error", data: error["data"])
+            }
+            return message["result"] ?? .null
+        }
+        throw Error(description: "wardend closed the connection")
+    }
+}

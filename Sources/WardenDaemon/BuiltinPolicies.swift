@@ -1,0 +1,9 @@
+import KitchenAppliancesPolicy
+import WardenCore
+
+/// Every policy module compiled into this build, in registration order.
+public enum BuiltinPolicies {
+    public static let all: [PolicyRegistration] = [
+        KitchenAppliances.registration
+    ]
+}

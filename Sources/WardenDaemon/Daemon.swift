@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import WardenCore
+import WardenRPC
+import WardenSpool
+import WardenStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Assembles and runs wardend from a validated configuration.
+///
+/// Start-up order matters and is the contract of `READY=1`: open the store, ingest the
+/// spool backlog (so evidence that arrived in time while the daemon was stopped counts
+/// before any deadline fires), load the pending deadlines, listen on the socket, then
+/// notify readiness. Deadlines that passed while stopped fire as soon as the deadline
+/// service runs.
+public struct Daemon {
+    public let config: WardenConfig
+    public let clock: any WardenClock
+    public let logger: Logger
+
+    public init(config: WardenConfig, clock: any WardenClock = SystemClock(), logger: Logger) {
+        self.config = config
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public struct StartupError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public func run() async throws {
+        umask(0o027)
+        let notifier = SystemdNotifier()
+        let spool = SpoolDirectory(root: config.spoolDir)
+        do {
+            try FileManager.default.createDirectory(atPath: config.stateDir, withIntermediateDirectories: true)
+            try spool.prepare()
+            try FileManager.default.createDirectory(
+                atPath: (config.socket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        } catch {
+            throw StartupError(description: "cannot create directories: \(error.localizedDescription)")
+        }
+
+        let store: Store
+        do {
+            store = try Store(path: config.databasePath)
+        } catch {
+            throw StartupError(description: "cannot open the store \(config.databasePath): \(error)")
+        }
+        let registry = try PolicyRegistry(registrations: BuiltinPolicies.all, settings: config.policies)
+        for entry in registry.entries {
+            if case .failed(let why) = entry.status {
+                logger.error("Policy failed to load", metadata: ["warden.policy": "\(entry.registration.id)", "warden.error": "\(why)"])
+            }
+        }
+        let engine = Engine(
+            store: store, settings: Engine.Settings(registry: registry, zone: config.zone, warnBefore: config.warnBefore),
+            clock: clock, logger: logger)
+
+        let spoolService = SpoolService(
+            spool: spool, engine: engine, clock: clock, logger: logger, maxFileSize: config.maxFileSize,
+            rescanInterval: config.rescanInterval)
+        await spoolService.processBacklog()
+        let deadlineService = try DeadlineService(engine: engine, clock: clock, logger: logger)
+
+        let access = AccessPolicy(writers: config.writers)
+        for name in access.unknown {
+            logger.warning("[access] writers names an unknown user or group", metadata: ["warden.writer": "\(name)"])
+        }
+        let methods = RPCMethods(
+            engine: engine, spool: spool, clock: clock, logger: logger, access: access,
+            nextDeadline: { deadlineService.nextDue })
+        let server = RPCServer(
+            dispatcher: methods,
+            limits: RPCServer.Limits(maxLine: config.maxLine, maxConnections: config.maxConnections, maxInFlight: config.maxInFlight),
+            logger: logger, threads: 2)
+        if let fd = SystemdNotifier.listenDescriptors().first {
+            try await server.adopt(descriptor: fd)
+            logger.info("Listening on the socket passed by the service manager", metadata: ["warden.fd": "\(fd)"])
+        } else {
+            var gid: gid_t?
+            if let group = config.socketGroup {
+                if let g = gid_t(group) { gid = g } else if let g = getgrnam(group) { gid = g.pointee.gr_gid } else {
+                    throw StartupError(description: "socket_group \"\(group)\" is not a known group")
+                }
+            }
+            do {
+                try await server.bind(path: config.socket, mode: 0o660, groupID: gid)
+            } catch {
+                throw StartupError(description: "cannot listen on \(config.socket): \(error)")
+            }
+        }
+
+        let (open, _) = try store.read { try $0.caseCounts() }
+        logger.info(
+            "wardend \(WardenVersion.string) ready",
+            metadata: ["warden.event": "daemon.ready", "warden.socket": "\(config.socket)", "warden.state_dir": "\(config.stateDir)", "warden.spool_dir": "\(config.spoolDir)", "warden.policies": "\(registry.enabledIds.joined(separator: ","))", "warden.open_cases": "\(open)"])
+        notifier.notify("READY=1\nSTATUS=\(open) open cases")
+
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: spoolService),
+                    .init(service: deadlineService),
+                    .init(service: RPCService(server: server)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        notifier.notify("STOPPING=1")
+        logger.info("wardend stopped", metadata: ["warden.event": "daemon.stopped"])
+    }
+}

@@ -1,0 +1,108 @@
+import Logging
+import ServiceLifecycle
+import WardenCore
+
+/// Drives the `DeadlineSchedule` with a clock: sleeps until the next warning or expiry
+/// (or until the engine reports a change), then hands what is due to the engine, which
+/// makes each firing happen exactly once in the store.
+///
+/// Trusts: the store as the record of what has fired. A firing that fails (disk full,
+/// database busy) is put back and retried after `retryDelay`; nothing is dropped.
+public final class DeadlineService: Service, Sendable {
+    let engine: Engine
+    let clock: any WardenClock
+    let logger: Logger
+    let schedule: Locked<DeadlineSchedule>
+    let wake = AsyncSignal()
+    let stopping = Locked(false)
+    let retryDelay: TimeSpan
+    /// Counts loop iterations, for liveness checks (the watchdog).
+    public let ticks = Locked(0)
+
+    public init(engine: Engine, clock: any WardenClock, logger: Logger, retryDelay: TimeSpan = .seconds(5)) throws {
+        self.engine = engine
+        self.clock = clock
+        self.logger = logger
+        self.retryDelay = retryDelay
+        self.schedule = Locked(try engine.loadSchedule())
+        engine.onDeadlineChanges { [schedule, wake] changes in
+            schedule.withLock { s in
+                for change in changes {
+                    switch change {
+                    case .schedule(let entry): s.upsert(entry)
+                    case .cancel(let id): s.remove(caseId: id)
+                    }
+                }
+            }
+            wake.signal()
+        }
+    }
+
+    /// The soonest pending deadline, for status lines.
+    public var nextDue: (caseId: String, due: Timestamp)? { schedule.withLock { $0.nextDue() } }
+    public var pendingCount: Int { schedule.withLock { $0.count } }
+
+    /// Rebuilds the schedule from the store (after a reload changed `warn_before`).
+    public func reloadSchedule() throws {
+        let fresh = try engine.loadSchedule()
+        schedule.withLock { $0 = fresh }
+        wake.signal()
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await self.loop()
+        } onGracefulShutdown: {
+            self.stopping.value = true
+            self.wake.signal()
+        }
+    }
+
+    /// Fires everything due now; returns when nothing more is due. Exposed for tests.
+    public func fireDue() async {
+        while true {
+            let due = schedule.withLock { $0.collect(now: clock.now()) }
+            if due.isEmpty { return }
+            for (index, firing) in due.enumerated() {
+                do {
+                    try await engine.fire(firing)
+                } catch {
+                    logger.error("Deadline firing failed; will retry", metadata: ["warden.case_id": "\(firing.caseId)", "warden.error": "\(error)"])
+                    requeue(Array(due[index...]))
+                    return
+                }
+            }
+        }
+    }
+
+    func loop() async {
+        while !stopping.value && !Task.isCancelled {
+            ticks.withLock { $0 += 1 }
+            let failedBefore = schedule.withLock { $0.count }
+            await fireDue()
+            var next = schedule.withLock { $0.nextWake() }
+            if let n = next, n <= clock.now(), schedule.withLock({ $0.count }) >= failedBefore {
+                next = clock.now() + retryDelay  // a failure put work back: back off
+            }
+            // Wake at least once a minute so liveness is visible even when idle.
+            let cap = clock.now() + .minutes(1)
+            await wake.wait(until: min(next ?? cap, cap), clock: clock)
+        }
+    }
+
+    func requeue(_ firings: [DeadlineSchedule.Firing]) {
+        let warnBefore = engine.settings.warnBefore
+        schedule.withLock { s in
+            for firing in firings {
+                switch firing {
+                case .expiry(let id, let due):
+                    s.upsert(DeadlineSchedule.Entry(caseId: id, due: due, pendingWarnings: []))
+                case .warning(let id, let due, let offset, let skipped):
+                    var entry = s.entries[id] ?? DeadlineSchedule.Entry(caseId: id, due: due, pendingWarnings: [])
+                    entry.pendingWarnings = Array(Set(entry.pendingWarnings + [offset] + skipped)).filter { warnBefore.contains($0) }.sorted(by: >)
+                    s.upsert(entry)
+                }
+            }
+        }
+    }
+}

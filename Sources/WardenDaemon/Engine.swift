@@ -1,0 +1,199 @@
+import Logging
+import WardenCore
+import WardenStore
+
+/// Applies records and deadline firings to the store through the policies.
+///
+/// Trusts: records already validated by `RecordParser`; policies to be pure. Refuses:
+/// nothing silently. Every input is applied in one transaction with everything it causes
+/// (case, history, deadline, ledger entry, events), so a crash leaves either all of it or
+/// none. Logs and schedule updates happen only after the commit.
+///
+/// Order independence: records may arrive in any order. A complaint whose order is not
+/// known yet is stored and waits; when the order arrives the complaint is evaluated. When
+/// a case opens, evidence and verdicts that arrived earlier for it are replayed in time
+/// order. Re-delivering a stored record is a no-op; a record with the same key and new
+/// content updates the stored record and notes the change in the case history (it is not
+/// judged again: judgements already made stand).
+public final class Engine: Sendable {
+    public let store: Store
+    let clock: any WardenClock
+    let logger: Logger
+    let state: Locked<Settings>
+    let scheduleHook: Locked<(@Sendable ([DeadlineChange]) -> Void)?>
+
+    /// What a reload may change.
+    public struct Settings: Sendable {
+        public var registry: PolicyRegistry
+        public var zone: Zone
+        public var warnBefore: [TimeSpan]
+        public init(registry: PolicyRegistry, zone: Zone, warnBefore: [TimeSpan]) {
+            self.registry = registry
+            self.zone = zone
+            self.warnBefore = warnBefore
+        }
+    }
+
+    public enum DeadlineChange: Sendable, Equatable {
+        case schedule(DeadlineSchedule.Entry)
+        case cancel(caseId: String)
+    }
+
+    public struct IngestReport: Sendable, Equatable {
+        public var new = 0
+        public var unchanged = 0
+        public var updated = 0
+        /// Records stored but waiting for the order or case they refer to.
+        public var waiting = 0
+        public init() {}
+    }
+
+    /// Errors a caller (the socket) can act on.
+    public enum Failure: Error, Sendable, Equatable {
+        case notFound(String)
+        case deadlinePassed(String)
+        case wrongState(String)
+    }
+
+    public init(store: Store, settings: Settings, clock: any WardenClock, logger: Logger) {
+        self.store = store
+        self.state = Locked(settings)
+        self.clock = clock
+        self.logger = logger
+        self.scheduleHook = Locked(nil)
+    }
+
+    public var settings: Settings {
+        get { state.value }
+        set { state.value = newValue }
+    }
+
+    public var parser: RecordParser { RecordParser(zone: settings.zone) }
+
+    /// Tells the deadline service about new and cancelled deadlines (after each commit).
+    public func onDeadlineChanges(_ hook: @escaping @Sendable ([DeadlineChange]) -> Void) {
+        scheduleHook.value = hook
+    }
+
+    // MARK: - Inputs
+
+    /// Applies validated records from one source (a spool file, a `record.submit` call) in
+    /// one transaction.
+    @discardableResult
+    public func ingest(_ records: [Record], source: String) async throws -> IngestReport {
+        let settings = self.settings
+        let now = clock.now()
+        let (report, effects) = try await store.write { tx in
+            var applier = Applier(tx: tx, settings: settings, now: now, source: source)
+            for record in records { try applier.receive(record) }
+            return (applier.report, applier.effects)
+        }
+        publish(effects)
+        return report
+    }
+
+    /// Records evidence submitted through the socket at the engine's current time.
+    public func submitEvidence(caseId: String, items: [EvidenceItem], note: String?) async throws -> CaseRecord {
+        let settings = self.settings
+        let now = clock.now()
+        let result: Result<(CaseRecord, Effects), Failure> = try await store.write { tx in
+            guard let current = try tx.caseRecord(id: caseId) else { return .failure(.notFound("case \(caseId)")) }
+            switch current.state {
+            case .awaitingEvidence:
+                if let deadline = current.deadline, now >= deadline {
+                    return .failure(.deadlinePassed("the evidence deadline of case \(caseId) was \(TimeFormat.format(deadline, in: settings.zone))"))
+                }
+            case .evidenceSubmitted:
+                break
+            case .defaulted:
+                return .failure(.deadlinePassed("case \(caseId) defaulted: the evidence window closed"))
+            default:
+                return .failure(.wrongState("case \(caseId) is \(current.state.rawValue); evidence is taken while it is awaiting-evidence or evidence-submitted"))
+            }
+            var body = JSONObject()
+            body["type"] = "evidence"
+            body["complaint_id"] = .string(caseId)
+            body["submitted_at"] = .string(TimeFormat.format(now, in: .utc))
+            body["items"] = .array(items.map { item in
+                var o = JSONObject()
+                o["kind"] = .string(item.kind.rawValue)
+                o["ref"] = .string(item.ref)
+                if let sha = item.sha256 { o["sha256"] = .string(sha) }
+                if let r = item.registeredAt { o["registered_at"] = .string(TimeFormat.format(r, in: .utc)) }
+                return .object(o)
+            })
+            if let note { body["note"] = .string(note) }
+            let record = Record(
+                type: .evidence, key: "\(caseId)|\(now.milliseconds)", body: body,
+                payload: .evidence(EvidenceSubmission(complaintId: caseId, submittedAt: now, items: items, note: note)))
+            var applier = Applier(tx: tx, settings: settings, now: now, source: "socket:evidence.submit")
+            try applier.receive(record)
+            return .success((try tx.caseRecord(id: caseId)!, applier.effects))
+        }
+        let (updated, effects) = try result.get()
+        publish(effects)
+        return updated
+    }
+
+    /// Records a refused spool file (for `spool.rejected`) and logs it.
+    public func recordRejection(file: String, errors: [RecordError]) async throws {
+        let now = clock.now()
+        let seq = try await store.write { tx in
+            try tx.recordRejection(file: file, at: now, errors: errors)
+            return try tx.appendEvent(topic: "spool.rejected", at: now, body: ["file": .string(file), "errors": JSON(errors.count)])
+        }
+        logger.error(
+            "Spool file rejected: \(errors.first?.description ?? "invalid")\(errors.count > 1 ? " (and \(errors.count - 1) more)" : "")",
+            metadata: ["warden.event": "spool.rejected", "warden.file": "\(file)", "warden.seq": "\(seq)"])
+    }
+
+    /// Fires one deadline event, exactly once: a firing whose deadline is no longer
+    /// pending (already fired, cancelled, moved) does nothing.
+    public func fire(_ firing: DeadlineSchedule.Firing) async throws {
+        let settings = self.settings
+        let now = clock.now()
+        let effects = try await store.write { tx in
+            var applier = Applier(tx: tx, settings: settings, now: now, source: "deadline")
+            try applier.fire(firing)
+            return applier.effects
+        }
+        publish(effects)
+    }
+
+    /// The pending deadlines as a schedule, for start-up. Warnings not yet sent are
+    /// included even if their time passed while the daemon was stopped; the schedule
+    /// folds them into one.
+    public func loadSchedule() throws -> DeadlineSchedule {
+        let warnBefore = settings.warnBefore
+        var schedule = DeadlineSchedule()
+        for pending in try store.read({ try $0.pendingDeadlines() }) {
+            schedule.upsert(
+                DeadlineSchedule.Entry(
+                    caseId: pending.caseId, due: pending.dueAt, pendingWarnings: warnBefore.filter { !pending.warningsDone.contains($0) }))
+        }
+        return schedule
+    }
+
+    // MARK: - After commit
+
+    func publish(_ effects: Effects) {
+        for entry in effects.logs {
+            logger.log(level: entry.level, "\(entry.message)", metadata: entry.metadata)
+        }
+        if !effects.deadlineChanges.isEmpty, let hook = scheduleHook.value {
+            hook(effects.deadlineChanges)
+        }
+    }
+}
+
+/// What a transaction causes outside the database, released only after it commits.
+struct Effects: Sendable {
+    struct LogEntry: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: Logger.Metadata
+    }
+
+    var logs: [LogEntry] = []
+    var deadlineChanges: [Engine.DeadlineChange] = []
+}

@@ -1,0 +1,270 @@
+import Foundation
+import Logging
+import WardenCore
+import WardenRPC
+import WardenSpool
+import WardenStore
+
+/// The socket methods of SPEC.md §4. Reads answer at once from a read snapshot; writes
+/// (`evidence.submit`, `record.submit`) are deferred to async code and checked against
+/// the `AccessPolicy` first.
+///
+/// Trusts: the peer credentials from the kernel. Refuses: writers not in the access list
+/// (`1004`, logged with the peer's uid and pid), unknown parameters and out-of-range
+/// limits (`-32602`: nothing is silently capped).
+public final class RPCMethods: RPCDispatcher, Sendable {
+    let engine: Engine
+    let spool: SpoolDirectory
+    let clock: any WardenClock
+    let logger: Logger
+    let access: Locked<AccessPolicy>
+    let started = ContinuousClock.now
+    let nextDeadline: @Sendable () -> (caseId: String, due: Timestamp)?
+
+    public static let maxPage = 1000
+
+    public init(
+        engine: Engine, spool: SpoolDirectory, clock: any WardenClock, logger: Logger, access: AccessPolicy,
+        nextDeadline: @escaping @Sendable () -> (caseId: String, due: Timestamp)?
+    ) {
+        self.engine = engine
+        self.spool = spool
+        self.clock = clock
+        self.logger = logger
+        self.access = Locked(access)
+        self.nextDeadline = nextDeadline
+    }
+
+    public func updateAccess(_ policy: AccessPolicy) { access.value = policy }
+
+    static let writers: Set<String> = ["evidence.submit", "record.submit", "daemon.reload"]
+
+    public func dispatch(_ request: RPCRequest, peer: PeerCredentials?) -> RPCDispatch {
+        if Self.writers.contains(request.method) && !access.value.allows(peer) {
+            logger.warning(
+                "Refused \(request.method) from an unauthorised peer",
+                metadata: ["warden.event": "access.denied", "warden.peer_uid": "\(peer.map { String($0.uid) } ?? "unknown")", "warden.peer_pid": "\(peer.map { String($0.pid) } ?? "unknown")", "warden.method": "\(request.method)"])
+            return .immediate(.failure(.permissionDenied("\(request.method) is allowed to root, the daemon's user and [access] writers; uid \(peer.map { String($0.uid) } ?? "unknown") is none of these")))
+        }
+        let zone = engine.settings.zone
+        switch request.method {
+        case "evidence.submit":
+            return .deferred { [self] in await run { () async throws -> JSON in try await evidenceSubmit(request.params, zone: zone) } }
+        case "record.submit":
+            return .deferred { [self] in await run { () async throws -> JSON in try await recordSubmit(request.params, zone: zone) } }
+        default:
+            return .immediate(runSync { () throws -> JSON in try read(request, zone: zone) })
+        }
+    }
+
+    func read(_ request: RPCRequest, zone: Zone) throws -> JSON {
+        let p = request.params
+        switch request.method {
+        case "daemon.status": return try status(Params(p, zone: zone, allowed: []))
+        case "policy.list": return try policyList(Params(p, zone: zone, allowed: []))
+        case "order.get": return try orderGet(Params(p, zone: zone, allowed: ["order_id"]))
+        case "case.get": return try caseGet(Params(p, zone: zone, allowed: ["case_id"]))
+        case "case.list": return try caseList(Params(p, zone: zone, allowed: ["state", "category", "shop", "limit", "cursor"]))
+        case "deadline.list": return try deadlineList(Params(p, zone: zone, allowed: ["within_s", "limit"]))
+        case "ledger.summary": return try ledgerSummary(Params(p, zone: zone, allowed: ["from", "to", "shop", "category"]))
+        case "ledger.list": return try ledgerList(Params(p, zone: zone, allowed: ["from", "to", "case_id", "limit", "cursor"]))
+        default: throw RPCError.methodNotFound(request.method)
+        }
+    }
+
+    // MARK: - Methods
+
+    func status(_ p: Params) throws -> JSON {
+        let (orders, cases, waiting) = try engine.store.read { tx in (try tx.orderCounts(), try tx.caseCounts(), try tx.complaintsWithoutCase()) }
+        let counts = spool.counts()
+        let now = clock.now()
+        var next: JSON = .null
+        if let n = nextDeadline() {
+            next = ["case_id": .string(n.caseId), "due_at": .string(TimeFormat.format(n.due, in: p.zone)), "remaining_s": JSON((n.due - now).seconds)]
+        }
+        return [
+            "version": .string(WardenVersion.string),
+            "api": JSON(WardenVersion.api),
+            "uptime_s": JSON(Int((ContinuousClock.now - started).components.seconds)),
+            "storage": "sqlite",
+            "policies": .array(engine.settings.registry.enabledIds.map(JSON.string)),
+            "spool": ["incoming": JSON(counts.incoming), "processed": JSON(counts.processed), "rejected": JSON(counts.rejected)],
+            "orders": JSON(orders.total),
+            "unmanaged_orders": JSON(orders.unmanaged),
+            "complaints_waiting": JSON(waiting),
+            "cases": ["open": JSON(cases.open), "closed": JSON(cases.closed)],
+            "next_deadline": next,
+        ]
+    }
+
+    func policyList(_ p: Params) throws -> JSON {
+        let entries = engine.settings.registry.entries.map { e -> JSON in
+            var o: JSONObject = [
+                "id": .string(e.registration.id), "version": .string(e.registration.version), "origin": "builtin",
+                "categories": .array(e.registration.categories.map(JSON.string)), "enabled": .bool(e.status == .enabled),
+                "status": .string(e.status.name), "summary": .string(e.registration.summary), "parameters": e.parameters.json,
+            ]
+            if case .failed(let why) = e.status { o["error"] = .string(why) }
+            return .object(o)
+        }
+        return ["policies": .array(entries)]
+    }
+
+    func orderGet(_ p: Params) throws -> JSON {
+        let id = try p.requiredString("order_id")
+        let zone = p.zone
+        return try engine.store.read { tx -> JSON in
+            guard let order = try tx.order(id: id) else { throw RPCError.notFound("order \(id)") }
+            var o = order.json(in: zone)
+            if let body = try tx.orderBody(id: id), case .object(let raw)? = try? JSONParser.parse(body) {
+                for (k, v) in raw.pairs where o[k] == nil && k != "type" { o[k] = v }  // unknown fields, kept
+            }
+            o["managed_by"] = JSON(engine.settings.registry.policy(forCategory: order.category)?.id)
+            o["ship_deadline"] = order.shipBy.map { .string(TimeFormat.format($0, in: zone)) } ?? .null
+            o["negotiations"] = .array([])
+            let cases = try tx.caseIds(orderId: id).compactMap { try tx.caseRecord(id: $0)?.json(in: zone) }
+            return ["order": .object(o), "cases": .array(cases)]
+        }
+    }
+
+    func caseGet(_ p: Params) throws -> JSON {
+        let id = try p.requiredString("case_id")
+        guard let c = try engine.store.read({ try $0.caseRecord(id: id) }) else { throw RPCError.notFound("case \(id)") }
+        return ["case": c.json(in: p.zone)]
+    }
+
+    func caseList(_ p: Params) throws -> JSON {
+        var filter = StoreTransaction.CaseFilter()
+        if let s = try p.string("state") {
+            guard let state = CaseState(rawValue: s) else {
+                throw RPCError.invalidParams("state \"\(s)\" is not one of \(CaseState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.state = state
+        }
+        if let c = try p.string("category") { filter.category = engine.settings.registry.moduleId(forCategory: c) ?? c }
+        filter.shop = try p.string("shop")
+        let limit = try p.int("limit", default: 100, range: 1...Self.maxPage)
+        let cursor = try p.string("cursor")
+        let cases = try engine.store.read { try $0.cases(filter, limit: limit + 1, after: cursor) }
+        let page = cases.prefix(limit)
+        return [
+            "cases": .array(page.map { $0.json(in: p.zone) }),
+            "next_cursor": cases.count > limit ? .string(page.last!.caseId) : .null,
+        ]
+    }
+
+    func deadlineList(_ p: Params) throws -> JSON {
+        let within = try p.int("within_s", default: 86_400, range: 0...(3650 * 86_400))
+        let limit = try p.int("limit", default: 100, range: 1...Self.maxPage)
+        let now = clock.now()
+        let rows = try engine.store.read { try $0.upcomingDeadlines(now: now, within: .seconds(Int64(within)), limit: limit) }
+        return [
+            "deadlines": .array(
+                rows.map {
+                    [
+                        "case_id": .string($0.caseId), "category": .string($0.category), "state": .string($0.state.rawValue),
+                        "due_at": .string(TimeFormat.format($0.due, in: p.zone)), "remaining_s": JSON(($0.due - now).seconds),
+                    ]
+                })
+        ]
+    }
+
+    func ledgerFilter(_ p: Params) throws -> StoreTransaction.LedgerFilter {
+        var f = StoreTransaction.LedgerFilter(from: try p.time("from"), to: try p.time("to"))
+        if p.object["shop"] != nil { f.shop = try p.string("shop") }
+        if let c = try (p.object["category"] != nil ? p.string("category") : nil) {
+            f.category = engine.settings.registry.moduleId(forCategory: c) ?? c
+        }
+        if p.object["case_id"] != nil { f.caseId = try p.string("case_id") }
+        return f
+    }
+
+    func ledgerSummary(_ p: Params) throws -> JSON {
+        let filter = try ledgerFilter(p)
+        let totals = try engine.store.read { try $0.ledgerTotals(filter) }
+        func json(_ t: StoreTransaction.Totals) -> JSON {
+            ["amount": .string(t.amount.description), "points": JSON(t.points), "count": JSON(t.count)]
+        }
+        return [
+            "amount": .string(totals.total.amount.description), "points": JSON(totals.total.points), "count": JSON(totals.total.count),
+            "by_category": .object(JSONObject(totals.byCategory.map { ($0.0, json($0.1)) })),
+            "by_rule": .object(JSONObject(totals.byRule.map { ($0.0, json($0.1)) })),
+        ]
+    }
+
+    func ledgerList(_ p: Params) throws -> JSON {
+        let filter = try ledgerFilter(p)
+        let limit = try p.int("limit", default: 100, range: 1...Self.maxPage)
+        var after: Int64?
+        if let c = try p.string("cursor") {
+            guard let row = StoreTransaction.entryRow(c) else { throw RPCError.invalidParams("cursor \"\(c)\" is not a ledger cursor") }
+            after = row
+        }
+        let entries = try engine.store.read { try $0.ledgerEntries(filter, limit: limit + 1, afterEntry: after) }
+        let page = entries.prefix(limit)
+        return [
+            "entries": .array(page.map { $0.json(in: p.zone) }),
+            "next_cursor": entries.count > limit ? .string(page.last!.entryId) : .null,
+        ]
+    }
+
+    func evidenceSubmit(_ params: JSONObject, zone: Zone) async throws -> JSON {
+        let p = try Params(params, zone: zone, allowed: ["case_id", "items", "note"])
+        let caseId = try p.requiredString("case_id")
+        let note = try p.string("note")
+        // Validate the items exactly as a spool evidence record would be.
+        var probe = JSONObject()
+        probe["type"] = "evidence"
+        probe["complaint_id"] = .string(caseId)
+        probe["submitted_at"] = .string(TimeFormat.format(clock.now(), in: .utc))
+        probe["items"] = .array(try p.array("items"))
+        guard case .success(let record) = engine.parser.parse(.object(probe)), case .evidence(let evidence) = record.payload else {
+            if case .failure(let e) = engine.parser.parse(.object(probe)) { throw RPCError.validationFailed(e.errors) }
+            throw RPCError.internalError
+        }
+        do {
+            let updated = try await engine.submitEvidence(caseId: caseId, items: evidence.items, note: note)
+            return ["case": updated.json(in: zone)]
+        } catch let failure as Engine.Failure {
+            switch failure {
+            case .notFound(let what): throw RPCError.notFound(what)
+            case .deadlinePassed(let why): throw RPCError.deadlinePassed(why)
+            case .wrongState(let why): throw RPCError.wrongState(why)
+            }
+        }
+    }
+
+    func recordSubmit(_ params: JSONObject, zone: Zone) async throws -> JSON {
+        let p = try Params(params, zone: zone, allowed: ["records"])
+        let raw = try p.array("records")
+        guard !raw.isEmpty else { throw RPCError.invalidParams("records must hold at least one record") }
+        let parser = engine.parser
+        var records: [Record] = []
+        var errors: [RecordError] = []
+        for (i, value) in raw.enumerated() {
+            switch parser.parse(value, index: i + 1) {
+            case .success(let r): records.append(r)
+            case .failure(let e): errors += e.errors
+            }
+        }
+        if !errors.isEmpty { throw RPCError.validationFailed(errors) }
+        let report = try await engine.ingest(records, source: "socket:record.submit")
+        return ["accepted": JSON(records.count), "new": JSON(report.new), "unchanged": JSON(report.unchanged), "updated": JSON(report.updated)]
+    }
+
+    // MARK: - Error mapping
+
+    func runSync(_ body: () throws -> JSON) -> Result<JSON, RPCError> {
+        do { return .success(try body()) } catch { return .failure(map(error)) }
+    }
+
+    func run(_ body: () async throws -> JSON) async -> Result<JSON, RPCError> {
+        do { return .success(try await body()) } catch { return .failure(map(error)) }
+    }
+
+    func map(_ error: any Error) -> RPCError {
+        if let e = error as? RPCError { return e }
+        logger.error("Internal error answering a request", metadata: ["warden.error": "\(error)"])
+        return .internalError
+    }
+}

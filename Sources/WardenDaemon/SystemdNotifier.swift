@@ -1,0 +1,55 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sd_notify(3)` without libsystemd: one datagram to `$NOTIFY_SOCKET` per state change.
+/// Does nothing when not run by systemd (no `NOTIFY_SOCKET`).
+public struct SystemdNotifier: Sendable {
+    let path: String?
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        path = environment["NOTIFY_SOCKET"]
+    }
+
+    public var isActive: Bool { path != nil }
+
+    @discardableResult
+    public func notify(_ state: String) -> Bool {
+        guard var path else { return false }
+        if path.hasPrefix("@") { path = "\0" + path.dropFirst() }  // abstract namespace
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        let message = Array(state.utf8)
+        let sent = withUnsafePointer(to: &addr) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sa, length) }
+            }
+        }
+        return sent == message.count
+    }
+
+    /// Listening sockets passed by socket activation (`LISTEN_PID`/`LISTEN_FDS`), as
+    /// `sd_listen_fds(3)` reads them; the variables are then unset so children do not
+    /// inherit them.
+    public static func listenDescriptors() -> [Int32] {
+        let env = ProcessInfo.processInfo.environment
+        guard let pid = env["LISTEN_PID"].flatMap(Int32.init), pid == getpid(),
+            let count = env["LISTEN_FDS"].flatMap(Int32.init), count > 0
+        else { return [] }
+        unsetenv("LISTEN_PID")
+        unsetenv("LISTEN_FDS")
+        unsetenv("LISTEN_FDNAMES")
+        return (0..<count).map { 3 + $0 }
+    }
+}

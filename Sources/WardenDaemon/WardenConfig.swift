@@ -1,0 +1,62 @@
+import Foundation
+import WardenCore
+
+/// The daemon's configuration (SPEC.md §1), fully validated: a value of this type is a
+/// configuration that can be applied. Relative paths are resolved against the working
+/// directory at load time (so `./.warden/` in the development config means the
+/// checkout's `.warden/`).
+public struct WardenConfig: Sendable, Equatable {
+    public var file: String
+    public var socket: String
+    /// Group that owns the socket (name or numeric gid); nil keeps the daemon's group.
+    public var socketGroup: String?
+    public var spoolDir: String
+    public var stateDir: String
+    public var zone: Zone
+    public var logLevel: String
+    public var storageBackend: String
+    public var warnBefore: [TimeSpan]
+    public var policies: [String: PolicySettings]
+    /// Writers besides root and the daemon's own user: numeric uids and group names.
+    public var writers: [String]
+    public var maxFileSize: Int
+    public var rescanInterval: TimeSpan
+    public var maxLine: Int
+    public var maxConnections: Int
+    public var maxInFlight: Int
+
+    public static let defaultPath = "/etc/warden/warden.toml"
+
+    /// Defaults of every key (the packaged `/etc/warden/warden.toml` spells them out).
+    public static func defaults(file: String = defaultPath) -> WardenConfig {
+        WardenConfig(
+            file: file, socket: "/run/warden/warden.sock", socketGroup: nil, spoolDir: "/var/spool/warden",
+            stateDir: "/var/lib/warden", zone: .shanghai, logLevel: "info", storageBackend: "sqlite",
+            warnBefore: [.hours(4), .hours(1)], policies: [:], writers: [], maxFileSize: 64 << 20,
+            rescanInterval: .seconds(30), maxLine: 1 << 20, maxConnections: 1024, maxInFlight: 128)
+    }
+
+    public var databasePath: String { stateDir + "/warden.sqlite" }
+}
+
+/// A configuration problem: the file, the line when known, the key, and what is wrong.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var key: String?
+    public var message: String
+
+    public var description: String {
+        var s = file
+        if let line { s += ":\(line)" }
+        s += ": "
+        if let key { s += "\(key): " }
+        return s + message
+    }
+}
+
+/// All the problems found in one configuration file.
+public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [ConfigError]
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import WardenCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The line-delimited JSON-RPC 2.0 server on a Unix stream socket.
+///
+/// Trusts: nothing a client sends. Every line is parsed strictly; a line longer than
+/// `maxLine` is answered with `-32600` and the connection closed (the only error that
+/// closes a connection). Refuses: more than `maxConnections` connections and more than
+/// `maxInFlight` unanswered requests on one connection (answered `1006`, never buffered
+/// without bound). Who may write is the dispatcher's decision, from `SO_PEERCRED`.
+///
+/// Event loops only frame bytes and run the dispatcher's immediate methods (reads from
+/// SQLite in WAL mode, which never wait for the writer); deferred methods run as tasks and
+/// their responses are written back on the connection's loop. Responses carry the
+/// request's `id`; with pipelining they may come back in a different order.
+public final class RPCServer: Sendable {
+    public struct Limits: Sendable {
+        public var maxLine: Int
+        public var maxConnections: Int
+        public var maxInFlight: Int
+        public init(maxLine: Int = 1 << 20, maxConnections: Int = 1024, maxInFlight: Int = 128) {
+            self.maxLine = maxLine
+            self.maxConnections = maxConnections
+            self.maxInFlight = maxInFlight
+        }
+    }
+
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    struct State {
+        var serverChannel: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+        var tasksInFlight = 0
+        var accepting = true
+    }
+
+    let dispatcher: any RPCDispatcher
+    let limits: Limits
+    let logger: Logger
+    let group: MultiThreadedEventLoopGroup
+    let state = Locked(State())
+
+    public init(dispatcher: any RPCDispatcher, limits: Limits = Limits(), logger: Logger, threads: Int = System.coreCount) {
+        self.dispatcher = dispatcher
+        self.limits = limits
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+    }
+
+    private var bootstrap: ServerBootstrap {
+        let maxLine = limits.maxLine
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 512)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineDecoder(), maximumBufferSize: maxLine))
+                    try channel.pipeline.syncOperations.addHandler(RPCConnectionHandler(server: self))
+                }
+            }
+    }
+
+    /// Binds `path`, replacing a stale socket file but never a live one, and sets its
+    /// mode (and group, if given).
+    public func bind(path: String, mode: mode_t = 0o660, groupID: gid_t? = nil) async throws {
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFSOCK else {
+                throw Error(description: "\(path) exists and is not a socket; refusing to replace it")
+            }
+            if Self.isListening(path) {
+                throw Error(description: "another process is already listening on \(path) (is wardend running?)")
+            }
+            unlink(path)
+        }
+        let channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+        chmod(path, mode)
+        if let groupID { chown(path, uid_t.max, groupID) }
+        state.withLock { $0.serverChannel = channel }
+    }
+
+    /// Adopts a listening socket handed over by the service manager (socket activation).
+    public func adopt(descriptor: Int32) async throws {
+        let channel = try await bootstrap.withBoundSocket(descriptor).get()
+        state.withLock { $0.serverChannel = channel }
+    }
+
+    /// Waits until the listening socket is closed.
+    public func waitUntilClosed() async throws {
+        guard let channel = state.withLock({ $0.serverChannel }) else { return }
+        try await channel.closeFuture.get()
+    }
+
+    /// Graceful stop: stop accepting, let requests in flight finish (up to `grace`),
+    /// then close every connection and the event loops.
+    public func shutdown(grace: Duration = .seconds(5)) async {
+        let server = state.withLock { s -> (any Channel)? in
+            s.accepting = false
+            return s.serverChannel
+        }
+        try? await server?.close()
+        let start = ContinuousClock.now
+        while state.withLock({ $0.tasksInFlight }) > 0 && ContinuousClock.now - start < grace {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let connections = state.withLock { Array($0.connections.values) }
+        for c in connections { try? await c.close() }
+        try? await group.shutdownGracefully()
+    }
+
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    func register(_ channel: any Channel) -> Bool {
+        state.withLock { s in
+            guard s.accepting, s.connections.count < limits.maxConnections else { return false }
+            s.connections[ObjectIdentifier(channel)] = channel
+            return true
+        }
+    }
+
+    func unregister(_ channel: any Channel) {
+        state.withLock { $0.connections[ObjectIdentifier(channel)] = nil }
+    }
+
+    func taskStarted() { state.withLock { $0.tasksInFlight += 1 } }
+    func taskFinished() { state.withLock { $0.tasksInFlight -= 1 } }
+
+    static func isListening(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        } == 0
+    }
+}
