@@ -1,0 +1,143 @@
+import Foundation
+import WardenClient
+import WardenCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the built `wardend` binary on a temporary directory, as a user would: a config
+/// file, a spool, a state directory, a socket. Used by the end-to-end tests.
+public final class DaemonHarness: @unchecked Sendable {
+    public let root: TemporaryDirectory
+    public var configPath: String { root.path + "/warden.toml" }
+    public var socketPath: String { root.path + "/run/warden.sock" }
+    public var spoolDir: String { root.path + "/spool" }
+    public var stateDir: String { root.path + "/state" }
+    public var logPath: String { root.path + "/wardend.log" }
+    public private(set) var process: Process?
+
+    /// The directory holding the built executables (next to the test bundle).
+    public static var binDirectory: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (exe as NSString).deletingLastPathComponent
+    }
+
+    public static func binary(_ name: String) -> String { binDirectory + "/" + name }
+
+    /// `extra` is appended to the generated config (e.g. policy tables).
+    public init(extraConfig: String = "") throws {
+        root = try TemporaryDirectory(prefix: "wardend-e2e")
+        try root.write(
+            "warden.toml",
+            """
+            [daemon]
+            socket = "\(socketPath)"
+            spool_dir = "\(spoolDir)"
+            state_dir = "\(stateDir)"
+            timezone = "Asia/Shanghai"
+            log_level = "debug"
+
+            [deadlines]
+            warn_before = ["4h", "1h"]
+
+            \(extraConfig)
+            """)
+    }
+
+    /// Starts wardend and waits until its socket answers.
+    public func start(timeout: Double = 60) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary("wardend"))
+        p.arguments = ["--config", configPath]
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        process = p
+        let start = Date()
+        while Date().timeIntervalSince(start) < timeout {
+            if !p.isRunning { throw HarnessError("wardend exited with \(p.terminationStatus) during start-up:\n\(self.log)") }
+            if let c = try? WardenConnection(path: socketPath), (try? c.call("daemon.status")) != nil { return }
+            usleep(50_000)
+        }
+        throw HarnessError("wardend did not answer on \(socketPath) within \(timeout)s:\n\(self.log)")
+    }
+
+    /// Sends SIGTERM and waits; returns the exit status.
+    @discardableResult
+    public func stop(timeout: Double = 20) -> Int32 {
+        guard let p = process else { return -1 }
+        if p.isRunning { kill(p.processIdentifier, SIGTERM) }
+        let start = Date()
+        while p.isRunning && Date().timeIntervalSince(start) < timeout { usleep(20_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        process = nil
+        return p.terminationStatus
+    }
+
+    /// SIGKILL, no goodbye.
+    public func kill9() {
+        guard let p = process else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    public func connect() throws -> WardenConnection { try WardenConnection(path: socketPath) }
+
+    public func call(_ method: String, _ params: JSON = .object(JSONObject())) throws -> JSON {
+        try connect().call(method, params)
+    }
+
+    /// Hands a file to the spool the way producers must: write into `tmp/`, rename into
+    /// `incoming/`.
+    public func drop(_ name: String, _ contents: String) throws {
+        let tmp = spoolDir + "/tmp/" + name
+        try contents.write(toFile: tmp, atomically: false, encoding: .utf8)
+        guard rename(tmp, spoolDir + "/incoming/" + name) == 0 else { throw HarnessError("rename failed: \(errno)") }
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes.
+    public func waitFor(_ what: String, timeout: Double = 20, _ condition: () throws -> Bool) throws {
+        let start = Date()
+        while Date().timeIntervalSince(start) < timeout {
+            if (try? condition()) == true { return }
+            usleep(50_000)
+        }
+        throw HarnessError("timed out waiting for \(what)\n--- wardend log ---\n\(log)")
+    }
+
+    /// Runs a built executable (e.g. wardenctl) and returns (status, stdout, stderr).
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary(name))
+        p.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        p.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    deinit {
+        if let p = process, p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        root.remove()
+    }
+}
+
+public struct HarnessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

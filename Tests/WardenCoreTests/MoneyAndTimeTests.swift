@@ -1,0 +1,80 @@
+import Testing
+import WardenCore
+
+@Suite("Money in fen")
+struct MoneyTests {
+    @Test(arguments: [
+        ("10", 1000), ("10.5", 1050), ("10.00", 1000), ("0.05", 5), ("1299.00", 129_900), ("-3.20", -320),
+    ])
+    func parses(text: String, fen: Int64) {
+        #expect(Money(parsing: text)?.fen == fen)
+    }
+
+    @Test(arguments: ["", "1.234", "1e3", "1,000.00", "abc", "1.", ".5", "+1", " 1"])
+    func rejects(text: String) {
+        #expect(Money(parsing: text) == nil)
+    }
+
+    @Test(arguments: [(1000, "10.00"), (5, "0.05"), (-320, "-3.20"), (0, "0.00"), (129_900, "1299.00")])
+    func formats(fen: Int64, text: String) {
+        #expect(Money(fen: fen).description == text)
+    }
+
+    /// RULES.md worked figures for 5 % (500 basis points), before the clamp.
+    @Test(arguments: [("300.00", "15.00"), ("59.00", "2.95"), ("1299.00", "64.95"), ("123.45", "6.17"), ("0.10", "0.01"), ("0.09", "0.00")])
+    func percentageRoundsHalfUp(paid: String, expected: String) {
+        #expect(Money(parsing: paid)!.percentage(basisPoints: 500).description == expected)
+    }
+
+    @Test func clamps() {
+        let range = Money.yuan(5)...Money.yuan(30)
+        #expect(Money(fen: 295).clamped(to: range) == .yuan(5))
+        #expect(Money(fen: 6495).clamped(to: range) == .yuan(30))
+        #expect(Money(fen: 1500).clamped(to: range) == Money(fen: 1500))
+    }
+}
+
+@Suite("Times and durations")
+struct TimeTests {
+    static let shanghai = Zone.shanghai
+
+    @Test(arguments: [
+        ("2023-04-05T09:30:00+08:00", "2023-04-05T01:30:00Z"),
+        ("2023-04-05T01:30:00Z", "2023-04-05T01:30:00Z"),
+        ("2023-04-05 09:30:00", "2023-04-05T01:30:00Z"),  // Taobao form, in the daemon zone
+        ("2023-04-05T09:30:00", "2023-04-05T01:30:00Z"),  // no offset: daemon zone
+        ("2023-04-05T09:30:00.250-05:00", "2023-04-05T14:30:00.250Z"),
+        ("2024-02-29T00:00:00Z", "2024-02-29T00:00:00Z"),
+    ])
+    func parses(text: String, utc: String) throws {
+        let t = try #require(TimeFormat.parse(text, defaultZone: Self.shanghai))
+        #expect(TimeFormat.format(t, in: .utc) == utc)
+    }
+
+    @Test(arguments: ["2023-02-29 10:00:00", "2023-13-01T00:00:00Z", "2023-04-05", "yesterday", "2023-04-05T25:00:00Z", "2023-04-05T09:30:00+0800", "2023-04-05T09:30:00Zjunk"])
+    func rejects(text: String) {
+        #expect(TimeFormat.parse(text, defaultZone: Self.shanghai) == nil)
+    }
+
+    @Test func formatsInZone() throws {
+        let t = try #require(TimeFormat.parse("2023-04-06T01:30:00Z", defaultZone: .utc))
+        #expect(TimeFormat.format(t, in: Self.shanghai) == "2023-04-06T09:30:00+08:00")
+        #expect(TimeFormat.date(t, in: Self.shanghai) == "2023-04-06")
+    }
+
+    @Test(arguments: [("24h", 86_400_000), ("90m", 5_400_000), ("1h30m", 5_400_000), ("2d", 172_800_000), ("45s", 45_000), ("250ms", 250)])
+    func parsesDurations(text: String, ms: Int64) {
+        #expect(TimeSpan.parse(text)?.milliseconds == ms)
+    }
+
+    @Test(arguments: ["", "24", "h", "1x", "-1h", "1.5h"])
+    func rejectsDurations(text: String) {
+        #expect(TimeSpan.parse(text) == nil)
+    }
+
+    @Test func describesDurations() {
+        #expect(TimeSpan.hours(24).description == "24h")
+        #expect(TimeSpan.minutes(90).description == "1h30m")
+        #expect(TimeSpan.days(3).description == "3d")
+    }
+}
