@@ -107,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenDaemonTests",
-            dependencies: ["WardenDaemon", "WardenStore", "WardenCore", "WardenTestKit", "KitchenAppliancesPolicy"],
+            dependencies: ["WardenDaemon", "WardenStore", "WardenSpool", "WardenCore", "WardenTestKit", "KitchenAppliancesPolicy"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

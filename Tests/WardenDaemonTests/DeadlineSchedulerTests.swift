@@ -1,0 +1,109 @@
+import Testing
+import WardenCore
+import WardenDaemon
+import WardenTestKit
+
+/// The deadline scheduler over a fake clock, against a real SQLite file.
+@Suite("Deadline scheduler", .serialized)
+struct DeadlineSchedulerTests {
+    @Test func warnsThenFiresExactlyOnce() async throws {
+        // Given a merchant complaint opened a minute ago
+        let f = try EngineFixture()
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
+        #expect(try f.caseRecord("C1")?.deadline == EngineFixture.due)
+
+        // When time passes each warning offset
+        f.clock.advance(to: EngineFixture.due - .hours(4))
+        await f.deadlines.fireDue()
+        #expect(try f.events("deadline.warning") == 1)
+        f.clock.advance(to: EngineFixture.due - .hours(1))
+        await f.deadlines.fireDue()
+        #expect(try f.events("deadline.warning") == 2)
+        #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
+
+        // Then the deadline fires at exactly opened_at + 24 h, once
+        f.clock.advance(to: EngineFixture.due - TimeSpan(milliseconds: 1))
+        await f.deadlines.fireDue()
+        #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
+        f.clock.advance(to: EngineFixture.due)
+        await f.deadlines.fireDue()
+        let c = try #require(try f.caseRecord("C1"))
+        #expect(c.state == .defaulted)
+        #expect(c.liability == Liability(amount: .yuan(10), points: 0))
+        let ledger = try f.ledger()
+        #expect(ledger.count == 1)
+        #expect(ledger.first?.rule == "K4")
+        #expect(ledger.first?.amount.description == "10.00")
+        #expect(ledger.first?.at == EngineFixture.due)
+        #expect(TimeFormat.format(ledger.first!.at, in: .shanghai) == "2023-04-06T09:30:00+08:00")
+
+        f.clock.advance(by: .days(2))
+        await f.deadlines.fireDue()
+        try f.reopen()
+        await f.deadlines.fireDue()
+        #expect(try f.ledger().count == 1)
+        #expect(try f.events("deadline.expired") == 1)
+        #expect(try f.events("deadline.warning") == 2)
+    }
+
+    @Test func deadlinesThatPassedWhileStoppedFireAtStartUp() async throws {
+        // Given a case, and the daemon "stopped" before its deadline
+        let f = try EngineFixture()
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        // When it starts again two days later
+        f.clock.advance(by: .days(2))
+        try f.reopen()
+        #expect(f.deadlines.pendingCount == 1)
+        await f.deadlines.fireDue()
+        // Then the deadline fires once, dated at its due time, without stale warnings
+        #expect(try f.caseRecord("C1")?.state == .defaulted)
+        #expect(try f.ledger().map(\.at) == [EngineFixture.due])
+        #expect(try f.events("deadline.warning") == 0)
+        try f.reopen()
+        #expect(f.deadlines.pendingCount == 0)
+    }
+
+    @Test func warningsMissedWhileStoppedFoldIntoOne() async throws {
+        let f = try EngineFixture()
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        f.clock.advance(to: EngineFixture.due - .minutes(30))
+        try f.reopen()
+        await f.deadlines.fireDue()
+        #expect(try f.events("deadline.warning") == 1)
+        #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
+    }
+
+    @Test func evidenceInTimeCancelsTheDeadline() async throws {
+        let f = try EngineFixture()
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint, EngineFixture.evidence("2023-04-06 09:29:59"))
+        #expect(try f.caseRecord("C1")?.state == .evidenceSubmitted)
+        #expect(f.deadlines.pendingCount == 0)
+        f.clock.advance(by: .days(2))
+        await f.deadlines.fireDue()
+        try f.reopen()
+        await f.deadlines.fireDue()
+        #expect(try f.ledger().isEmpty)
+    }
+
+    @Test func theRunningServiceWakesWhenTheClockReachesTheDeadline() async throws {
+        let f = try EngineFixture(now: EngineFixture.due - .minutes(5))
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        let service = f.deadlines
+        let task = Task { try await service.run() }
+        defer { task.cancel() }
+        try await waitUntil { f.clock.sleeperCount > 0 }
+        f.clock.advance(to: EngineFixture.due)
+        try await waitUntil { (try? f.caseRecord("C1")?.state) == .defaulted }
+        #expect(try f.ledger().count == 1)
+    }
+}
+
+func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async throws {
+    let start = ContinuousClock.now
+    while ContinuousClock.now - start < timeout {
+        if (try? condition()) == true { return }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("condition not met within \(timeout)")
+}

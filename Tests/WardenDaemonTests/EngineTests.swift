@@ -1,0 +1,87 @@
+import Testing
+import WardenCore
+import WardenDaemon
+import WardenStore
+import WardenTestKit
+
+@Suite("Engine: order independence, idempotency, unmanaged records")
+struct EngineTests {
+    @Test func aComplaintBeforeItsOrderWaitsThenOpens() async throws {
+        let f = try EngineFixture()
+        let first = try await f.ingest(EngineFixture.complaint)
+        #expect(first.waiting == 1)
+        #expect(try f.caseRecord("C1") == nil)
+        try await f.ingest(EngineFixture.order)
+        #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
+        #expect(f.deadlines.pendingCount == 1)
+    }
+
+    @Test func evidenceBeforeItsCaseIsReplayedWhenTheCaseOpens() async throws {
+        let f = try EngineFixture()
+        try await f.ingest(EngineFixture.evidence("2023-04-05 12:00:00"))
+        try await f.ingest(EngineFixture.complaint)
+        try await f.ingest(EngineFixture.order)
+        let c = try #require(try f.caseRecord("C1"))
+        #expect(c.state == .evidenceSubmitted)
+        #expect(c.evidence.count == 1 && c.evidence[0].inTime)
+    }
+
+    @Test func reDeliveryIsANoOpAndAnUpdateIsNoted() async throws {
+        let f = try EngineFixture()
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        let again = try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        #expect(again.unchanged == 2 && again.new == 0)
+        #expect(try f.caseRecord("C1")?.history.count == 1)
+        let changed = EngineFixture.order.replacingOccurrences(of: #""shop":"s1""#, with: #""shop":"s2""#)
+        let update = try await f.ingest(changed)
+        #expect(update.updated == 1)
+        let history = try #require(try f.caseRecord("C1")?.history)
+        #expect(history.count == 2)
+        #expect(history.last?.note.contains("order record updated (shop)") == true)
+        #expect(try f.store.read { try $0.order(id: "O1") }?.shop == "s2")
+    }
+
+    @Test func anOrderNoPolicyOwnsIsUnmanaged() async throws {
+        let f = try EngineFixture()
+        try await f.ingest(#"{"type":"order","order_id":"B1","category":"books","paid_amount":"20.00","paid_at":"2023-04-01 10:00:00"}"#)
+        let counts = try f.store.read { try $0.orderCounts() }
+        #expect(counts.total == 1 && counts.unmanaged == 1)
+    }
+
+    @Test func aDisabledPolicyLeavesItsCategoryUnmanaged() async throws {
+        let f = try EngineFixture(policies: ["kitchen-appliances": PolicySettings(enabled: false)])
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        #expect(try f.caseRecord("C1") == nil)
+        #expect(try f.store.read { try $0.orderCounts() }.unmanaged == 1)
+    }
+
+    @Test func socketEvidenceChecksStateAndDeadline() async throws {
+        let f = try EngineFixture()
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        let item = EvidenceItem(kind: .signedReceipt, ref: "r.pdf")
+        await #expect(throws: Engine.Failure.notFound("case C9")) {
+            try await f.engine.submitEvidence(caseId: "C9", items: [item], note: nil)
+        }
+        f.clock.advance(to: EngineFixture.due)
+        await #expect(throws: Engine.Failure.self) {
+            try await f.engine.submitEvidence(caseId: "C1", items: [item], note: nil)
+        }
+        f.clock.advance(to: EngineFixture.due - .hours(1))  // a fake clock never goes back
+        #expect(f.clock.now() == EngineFixture.due)
+    }
+
+    @Test func socketEvidenceInTimeMovesTheCase() async throws {
+        let f = try EngineFixture()
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        let c = try await f.engine.submitEvidence(caseId: "C1", items: [EvidenceItem(kind: .signedReceipt, ref: "r.pdf")], note: "signed by buyer")
+        #expect(c.state == .evidenceSubmitted)
+        #expect(c.evidence.first?.item.ref == "r.pdf")
+        #expect(f.deadlines.pendingCount == 0)
+    }
+
+    @Test func storeIsDurable() throws {
+        let f = try EngineFixture()
+        #expect(try f.store.synchronousMode() == 2)  // FULL
+        #expect(try f.store.journalMode() == "wal")
+    }
+}
