@@ -112,7 +112,9 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["WardenCore", "WardenClient", "WardenTestKit"],
+            // The executables are dependencies so that `swift test` builds them; the tests
+            // run the built binaries, not their code in-process.
+            dependencies: ["WardenCore", "WardenClient", "WardenTestKit", "wardend", "wardenctl"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -8,7 +8,7 @@ import Glibc
 
 /// One client connection: one JSON-RPC request per line in, one response per line out.
 final class RPCConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
+    typealias InboundIn = LineEvent
     typealias OutboundOut = ByteBuffer
 
     private let server: RPCServer
@@ -43,7 +43,13 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let line = unwrapInboundIn(data)
+        let line: ByteBuffer
+        switch unwrapInboundIn(data) {
+        case .line(let l): line = l
+        case .tooLong:
+            refuseOversizedLine(context: context)
+            return
+        }
         let parsed: Result<JSON, JSONParser.Error> = line.readableBytesView.withContiguousStorageIfAvailable { bytes in
             Result { () throws(JSONParser.Error) -> JSON in try JSONParser.parse(bytes) }
         } ?? Result { () throws(JSONParser.Error) -> JSON in try JSONParser.parse(Array(line.readableBytesView)) }
@@ -98,11 +104,19 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is ByteToMessageDecoderError.PayloadTooLargeError {
-            write(context: context, RPCResponse.failure(id: .null, error: .invalidRequest("line longer than \(server.limits.maxLine) bytes; closing the connection")))
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: nil)
-        }
         context.close(promise: nil)
+    }
+
+    /// Answers `-32600`, half-closes (the client reads the error, then end of stream)
+    /// and closes fully a moment later; input meanwhile is discarded by the decoder.
+    private func refuseOversizedLine(context: ChannelHandlerContext) {
+        write(context: context, RPCResponse.failure(id: .null, error: .invalidRequest("line longer than \(server.limits.maxLine) bytes; closing the connection")))
+        needsFlush = false
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+        }
     }
 
     private func respond(context: ChannelHandlerContext, id: JSON?, _ result: Result<JSON, RPCError>) {

@@ -63,7 +63,7 @@ public final class RPCServer: Sendable {
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(LineDecoder(), maximumBufferSize: maxLine))
+                        ByteToMessageHandler(LineDecoder(maxLine: maxLine)))
                     try channel.pipeline.syncOperations.addHandler(RPCConnectionHandler(server: self))
                 }
             }
