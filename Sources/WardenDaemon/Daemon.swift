@@ -112,6 +112,7 @@ public struct Daemon {
                 logger: logger))
         try await group.run()
         notifier.notify("STOPPING=1")
+        try? store.close()
         logger.info("wardend stopped", metadata: ["warden.event": "daemon.stopped"])
     }
 }

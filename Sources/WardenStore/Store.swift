@@ -42,6 +42,11 @@ public final class Store: Sendable {
         try migrator.migrate(pool)
     }
 
+    /// Closes every connection (checkpointing the WAL). The store is unusable after.
+    public func close() throws {
+        try pool.close()
+    }
+
     /// The writer's `synchronous` setting (2 = FULL); exposed for tests of durability.
     public func synchronousMode() throws -> Int {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }

@@ -35,7 +35,9 @@ final class EngineFixture: @unchecked Sendable {
         return (store, engine, deadlines)
     }
 
+    /// Like a restart: the old connections close before new ones open.
     func reopen() throws {
+        try store.close()
         (store, engine, deadlines) = try Self.open(dir: dir, settings: settings, clock: clock)
     }
 
