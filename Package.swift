@@ -41,6 +41,9 @@ let package = Package(
             path: "Plugins/KitchenAppliances",
             swiftSettings: swiftSettings
         ),
+        .target(name: "ModelToysPolicy", dependencies: ["WardenCore"], path: "Plugins/ModelToys", swiftSettings: swiftSettings),
+        .target(name: "LuggagePolicy", dependencies: ["WardenCore"], path: "Plugins/Luggage", swiftSettings: swiftSettings),
+        .target(name: "ServiceQualityPolicy", dependencies: ["WardenCore"], path: "Plugins/ServiceQuality", swiftSettings: swiftSettings),
         .target(
             name: "WardenStore",
             dependencies: ["WardenCore", .product(name: "GRDB", package: "GRDB.swift")],
@@ -70,10 +73,11 @@ let package = Package(
             name: "WardenDaemon",
             dependencies: [
                 "WardenCore", "WardenStore", "WardenSpool", "WardenRPC", "WardenLogging",
-                "KitchenAppliancesPolicy",
+                "KitchenAppliancesPolicy", "ModelToysPolicy", "LuggagePolicy", "ServiceQualityPolicy",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -103,6 +107,11 @@ let package = Package(
         .testTarget(
             name: "KitchenAppliancesTests",
             dependencies: ["KitchenAppliancesPolicy", "WardenCore", "WardenTestKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PolicyTests",
+            dependencies: ["ModelToysPolicy", "LuggagePolicy", "ServiceQualityPolicy", "KitchenAppliancesPolicy", "WardenCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,6 +2,11 @@ import WardenCore
 
 /// Tmall small appliances: the door-delivery service and its complaints (RULES.md §1).
 ///
+/// - K1: an in-scope `listing` or `order` (massage chair, commercial kitchen, stand
+///   mixer, steam cleaner) without a door-delivery service, dated from 2023-03-17 00:00
+///   CST (the subscription deadline 2023-03-16 24:00), is a violation finding. An order
+///   is dated by `paid_at`, a listing by `first_listed_at` (or when Warden sees it).
+///
 /// - K2: an order's `delivery_service` picks the mode. `merchant` (self-commitment): the
 ///   seller answers complaints and pays. `platform`: the platform does. An order with no
 ///   service recorded (`none` or absent) is the seller's own responsibility, so it is
@@ -11,7 +16,7 @@ import WardenCore
 ///   in time if submitted strictly before the deadline.
 /// - K4: a missed window (the deadline firing at exactly `opened_at` + 24 h) or a
 ///   `seller-liable` verdict books `compensation` (10.00 yuan) under rule `K4`, once per
-///   case.
+///   order (the standard is 10 yuan per order).
 /// - K5: on a platform order the same complaint is `platform-handled`: no deadline, no
 ///   liability.
 public struct KitchenAppliances: Policy {
@@ -49,11 +54,25 @@ public struct KitchenAppliances: Policy {
             case .complaint(let complaint): return complaintArrived(complaint, facts: facts)
             case .evidence(let evidence): return evidenceArrived(evidence, facts: facts)
             case .verdict(let verdict): return verdictArrived(verdict, facts: facts)
-            case .order: return []
+            case .order(let order): return doorDeliveryRequired(subject: "order:\(order.orderId)", category: order.category, service: order.deliveryService, at: order.paidAt)
+            case .listing(let l): return doorDeliveryRequired(subject: "listing:\(l.listingId)", category: l.category, service: l.deliveryService, at: l.firstListedAt ?? facts.now)
+            default: return []
             }
         case .deadlineDue(let caseId, let due):
             return deadlineDue(caseId: caseId, due: due, facts: facts)
         }
+    }
+
+    // MARK: - K1
+
+    /// Categories the door-delivery requirement covers.
+    public static let inScope: Set<String> = ["massage-chair", "commercial-kitchen", "stand-mixer", "steam-cleaner"]
+    /// K1 in force: the subscription deadline 2023-03-16 24:00 CST.
+    public static let doorDeliverySince = TimeFormat.instant(year: 2023, month: 3, day: 17, in: .shanghai)
+
+    func doorDeliveryRequired(subject: String, category: String, service: DeliveryService?, at: Timestamp) -> [Decision] {
+        guard Self.inScope.contains(category), service == nil || service == DeliveryService.none, at >= Self.doorDeliverySince else { return [] }
+        return [.recordFinding(NewFinding(rule: "K1", subject: subject, severity: .violation, message: "\(category) without a door-delivery service after the 2023-03-16 24:00 CST deadline: publishing and editing of the item are blocked", at: at, dedupeKey: "K1:\(subject)"))]
     }
 
     // MARK: - K2, K3, K5
@@ -116,6 +135,9 @@ public struct KitchenAppliances: Policy {
         case (.platformHandled, _):
             return [.note(caseId: id, at: at, note: "verdict \(verdict.outcome.rawValue) recorded; the platform is responsible (K5), nothing owed")]
         case (.awaitingEvidence, .sellerLiable), (.evidenceSubmitted, .sellerLiable):
+            if alreadyCompensated(facts, current) {
+                return [.changeState(caseId: id, state: .liable, at: at, note: "K4: judged not delivered to the door; the order's \(compensation) yuan was already booked (once per order)")]
+            }
             return [
                 .changeState(caseId: id, state: .liable, at: at, note: "K4: judged not delivered to the door; \(compensation) yuan red envelope from the deposit"),
                 book(current, facts: facts, at: at, why: "verdict seller-liable"),
@@ -131,6 +153,9 @@ public struct KitchenAppliances: Policy {
 
     func deadlineDue(caseId: String, due: Timestamp, facts: Facts) -> [Decision] {
         guard let current = facts.currentCase, current.state == .awaitingEvidence, current.deadline == due else { return [] }
+        if alreadyCompensated(facts, current) {
+            return [.changeState(caseId: caseId, state: .defaulted, at: due, note: "K4: no evidence within \(evidenceWindow) (deadline \(cst(due))); the order's \(compensation) yuan was already booked (once per order)")]
+        }
         return [
             .changeState(caseId: caseId, state: .defaulted, at: due, note: "K4: no evidence within \(evidenceWindow) (deadline \(cst(due))); \(compensation) yuan red envelope from the deposit"),
             book(current, facts: facts, at: due, why: "evidence window missed"),
@@ -141,7 +166,14 @@ public struct KitchenAppliances: Policy {
         .bookLedger(
             LedgerBooking(
                 caseId: current.caseId, orderId: current.orderId, shop: current.shop ?? facts.order?.shop, category: id,
-                rule: "K4", amount: compensation, points: 0, at: at, dedupeKey: "K4:\(current.caseId)", note: why))
+                rule: "K4", amount: compensation, points: 0, at: at, dedupeKey: Self.compensationKey(order: current.orderId), note: why))
+    }
+
+    /// K4 compensation is per order (10 yuan 每单): one entry per order, whichever case.
+    public static func compensationKey(order: String) -> String { "K4:\(order)" }
+
+    private func alreadyCompensated(_ facts: Facts, _ current: CaseRecord) -> Bool {
+        facts.bookedKeys.contains(Self.compensationKey(order: current.orderId))
     }
 
     private func cst(_ t: Timestamp) -> String { TimeFormat.format(t, in: .shanghai) }

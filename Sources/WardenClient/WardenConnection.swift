@@ -70,6 +70,9 @@ public final class WardenConnection {
         }
     }
 
+    /// Closes the sending side (the peer sees end of input); replies can still be read.
+    public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
     /// Reads one line (without the newline); nil at end of stream.
     public func readLine() throws -> [UInt8]? {
         while true {

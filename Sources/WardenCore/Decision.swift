@@ -16,6 +16,31 @@ public enum Decision: Sendable, Equatable {
     case bookLedger(LedgerBooking)
     /// Record a finding (no deadline), once per `dedupeKey`.
     case recordFinding(NewFinding)
+    /// Set an order's effective ship-by deadline and the standing of its negotiations
+    /// (shown by `order.get`).
+    case setShipTerms(orderId: String, shipDeadline: Timestamp?, negotiations: [NegotiationStatus])
+}
+
+/// A ship negotiation as judged: in force or not, and why.
+public struct NegotiationStatus: Sendable, Equatable {
+    public var negotiation: ShipNegotiation
+    public var inForce: Bool
+    public var note: String
+    public init(negotiation: ShipNegotiation, inForce: Bool, note: String) {
+        self.negotiation = negotiation
+        self.inForce = inForce
+        self.note = note
+    }
+
+    public func json(in zone: Zone) -> JSON {
+        [
+            "proposed_at": .string(TimeFormat.format(negotiation.proposedAt, in: zone)),
+            "new_ship_by": .string(TimeFormat.format(negotiation.newShipBy, in: zone)),
+            "buyer_confirmed": .bool(negotiation.buyerConfirmed),
+            "in_force": .bool(inForce),
+            "note": .string(note),
+        ]
+    }
 }
 
 public struct NewCase: Sendable, Equatable {

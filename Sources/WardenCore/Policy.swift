@@ -6,7 +6,35 @@
 public protocol Policy: Sendable {
     /// The module id, e.g. `kitchen-appliances`; also the `category` of its cases.
     var id: String { get }
+    /// Shop-level record types (`shop-profile`, `chat-metrics`) this policy reads; they
+    /// are routed by shop, not by category.
+    var shopRecordTypes: Set<RecordType> { get }
     func evaluate(_ input: PolicyInput, facts: Facts) -> [Decision]
+    /// What this policy says about a shop now, merged into `shop.get` (e.g.
+    /// `original_design`, `service_quality`). Evaluated at query time, so a judgement
+    /// that depends on the date (a search shield that ended) is always current.
+    func shopView(_ facts: ShopFacts) -> JSONObject
+}
+
+extension Policy {
+    public var shopRecordTypes: Set<RecordType> { [] }
+    public func shopView(_ facts: ShopFacts) -> JSONObject { JSONObject() }
+}
+
+/// What the engine knows about a shop, for `shopView` and shop-level records.
+public struct ShopFacts: Sendable, Equatable {
+    public var shop: String
+    public var profile: ShopProfile?
+    public var chatMetrics: [ChatMetrics]
+    public var now: Timestamp
+    public var zone: Zone
+    public init(shop: String, profile: ShopProfile?, chatMetrics: [ChatMetrics], now: Timestamp, zone: Zone) {
+        self.shop = shop
+        self.profile = profile
+        self.chatMetrics = chatMetrics
+        self.now = now
+        self.zone = zone
+    }
 }
 
 /// What happened.
@@ -19,16 +47,32 @@ public enum PolicyInput: Sendable, Equatable {
 
 /// What the engine knows that bears on an input.
 public struct Facts: Sendable, Equatable {
-    /// The order the input concerns, if known.
+    /// The order the input concerns, if known (with `shippedAt`/`refundedAt` from its
+    /// shipment and refund records).
     public var order: Order?
     /// The case the input concerns, if one is open (or closed) for it.
     public var currentCase: CaseRecord?
+    /// Every case of the order, oldest first.
+    public var orderCases: [CaseRecord]
+    /// The order's ship negotiations as received, by `proposed_at`.
+    public var negotiations: [ShipNegotiation]
+    /// The listing the input refers to (a complaint's or its order's `listing_id`).
+    public var listing: Listing?
+    /// Dedupe keys of ledger entries already booked for the order (or shop).
+    public var bookedKeys: Set<String>
     /// The engine's clock when the input is applied.
     public var now: Timestamp
 
-    public init(order: Order? = nil, currentCase: CaseRecord? = nil, now: Timestamp) {
+    public init(
+        order: Order? = nil, currentCase: CaseRecord? = nil, orderCases: [CaseRecord] = [], negotiations: [ShipNegotiation] = [],
+        listing: Listing? = nil, bookedKeys: Set<String> = [], now: Timestamp
+    ) {
         self.order = order
         self.currentCase = currentCase
+        self.orderCases = orderCases
+        self.negotiations = negotiations
+        self.listing = listing
+        self.bookedKeys = bookedKeys
         self.now = now
     }
 }

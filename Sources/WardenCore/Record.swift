@@ -6,6 +6,13 @@ public struct Record: Sendable, Equatable {
         case complaint(Complaint)
         case evidence(EvidenceSubmission)
         case verdict(Verdict)
+        case shipment(Shipment)
+        case refund(Refund)
+        case ticketReply(TicketReply)
+        case shipNegotiation(ShipNegotiation)
+        case listing(Listing)
+        case shopProfile(ShopProfile)
+        case chatMetrics(ChatMetrics)
     }
 
     public var type: RecordType
@@ -26,10 +33,11 @@ public struct Record: Sendable, Equatable {
     /// The complaint (case) this record concerns, if any.
     public var complaintId: String? {
         switch payload {
-        case .order: nil
         case .complaint(let c): c.complaintId
         case .evidence(let e): e.complaintId
         case .verdict(let v): v.complaintId
+        case .ticketReply(let r): r.complaintId
+        case .order, .shipment, .refund, .shipNegotiation, .listing, .shopProfile, .chatMetrics: nil
         }
     }
 
@@ -38,7 +46,21 @@ public struct Record: Sendable, Equatable {
         switch payload {
         case .order(let o): o.orderId
         case .complaint(let c): c.orderId
-        case .evidence, .verdict: nil
+        case .shipment(let s): s.orderId
+        case .refund(let r): r.orderId
+        case .shipNegotiation(let n): n.orderId
+        case .evidence, .verdict, .ticketReply, .listing, .shopProfile, .chatMetrics: nil
+        }
+    }
+
+    /// The shop a shop-level record is about.
+    public var shop: String? {
+        switch payload {
+        case .shopProfile(let p): p.shop
+        case .chatMetrics(let m): m.shop
+        case .listing(let l): l.shop
+        case .order(let o): o.shop
+        default: nil
         }
     }
 
@@ -50,6 +72,13 @@ public struct Record: Sendable, Equatable {
         case .complaint(let c): c.openedAt
         case .evidence(let e): e.submittedAt
         case .verdict(let v): v.decidedAt
+        case .shipment(let s): s.shippedAt
+        case .refund(let r): r.refundedAt
+        case .ticketReply(let r): r.repliedAt
+        case .shipNegotiation(let n): n.proposedAt
+        case .listing(let l): l.firstListedAt ?? Timestamp(milliseconds: 0)
+        case .shopProfile: Timestamp(milliseconds: 0)
+        case .chatMetrics(let m): m.start(in: .shanghai) ?? Timestamp(milliseconds: 0)
         }
     }
 }

@@ -10,7 +10,7 @@ public struct RecordParser: Sendable {
     /// Record types accepted; others are rejected with a message naming the ones accepted.
     public let acceptedTypes: Set<RecordType>
 
-    public static let supportedTypes: Set<RecordType> = [.order, .complaint, .evidence, .verdict]
+    public static let supportedTypes = Set(RecordType.allCases)
     public static let maxIdLength = 128
 
     public init(zone: Zone, acceptedTypes: Set<RecordType> = RecordParser.supportedTypes) {
@@ -44,7 +44,13 @@ public struct RecordParser: Sendable {
             case .complaint: Self.complaint(&reader)
             case .evidence: Self.evidence(&reader)
             case .verdict: Self.verdict(&reader)
-            default: nil
+            case .shipment: Self.shipment(&reader)
+            case .refund: Self.refund(&reader)
+            case .ticketReply: Self.ticketReply(&reader)
+            case .shipNegotiation: Self.shipNegotiation(&reader)
+            case .listing: Self.listing(&reader)
+            case .shopProfile: Self.shopProfile(&reader)
+            case .chatMetrics: Self.chatMetrics(&reader)
             }
         if !reader.errors.isEmpty || built == nil {
             let errors = reader.errors.isEmpty ? [(field: String?.none, message: "unsupported record type")] : reader.errors
@@ -108,6 +114,93 @@ public struct RecordParser: Sendable {
         let decidedAt = r.time("decided_at", required: true)
         guard let id, let outcome, let decidedAt else { return nil }
         return (id, .verdict(Verdict(complaintId: id, outcome: outcome, decidedAt: decidedAt)))
+    }
+}
+
+extension RecordParser {
+    static func shipment(_ r: inout FieldReader) -> (String, Record.Payload)? {
+        let id = r.id("order_id", aliases: ["tid"])
+        let at = r.time("shipped_at", aliases: ["consign_time"], required: true)
+        let carrier = r.string("carrier")
+        let tracking = r.string("tracking_no")
+        guard let id, let at else { return nil }
+        return (id, .shipment(Shipment(orderId: id, shippedAt: at, carrier: carrier, trackingNo: tracking)))
+    }
+
+    static func refund(_ r: inout FieldReader) -> (String, Record.Payload)? {
+        let id = r.id("order_id", aliases: ["tid"])
+        let at = r.time("refunded_at", required: true)
+        let amount = r.money("amount")
+        guard let id, let at else { return nil }
+        return (id, .refund(Refund(orderId: id, refundedAt: at, amount: amount)))
+    }
+
+    static func ticketReply(_ r: inout FieldReader) -> (String, Record.Payload)? {
+        let id = r.id("complaint_id")
+        let at = r.time("replied_at", required: true)
+        let message = r.string("message")
+        guard let id, let at else { return nil }
+        return ("\(id)|\(at.milliseconds)", .ticketReply(TicketReply(complaintId: id, repliedAt: at, message: message)))
+    }
+
+    static func shipNegotiation(_ r: inout FieldReader) -> (String, Record.Payload)? {
+        let id = r.id("order_id", aliases: ["tid"])
+        let newShipBy = r.time("new_ship_by", required: true)
+        let proposedAt = r.time("proposed_at", required: true)
+        let confirmed = r.bool("buyer_confirmed", required: true)
+        if let newShipBy, let proposedAt, newShipBy <= proposedAt {
+            r.errors.append(("new_ship_by", "must be after proposed_at"))
+        }
+        guard let id, let newShipBy, let proposedAt, let confirmed else { return nil }
+        return ("\(id)|\(proposedAt.milliseconds)", .shipNegotiation(ShipNegotiation(orderId: id, newShipBy: newShipBy, proposedAt: proposedAt, buyerConfirmed: confirmed)))
+    }
+
+    static func listing(_ r: inout FieldReader) -> (String, Record.Payload)? {
+        let id = r.id("listing_id")
+        let category = r.string("category", required: true)
+        let listing = Listing(
+            listingId: id ?? "", category: category ?? "", shop: r.string("shop"), item: r.string("item"),
+            deliveryService: r.enumeration("delivery_service", DeliveryService.self), shipTimeDays: r.count("ship_time_days"),
+            presale: r.bool("presale"), usesPresaleTool: r.bool("uses_presale_tool"), firstListedAt: r.time("first_listed_at"),
+            prototypeRegisteredAt: r.time("prototype_registered_at"))
+        guard let id, category != nil else { return nil }
+        return (id, .listing(listing))
+    }
+
+    static func shopProfile(_ r: inout FieldReader) -> (String, Record.Payload)? {
+        let shop = r.id("shop")
+        let coverage = r.fraction("video_coverage")
+        let profile = ShopProfile(
+            shop: shop ?? "", ifashion: r.bool("ifashion"), seriousViolationPoints: r.count("serious_violation_points"),
+            bClassPoints: r.count("b_class_points"), searchShieldedUntil: r.time("search_shielded_until"),
+            counterfeitPenalty: r.bool("counterfeit_penalty"), videoCoverage: coverage,
+            liveStreamsLastMonth: r.count("live_streams_last_month"), sLevelPromotions: r.count("s_level_promotions"))
+        guard let shop else { return nil }
+        return (shop, .shopProfile(profile))
+    }
+
+    static func chatMetrics(_ r: inout FieldReader) -> (String, Record.Payload)? {
+        let shop = r.id("shop")
+        let month = r.string("month", required: true)
+        if let month, !Self.isMonth(month) { r.errors.append(("month", "\"\(month)\" is not a month; expected YYYY-MM")) }
+        let ratings = r.count("ratings", required: true)
+        let satisfied = r.count("satisfied_ratings", required: true)
+        let rounds = r.count("rounds", required: true)
+        let answered = r.count("rounds_answered_within_3min", required: true)
+        if let ratings, let satisfied, satisfied > ratings {
+            r.errors.append(("satisfied_ratings", "\(satisfied) is more than ratings (\(ratings))"))
+        }
+        if let rounds, let answered, answered > rounds {
+            r.errors.append(("rounds_answered_within_3min", "\(answered) is more than rounds (\(rounds))"))
+        }
+        guard let shop, let month, Self.isMonth(month), let ratings, let satisfied, let rounds, let answered else { return nil }
+        return ("\(shop)|\(month)", .chatMetrics(ChatMetrics(shop: shop, month: month, ratings: ratings, satisfiedRatings: satisfied, rounds: rounds, roundsAnsweredWithin3Min: answered)))
+    }
+
+    static func isMonth(_ s: String) -> Bool {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, Int(parts[0]) != nil, let m = Int(parts[1]) else { return false }
+        return (1...12).contains(m)
     }
 }
 
@@ -228,6 +321,29 @@ struct FieldReader {
             return nil
         }
         return e
+    }
+
+    /// A non-negative integer (a count, points, days).
+    mutating func count(_ name: String, required: Bool = false) -> Int? {
+        guard let (field, value) = lookup(name, []) else {
+            if required { missing(name, []) }
+            return nil
+        }
+        guard let i = value.int, i >= 0 else {
+            errors.append((field, "expected a non-negative integer, got \(value)"))
+            return nil
+        }
+        return i
+    }
+
+    /// A number from 0 to 1.
+    mutating func fraction(_ name: String) -> Double? {
+        guard let (field, value) = lookup(name, []) else { return nil }
+        guard case .number(let n) = value, (0...1).contains(n) else {
+            errors.append((field, "expected a number from 0 to 1, got \(value)"))
+            return nil
+        }
+        return n
     }
 
     mutating func evidenceItems(_ name: String) -> [EvidenceItem]? {

@@ -16,12 +16,15 @@ public struct Order: Sendable, Equatable {
     public var shippedAt: Timestamp?
     public var deliveryService: DeliveryService?
     public var presale: Bool?
+    /// From a `refund` record (orders themselves do not carry it).
+    public var refundedAt: Timestamp?
 
     public init(
         orderId: String, category: String, paidAmount: Money, paidAt: Timestamp, shop: String? = nil,
         item: String? = nil, shipBy: Timestamp? = nil, shippedAt: Timestamp? = nil,
-        deliveryService: DeliveryService? = nil, presale: Bool? = nil
+        deliveryService: DeliveryService? = nil, presale: Bool? = nil, refundedAt: Timestamp? = nil
     ) {
+        self.refundedAt = refundedAt
         self.orderId = orderId
         self.category = category
         self.paidAmount = paidAmount

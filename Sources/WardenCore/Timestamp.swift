@@ -40,6 +40,7 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
     public var seconds: Int64 { milliseconds.floorDiv(1000) }
 
     public static func < (lhs: TimeSpan, rhs: TimeSpan) -> Bool { lhs.milliseconds < rhs.milliseconds }
+    public static func + (lhs: TimeSpan, rhs: TimeSpan) -> TimeSpan { TimeSpan(milliseconds: lhs.milliseconds + rhs.milliseconds) }
 
     /// Parses `"24h"`, `"90m"`, `"1h30m"`, `"2d"`, `"45s"`, `"250ms"`: one or more
     /// `<integer><unit>` parts, units `d`, `h`, `m`, `s`, `ms`.
@@ -49,7 +50,8 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
         guard !scalars.isEmpty else { return nil }
         while !scalars.isEmpty {
             let digits = scalars.prefix { ("0"..."9").contains($0) }
-            guard !digits.isEmpty, digits.count <= 12, let value = Int64(String(String.UnicodeScalarView(digits))) else {
+            // At most 9 digits: 999,999,999 days still fits in Int64 milliseconds.
+            guard !digits.isEmpty, digits.count <= 9, let value = Int64(String(String.UnicodeScalarView(digits))) else {
                 return nil
             }
             scalars = scalars.dropFirst(digits.count)
@@ -64,7 +66,9 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
             case "ms": factor = 1
             default: return nil
             }
-            total += value * factor
+            let (sum, overflow) = total.addingReportingOverflow(value * factor)
+            if overflow { return nil }
+            total = sum
         }
         return TimeSpan(milliseconds: total)
     }

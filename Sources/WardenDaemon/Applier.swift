@@ -25,7 +25,10 @@ struct Applier {
 
     // MARK: - Records
 
-    /// A record from outside: store it, then act on it if it is new.
+    /// A record from outside: store it, then act on it if it is new. An update of a
+    /// record that judges no case by itself (order, listing, shop figures, negotiation)
+    /// is acted on again (findings and ledger entries are deduplicated); any update is
+    /// noted in the history of the cases it concerns.
     mutating func receive(_ record: Record) throws {
         switch try tx.storeRecord(record, source: source, now: now) {
         case .unchanged:
@@ -33,6 +36,11 @@ struct Applier {
         case .updated(let fields):
             report.updated += 1
             try noteUpdate(record, fields: fields)
+            switch record.type {
+            case .order, .listing, .shopProfile, .chatMetrics, .shipNegotiation: try act(on: record)
+            case .shipment, .refund: try applyOrderEvent(record)
+            default: break
+            }
         case .new:
             report.new += 1
             try act(on: record)
@@ -45,49 +53,104 @@ struct Applier {
         case .order(let order):
             let policy = registry.policy(forCategory: order.category)
             try tx.upsertOrder(order, module: policy?.id)
-            if let policy { try apply(policy.evaluate(.record(record), facts: Facts(order: order, now: now)), policy: policy.id) }
-            // Complaints that were waiting for this order.
-            for body in try tx.heldComplaintBodies(orderId: order.orderId) {
-                if let held = replayable(body) { try act(on: held) }
+            if let policy {
+                let fresh = try tx.order(id: order.orderId) ?? order
+                try apply(policy.evaluate(.record(record), facts: facts(order: fresh, current: nil)), policy: policy.id)
+            }
+            // Complaints stored while the order was unknown or unmanaged, and other records
+            // that were waiting for this order.
+            if policy != nil {
+                for body in try tx.complaintBodiesWithoutCase(orderId: order.orderId) {
+                    if let complaint = replayable(body) { try act(on: complaint) }
+                }
+            }
+            for body in try tx.pendingBodies(orderId: order.orderId) {
+                guard let waiting = replayable(body) else { continue }
+                try tx.setPending(waiting.type, key: waiting.key, false)
+                try act(on: waiting)
             }
         case .complaint(let complaint):
             guard try tx.caseRecord(id: complaint.complaintId) == nil else { return }
-            guard let order = try tx.order(id: complaint.orderId) else {
-                report.waiting += 1
-                log(.info, "Complaint waits for its order", event: "complaint.waiting", ["warden.case_id": "\(complaint.complaintId)", "warden.order_id": "\(complaint.orderId)"])
-                return
-            }
+            guard let order = try tx.order(id: complaint.orderId) else { return try wait(record, for: "order \(complaint.orderId)") }
             guard let policy = registry.policy(forCategory: order.category) else { return }  // unmanaged order
-            try apply(policy.evaluate(.record(record), facts: Facts(order: order, now: now)), policy: policy.id)
+            try apply(policy.evaluate(.record(record), facts: facts(order: order, current: nil, record: record)), policy: policy.id)
             if try tx.caseRecord(id: complaint.complaintId) != nil {
-                try replayWaitingRecords(for: complaint.complaintId)
+                for body in try tx.pendingBodies(complaintId: complaint.complaintId) {
+                    guard let waiting = replayable(body) else { continue }
+                    try tx.setPending(waiting.type, key: waiting.key, false)
+                    try act(on: waiting)
+                }
             }
-        case .evidence, .verdict:
+        case .shipment, .refund:
+            try applyOrderEvent(record)
+        case .shipNegotiation(let n):
+            guard let order = try tx.order(id: n.orderId) else { return try wait(record, for: "order \(n.orderId)") }
+            guard let policy = registry.policy(forCategory: order.category) else { return }
+            try apply(policy.evaluate(.record(record), facts: facts(order: order, current: nil)), policy: policy.id)
+        case .evidence, .verdict, .ticketReply:
             let caseId = record.complaintId!
-            guard let current = try tx.caseRecord(id: caseId) else {
-                report.waiting += 1
-                return  // stored; replayed when the case opens
-            }
+            guard let current = try tx.caseRecord(id: caseId) else { return try wait(record, for: "case \(caseId)") }
             guard let policy = registry.policy(id: current.category) else {
                 try addNote(caseId, state: current.state, "\(record.type.rawValue) recorded while policy \(current.category) is disabled; not judged")
                 return
             }
             let order = try tx.order(id: current.orderId)
-            try apply(policy.evaluate(.record(record), facts: Facts(order: order, currentCase: current, now: now)), policy: policy.id)
+            try apply(policy.evaluate(.record(record), facts: facts(order: order, current: current)), policy: policy.id)
+        case .listing(let listing):
+            guard let policy = registry.policy(forCategory: listing.category) else { return }
+            try apply(policy.evaluate(.record(record), facts: Facts(listing: listing, now: now)), policy: policy.id)
+        case .shopProfile, .chatMetrics:
+            for entry in registry.entries where entry.status == .enabled {
+                guard let policy = entry.policy, policy.shopRecordTypes.contains(record.type) else { continue }
+                try apply(policy.evaluate(.record(record), facts: Facts(now: now)), policy: policy.id)
+            }
         }
     }
 
-    /// Evidence and verdicts that arrived before their case opened, in time order.
-    mutating func replayWaitingRecords(for caseId: String) throws {
-        var waiting: [Record] = []
-        for type in [RecordType.evidence, .verdict] {
-            for body in try tx.recordBodies(type: type, complaintId: caseId) {
-                if let r = replayable(body) { waiting.append(r) }
-            }
+    /// A shipment or refund: recorded on its order, then judged by the order's policy
+    /// (it may be the action an open case waits for).
+    mutating func applyOrderEvent(_ record: Record) throws {
+        let orderId = record.orderId!
+        guard try tx.order(id: orderId) != nil else { return try wait(record, for: "order \(orderId)") }
+        switch record.payload {
+        case .shipment(let s): try tx.setShipped(orderId: orderId, at: s.shippedAt)
+        case .refund(let r): try tx.setRefunded(orderId: orderId, at: r.refundedAt)
+        default: break
         }
-        for record in waiting.sorted(by: { ($0.eventTime, $0.type.rawValue) < ($1.eventTime, $1.type.rawValue) }) {
-            try act(on: record)
+        guard let order = try tx.order(id: orderId), let policy = registry.policy(forCategory: order.category) else { return }
+        try apply(policy.evaluate(.record(record), facts: facts(order: order, current: nil)), policy: policy.id)
+    }
+
+    /// Stores nothing more: the record is already stored; it waits for what it refers to.
+    mutating func wait(_ record: Record, for what: String) throws {
+        try tx.setPending(record.type, key: record.key, true)
+        report.waiting += 1
+        log(.info, "\(record.type.rawValue) record waits for \(what)", event: "record.waiting", ["warden.record": "\(record.type.rawValue):\(record.key)"])
+    }
+
+    /// Everything a policy may need about an order and a case.
+    func facts(order: Order?, current: CaseRecord?, record: Record? = nil) throws -> Facts {
+        guard let order else { return Facts(currentCase: current, now: now) }
+        let cases = try tx.caseIds(orderId: order.orderId).compactMap { try tx.caseRecord(id: $0) }
+        let negotiations = try tx.recordBodies(type: .shipNegotiation, orderId: order.orderId).compactMap { body -> ShipNegotiation? in
+            if case .shipNegotiation(let n)? = replayable(body)?.payload { return n }
+            return nil
         }
+        // The listing a complaint (or its order) names with `listing_id`.
+        var listing: Listing?
+        var listingId = record?.body["listing_id"]?.string
+        if listingId == nil, let body = try tx.orderBody(id: order.orderId), let json = try? JSONParser.parse(body) {
+            listingId = json["listing_id"]?.string
+        }
+        if listingId == nil, let current, let body = try tx.recordBody(type: .complaint, key: current.caseId), let json = try? JSONParser.parse(body) {
+            listingId = json["listing_id"]?.string
+        }
+        if let listingId, let body = try tx.recordBody(type: .listing, key: listingId), case .listing(let l)? = replayable(body)?.payload {
+            listing = l
+        }
+        return Facts(
+            order: order, currentCase: current, orderCases: cases, negotiations: negotiations, listing: listing,
+            bookedKeys: try tx.bookedKeys(orderId: order.orderId), now: now)
     }
 
     func replayable(_ body: String) -> Record? {
@@ -98,12 +161,10 @@ struct Applier {
     mutating func noteUpdate(_ record: Record, fields: [String]) throws {
         let what = "\(record.type.rawValue) record updated (\(fields.joined(separator: ", "))) by \(source)"
         var caseIds: [String] = []
-        switch record.payload {
-        case .order(let order):
-            try tx.upsertOrder(order, module: registry.policy(forCategory: order.category)?.id)
-            caseIds = try tx.caseIds(orderId: order.orderId)
-        case .complaint, .evidence, .verdict:
-            caseIds = [record.complaintId!]
+        if let complaintId = record.complaintId {
+            caseIds = [complaintId]
+        } else if let orderId = record.orderId {
+            caseIds = try tx.caseIds(orderId: orderId)
         }
         for id in caseIds {
             guard let current = try tx.caseRecord(id: id) else { continue }
@@ -116,16 +177,19 @@ struct Applier {
     mutating func fire(_ firing: DeadlineSchedule.Firing) throws {
         switch firing {
         case .expiry(let caseId, let due):
-            guard try tx.markDeadlineFired(caseId: caseId, due: due, at: now) else { return }
-            guard let current = try tx.caseRecord(id: caseId) else { return }
-            let seq = try tx.appendEvent(topic: "deadline.expired", at: now, body: caseBody(current, ["due_at": .string(TimeFormat.format(due, in: zone))]))
-            log(.error, "Deadline expired", event: "deadline.expired", caseMeta(current, seq: seq))
+            guard let pending = try tx.pendingDeadline(caseId: caseId), pending.dueAt == due,
+                let current = try tx.caseRecord(id: caseId)
+            else { return }
             guard let policy = registry.policy(id: current.category) else {
-                try addNote(caseId, state: current.state, "deadline passed while policy \(current.category) is disabled; no rule applied")
+                // Stays pending: it fires when the policy is enabled again (reload, restart).
+                log(.warning, "Deadline came due while policy \(current.category) is disabled; it stays pending", event: "deadline.held", caseMeta(current, seq: 0))
                 return
             }
+            guard try tx.markDeadlineFired(caseId: caseId, due: due, at: now) else { return }
+            let seq = try tx.appendEvent(topic: "deadline.expired", at: now, body: caseBody(current, ["due_at": .string(TimeFormat.format(due, in: zone))]))
+            log(.error, "Deadline expired", event: "deadline.expired", caseMeta(current, seq: seq))
             let order = try tx.order(id: current.orderId)
-            try apply(policy.evaluate(.deadlineDue(caseId: caseId, due: due), facts: Facts(order: order, currentCase: current, now: now)), policy: policy.id)
+            try apply(policy.evaluate(.deadlineDue(caseId: caseId, due: due), facts: facts(order: order, current: current)), policy: policy.id)
         case .warning(let caseId, let due, let offset, let skipped):
             guard let pending = try tx.pendingDeadline(caseId: caseId), pending.dueAt == due,
                 !pending.warningsDone.contains(offset)
@@ -187,6 +251,8 @@ struct Applier {
                 if let c = entry.caseId { meta["warden.case_id"] = "\(c)" }
                 if let o = entry.orderId { meta["warden.order_id"] = "\(o)" }
                 log(.error, "Penalty booked: \(entry.amount) yuan, \(entry.points) points (\(entry.rule))", event: "ledger.entry", meta)
+            case .setShipTerms(let orderId, let shipDeadline, let negotiations):
+                try tx.setShipTerms(orderId: orderId, shipDeadline: shipDeadline, negotiations: negotiations)
             case .recordFinding(let new):
                 guard let finding = try tx.recordFinding(new) else { continue }
                 let seq = try tx.appendEvent(topic: "finding.new", at: now, body: finding.json(in: zone).object!)

@@ -47,6 +47,9 @@ public struct Daemon {
 
         let store: Store
         do {
+            // The database holds every record: readable by the daemon's user only.
+            umask(0o077)
+            defer { umask(0o027) }
             store = try Store(path: config.databasePath)
         } catch {
             throw StartupError(description: "cannot open the store \(config.databasePath): \(error)")
@@ -101,12 +104,16 @@ public struct Daemon {
             metadata: ["warden.event": "daemon.ready", "warden.socket": "\(config.socket)", "warden.state_dir": "\(config.stateDir)", "warden.spool_dir": "\(config.spoolDir)", "warden.policies": "\(registry.enabledIds.joined(separator: ","))", "warden.open_cases": "\(open)"])
         notifier.notify("READY=1\nSTATUS=\(open) open cases")
 
+        let reloader = Reloader(config: config, engine: engine, methods: methods, deadlines: deadlineService, logger: logger, notifier: notifier)
+        methods.onReload { await reloader.reload() }
+
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: spoolService),
                     .init(service: deadlineService),
                     .init(service: RPCService(server: server)),
+                    .init(service: reloader),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

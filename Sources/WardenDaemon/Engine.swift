@@ -98,6 +98,9 @@ public final class Engine: Sendable {
         let now = clock.now()
         let result: Result<(CaseRecord, Effects), Failure> = try await store.write { tx in
             guard let current = try tx.caseRecord(id: caseId) else { return .failure(.notFound("case \(caseId)")) }
+            guard settings.registry.policy(id: current.category) != nil else {
+                return .failure(.wrongState("policy \(current.category) is disabled; enable it to submit evidence for case \(caseId)"))
+            }
             switch current.state {
             case .awaitingEvidence:
                 if let deadline = current.deadline, now >= deadline {

@@ -37,6 +37,10 @@ public final class RPCMethods: RPCDispatcher, Sendable {
 
     public func updateAccess(_ policy: AccessPolicy) { access.value = policy }
 
+    /// Set once the reloader exists (`daemon.reload`).
+    let reload = Locked<(@Sendable () async -> Result<[String], ConfigErrors>)?>(nil)
+    public func onReload(_ body: @escaping @Sendable () async -> Result<[String], ConfigErrors>) { reload.value = body }
+
     static let writers: Set<String> = ["evidence.submit", "record.submit", "daemon.reload"]
 
     public func dispatch(_ request: RPCRequest, peer: PeerCredentials?) -> RPCDispatch {
@@ -50,6 +54,21 @@ public final class RPCMethods: RPCDispatcher, Sendable {
         switch request.method {
         case "evidence.submit":
             return .deferred { [self] in await run { () async throws -> JSON in try await evidenceSubmit(request.params, zone: zone) } }
+        case "daemon.reload":
+            return .deferred { [self] in
+                guard let reload = reload.value else { return .failure(.internalError) }
+                switch await reload() {
+                case .success(let ids): return .success(["reloaded": true, "policies": .array(ids.map(JSON.string))])
+                case .failure(let errors):
+                    let data: [JSON] = errors.errors.map { e in
+                        var o: JSONObject = ["file": .string(e.file), "message": .string(e.message)]
+                        if let l = e.line { o["line"] = JSON(l) }
+                        if let k = e.key { o["key"] = .string(k) }
+                        return .object(o)
+                    }
+                    return .failure(RPCError(code: 1005, message: "Validation failed: the configuration is invalid; the running one stays: \(errors.errors.first?.description ?? "")", data: ["errors": .array(data)]))
+                }
+            }
         case "record.submit":
             return .deferred { [self] in await run { () async throws -> JSON in try await recordSubmit(request.params, zone: zone) } }
         default:
@@ -68,6 +87,9 @@ public final class RPCMethods: RPCDispatcher, Sendable {
         case "deadline.list": return try deadlineList(Params(p, zone: zone, allowed: ["within_s", "limit"]))
         case "ledger.summary": return try ledgerSummary(Params(p, zone: zone, allowed: ["from", "to", "shop", "category"]))
         case "ledger.list": return try ledgerList(Params(p, zone: zone, allowed: ["from", "to", "case_id", "limit", "cursor"]))
+        case "finding.list": return try findingList(Params(p, zone: zone, allowed: ["rule", "subject", "limit", "cursor"]))
+        case "shop.get": return try shopGet(Params(p, zone: zone, allowed: ["shop"]))
+        case "spool.rejected": return try spoolRejected(Params(p, zone: zone, allowed: ["limit"]))
         default: throw RPCError.methodNotFound(request.method)
         }
     }
@@ -75,7 +97,7 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     // MARK: - Methods
 
     func status(_ p: Params) throws -> JSON {
-        let (orders, cases, waiting) = try engine.store.read { tx in (try tx.orderCounts(), try tx.caseCounts(), try tx.complaintsWithoutCase()) }
+        let (orders, cases, waiting) = try engine.store.read { tx in (try tx.orderCounts(), try tx.caseCounts(), try tx.pendingCounts()) }
         let counts = spool.counts()
         let now = clock.now()
         var next: JSON = .null
@@ -91,7 +113,7 @@ public final class RPCMethods: RPCDispatcher, Sendable {
             "spool": ["incoming": JSON(counts.incoming), "processed": JSON(counts.processed), "rejected": JSON(counts.rejected)],
             "orders": JSON(orders.total),
             "unmanaged_orders": JSON(orders.unmanaged),
-            "complaints_waiting": JSON(waiting),
+            "records_waiting": .object(JSONObject(waiting.map { ($0.type, JSON($0.count)) })),
             "cases": ["open": JSON(cases.open), "closed": JSON(cases.closed)],
             "next_deadline": next,
         ]
@@ -120,8 +142,10 @@ public final class RPCMethods: RPCDispatcher, Sendable {
                 for (k, v) in raw.pairs where o[k] == nil && k != "type" { o[k] = v }  // unknown fields, kept
             }
             o["managed_by"] = JSON(engine.settings.registry.policy(forCategory: order.category)?.id)
-            o["ship_deadline"] = order.shipBy.map { .string(TimeFormat.format($0, in: zone)) } ?? .null
-            o["negotiations"] = .array([])
+            let terms = try tx.shipTerms(orderId: id)
+            o["refunded_at"] = order.refundedAt.map { .string(TimeFormat.format($0, in: zone)) } ?? .null
+            o["ship_deadline"] = terms.shipDeadline.map { .string(TimeFormat.format($0, in: zone)) } ?? .null
+            o["negotiations"] = .array(terms.negotiations.map { $0.json(in: zone) })
             let cases = try tx.caseIds(orderId: id).compactMap { try tx.caseRecord(id: $0)?.json(in: zone) }
             return ["order": .object(o), "cases": .array(cases)]
         }
@@ -205,6 +229,60 @@ public final class RPCMethods: RPCDispatcher, Sendable {
         return [
             "entries": .array(page.map { $0.json(in: p.zone) }),
             "next_cursor": entries.count > limit ? .string(page.last!.entryId) : .null,
+        ]
+    }
+
+    func findingList(_ p: Params) throws -> JSON {
+        let filter = StoreTransaction.FindingFilter(rule: try p.string("rule"), subject: try p.string("subject"))
+        let limit = try p.int("limit", default: 100, range: 1...Self.maxPage)
+        var after: Int64?
+        if let c = try p.string("cursor") {
+            guard c.first == "F", let row = Int64(c.dropFirst()) else { throw RPCError.invalidParams("cursor \"\(c)\" is not a finding cursor") }
+            after = row
+        }
+        let findings = try engine.store.read { try $0.findings(filter, limit: limit + 1, after: after) }
+        let page = findings.prefix(limit)
+        return [
+            "findings": .array(page.map { $0.json(in: p.zone) }),
+            "next_cursor": findings.count > limit ? .string(page.last!.findingId) : .null,
+        ]
+    }
+
+    /// `shop.get`: what every enabled policy says about the shop, evaluated now.
+    func shopGet(_ p: Params) throws -> JSON {
+        let shop = try p.requiredString("shop")
+        let parser = engine.parser
+        let (known, profileBody, metricBodies) = try engine.store.read { tx in
+            (try tx.shopIsKnown(shop), try tx.recordBody(type: .shopProfile, key: shop), try tx.recordBodies(type: .chatMetrics, keyPrefix: shop + "|"))
+        }
+        guard known else { throw RPCError.notFound("shop \(shop)") }
+        func decode(_ body: String) -> Record? {
+            guard let json = try? JSONParser.parse(body) else { return nil }
+            return try? parser.parse(json).get()
+        }
+        var profile: ShopProfile?
+        if let body = profileBody, case .shopProfile(let sp)? = decode(body)?.payload { profile = sp }
+        let metrics = metricBodies.compactMap { body -> ChatMetrics? in
+            if case .chatMetrics(let m)? = decode(body)?.payload { return m }
+            return nil
+        }
+        let facts = ShopFacts(shop: shop, profile: profile, chatMetrics: metrics, now: clock.now(), zone: p.zone)
+        var result: JSONObject = ["shop": .string(shop), "original_design": .null, "service_quality": .array([])]
+        for entry in engine.settings.registry.entries where entry.status == .enabled {
+            guard let policy = entry.policy else { continue }
+            for (key, value) in policy.shopView(facts).pairs { result[key] = value }
+        }
+        return .object(result)
+    }
+
+    func spoolRejected(_ p: Params) throws -> JSON {
+        let limit = try p.int("limit", default: 100, range: 1...Self.maxPage)
+        let rows = try engine.store.read { try $0.rejections(limit: limit) }
+        return [
+            "files": .array(
+                rows.map { row in
+                    ["file": .string(row.file), "at": .string(TimeFormat.format(row.at, in: p.zone)), "errors": (try? JSONParser.parse(row.errors)) ?? .array([])]
+                })
         ]
     }
 

@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import WardenCore
 import WardenSpool
+import WardenStore
 
 /// Reads the spool: every candidate file in `incoming/` is validated whole, committed as
 /// one transaction, and only then moved to `processed/YYYY-MM-DD/`; a file with any
@@ -112,9 +113,14 @@ public final class SpoolService: Service, Sendable {
         do {
             let report = try await engine.ingest(records, source: "spool:\(name)")
             logger.debug("Spool file committed", metadata: ["warden.file": "\(name)", "warden.records": "\(records.count)", "warden.new": "\(report.new)", "warden.unchanged": "\(report.unchanged)"])
-        } catch {
+        } catch where Store.isEnvironmental(error) {
             pause("cannot commit \(name): \(error)")
             return false
+        } catch {
+            // Not the environment: this file's content makes the commit fail every time.
+            // Quarantine it with the reason rather than stall the spool behind it.
+            logger.error("Spool file could not be stored", metadata: ["warden.file": "\(name)", "warden.error": "\(error)"])
+            return await reject(name, [RecordError(message: "could not be stored: \(error)")])
         }
         do {
             try spool.moveToProcessed(name, day: TimeFormat.date(clock.now(), in: engine.settings.zone))

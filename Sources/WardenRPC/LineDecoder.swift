@@ -29,11 +29,13 @@ struct LineDecoder: ByteToMessageDecoder {
         let view = buffer.readableBytesView
         guard let newline = view.dropFirst(scanned).firstIndex(of: 0x0A) else {
             scanned = view.count
-            if view.count > maxLine { overflow(context: context, buffer: &buffer) }
+            // Even if the next byte ends the line (and a `\r` is dropped), it is too long.
+            if view.count > maxLine + 1 { overflow(context: context, buffer: &buffer) }
             return .needMoreData
         }
         let length = newline - view.startIndex
-        if length > maxLine + 1 {
+        let content = length > 0 && view[newline - 1] == 0x0D ? length - 1 : length
+        if content > maxLine {
             overflow(context: context, buffer: &buffer)
             return .needMoreData
         }

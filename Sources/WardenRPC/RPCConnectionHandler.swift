@@ -16,6 +16,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private var inFlight = 0
     private var needsFlush = false
     private var registered = false
+    private var inputClosed = false
 
     init(server: RPCServer) { self.server = server }
 
@@ -64,6 +65,8 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         switch RPCRequest.validate(value) {
         case .success(let r): request = r
         case .failure(let f):
+            // A notification (an object without "id") is never answered, even on error.
+            if case .object(let o) = value, o["id"] == nil, f.error.code == -32602 { return }
             respond(context: context, id: f.id, .failure(f.error))
             return
         }
@@ -89,6 +92,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
                     handler.respond(context: context, id: id, result)
                     if context.channel.isActive { context.flush() }
                     handler.needsFlush = false
+                    handler.closeIfDone(context: context)
                 }
                 server.taskFinished()
             }
@@ -101,6 +105,21 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             context.flush()
         }
         context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? ChannelEvent, e == .inputClosed {
+            inputClosed = true
+            closeIfDone(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// After the client closed its side: close once every answer is out.
+    private func closeIfDone(context: ChannelHandlerContext) {
+        guard inputClosed, inFlight == 0, context.channel.isActive else { return }
+        context.flush()
+        context.close(promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

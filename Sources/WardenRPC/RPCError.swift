@@ -16,7 +16,7 @@ public struct RPCError: Error, Sendable, Equatable {
     public static func parseError(_ detail: String) -> RPCError { RPCError(code: -32700, message: "Parse error: \(detail)") }
     public static func invalidRequest(_ detail: String) -> RPCError { RPCError(code: -32600, message: "Invalid Request: \(detail)") }
     public static func methodNotFound(_ method: String) -> RPCError {
-        RPCError(code: -32601, message: "Method not found: \(method) (rpc.discover lists the methods)")
+        RPCError(code: -32601, message: "Method not found: \(method)")
     }
     public static func invalidParams(_ detail: String) -> RPCError { RPCError(code: -32602, message: "Invalid params: \(detail)") }
     public static let internalError = RPCError(code: -32603, message: "Internal error (details in the daemon's log)")

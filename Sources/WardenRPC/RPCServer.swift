@@ -60,6 +60,9 @@ public final class RPCServer: Sendable {
         let maxLine = limits.maxLine
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
+            // `echo request | socat` closes its side after sending: keep the channel open
+            // until every answer is written (the handler closes it then).
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(

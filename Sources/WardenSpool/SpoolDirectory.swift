@@ -22,10 +22,14 @@ public struct SpoolDirectory: Sendable {
 
     public init(root: String) { self.root = root }
 
-    /// Creates the four directories if missing.
+    /// Creates the four directories if missing: `tmp/` and `incoming/` mode 2770
+    /// (producers in the spool's group hand files over; setgid keeps the group), the
+    /// others 0750. Existing directories keep the modes their owner gave them.
     public func prepare() throws {
-        for dir in [root, tmp, incoming, processed, rejected] {
+        for (dir, mode) in [(root, 0o750), (tmp, 0o2770), (incoming, 0o2770), (processed, 0o750), (rejected, 0o750)] as [(String, mode_t)] {
+            if access(dir, F_OK) == 0 { continue }
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            chmod(dir, mode)
         }
     }
 

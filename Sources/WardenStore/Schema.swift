@@ -129,6 +129,38 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("v2-all-rules") { db in
+            try db.execute(
+                sql: """
+                    -- Records stored but waiting for the order or case they refer to.
+                    ALTER TABLE records ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX records_pending ON records(pending) WHERE pending = 1;
+                    UPDATE records SET pending = 1 WHERE type = 'complaint'
+                        AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = records.key)
+                        AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = records.order_id);
+                    UPDATE records SET pending = 1 WHERE type IN ('evidence', 'verdict')
+                        AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = records.complaint_id);
+
+                    ALTER TABLE orders ADD COLUMN refunded_at INTEGER;
+                    -- The effective ship-by (a negotiation in force, else ship_by).
+                    ALTER TABLE orders ADD COLUMN ship_deadline INTEGER;
+
+                    CREATE TABLE order_negotiations (
+                        order_id TEXT NOT NULL,
+                        proposed_at INTEGER NOT NULL,
+                        new_ship_by INTEGER NOT NULL,
+                        buyer_confirmed INTEGER NOT NULL,
+                        in_force INTEGER NOT NULL,
+                        note TEXT NOT NULL,
+                        PRIMARY KEY (order_id, proposed_at)
+                    ) WITHOUT ROWID;
+
+                    CREATE INDEX findings_rule ON findings(rule, finding_id);
+                    CREATE INDEX findings_subject ON findings(subject, finding_id);
+                    CREATE INDEX ledger_order ON ledger(order_id);
+                    CREATE INDEX ledger_shop ON ledger(shop);
+                    """)
+        }
         return migrator
     }
 }

@@ -42,6 +42,21 @@ public final class Store: Sendable {
         try migrator.migrate(pool)
     }
 
+    /// Whether an error comes from the environment (full disk, read-only or missing
+    /// files, a lock held too long, shutdown) rather than from the data: such errors
+    /// pause work and are retried; others quarantine the input that caused them.
+    public static func isEnvironmental(_ error: any Swift.Error) -> Bool {
+        if error is CancellationError { return true }
+        guard let e = error as? DatabaseError else { return false }
+        switch e.resultCode {
+        case .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_PERM,
+            .SQLITE_NOMEM, .SQLITE_PROTOCOL, .SQLITE_INTERRUPT, .SQLITE_ABORT, .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// Closes every connection (checkpointing the WAL). The store is unusable after.
     public func close() throws {
         try pool.close()

@@ -46,15 +46,19 @@ public struct StoreTransaction {
         return .new
     }
 
-    /// The raw bodies of stored records of `type` that concern a complaint.
-    public func recordBodies(type: RecordType, complaintId: String) throws -> [String] {
-        try String.fetchAll(
-            db, sql: "SELECT body FROM records WHERE complaint_id = ? AND type = ? ORDER BY event_at, key",
-            arguments: [complaintId, type.rawValue])
+    /// Marks a stored record as waiting for its order or case (or no longer waiting).
+    public func setPending(_ type: RecordType, key: String, _ pending: Bool) throws {
+        try db.execute(sql: "UPDATE records SET pending = ? WHERE type = ? AND key = ?", arguments: [pending, type.rawValue, key])
     }
 
-    /// The raw bodies of stored complaints about an order that have no case yet.
-    public func heldComplaintBodies(orderId: String) throws -> [String] {
+    /// Records waiting for an order, oldest event first.
+    public func pendingBodies(orderId: String) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT body FROM records WHERE pending = 1 AND order_id = ? ORDER BY event_at, type, key", arguments: [orderId])
+    }
+
+    /// Complaints about an order that have no case, oldest first.
+    public func complaintBodiesWithoutCase(orderId: String) throws -> [String] {
         try String.fetchAll(
             db,
             sql: """
@@ -64,16 +68,40 @@ public struct StoreTransaction {
             arguments: [orderId])
     }
 
-    public func recordCount(type: RecordType) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE type = ?", arguments: [type.rawValue]) ?? 0
+    /// Records waiting for a case, oldest event first.
+    public func pendingBodies(complaintId: String) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT body FROM records WHERE pending = 1 AND complaint_id = ? ORDER BY event_at, type, key",
+            arguments: [complaintId])
     }
 
-    /// Complaints stored without a case because their order is unknown or unmanaged.
-    public func complaintsWithoutCase() throws -> Int {
-        try Int.fetchOne(
-            db,
-            sql: "SELECT count(*) FROM records r WHERE r.type = 'complaint' AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.key)"
-        ) ?? 0
+    /// How many records wait, by type.
+    public func pendingCounts() throws -> [(type: String, count: Int)] {
+        try Row.fetchAll(db, sql: "SELECT type, count(*) AS n FROM records WHERE pending = 1 GROUP BY type ORDER BY type").map {
+            ($0["type"], $0["n"])
+        }
+    }
+
+    /// The raw body of one stored record.
+    public func recordBody(type: RecordType, key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT body FROM records WHERE type = ? AND key = ?", arguments: [type.rawValue, key])
+    }
+
+    /// The raw bodies of stored records of `type` about an order.
+    public func recordBodies(type: RecordType, orderId: String) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT body FROM records WHERE order_id = ? AND type = ? ORDER BY event_at, key", arguments: [orderId, type.rawValue])
+    }
+
+    /// The raw bodies of a shop's records of `type` whose key starts with `shop|`.
+    public func recordBodies(type: RecordType, keyPrefix prefix: String) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT body FROM records WHERE type = ? AND substr(key, 1, ?) = ? ORDER BY key",
+            arguments: [type.rawValue, prefix.utf8.count, prefix])
+    }
+
+    public func recordCount(type: RecordType) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE type = ?", arguments: [type.rawValue]) ?? 0
     }
 
     // MARK: - Orders
@@ -85,7 +113,7 @@ public struct StoreTransaction {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(order_id) DO UPDATE SET category = excluded.category, module = excluded.module,
                     shop = excluded.shop, item = excluded.item, paid_fen = excluded.paid_fen, paid_at = excluded.paid_at,
-                    ship_by = excluded.ship_by, shipped_at = excluded.shipped_at,
+                    ship_by = excluded.ship_by, shipped_at = coalesce(excluded.shipped_at, orders.shipped_at),
                     delivery_service = excluded.delivery_service, presale = excluded.presale
                 """,
             arguments: [
@@ -104,7 +132,59 @@ public struct StoreTransaction {
             shipBy: (row["ship_by"] as Int64?).map(Timestamp.init(milliseconds:)),
             shippedAt: (row["shipped_at"] as Int64?).map(Timestamp.init(milliseconds:)),
             deliveryService: (row["delivery_service"] as String?).flatMap(DeliveryService.init(rawValue:)),
-            presale: row["presale"])
+            presale: row["presale"], refundedAt: (row["refunded_at"] as Int64?).map(Timestamp.init(milliseconds:)))
+    }
+
+    /// Records a shipment (from a `shipment` record).
+    public func setShipped(orderId: String, at: Timestamp) throws {
+        try db.execute(sql: "UPDATE orders SET shipped_at = ? WHERE order_id = ?", arguments: [at.milliseconds, orderId])
+    }
+
+    /// Records a refund (from a `refund` record).
+    public func setRefunded(orderId: String, at: Timestamp) throws {
+        try db.execute(sql: "UPDATE orders SET refunded_at = ? WHERE order_id = ?", arguments: [at.milliseconds, orderId])
+    }
+
+    /// Stores an order's effective ship deadline and its negotiations as judged.
+    public func setShipTerms(orderId: String, shipDeadline: Timestamp?, negotiations: [NegotiationStatus]) throws {
+        try db.execute(sql: "UPDATE orders SET ship_deadline = ? WHERE order_id = ?", arguments: [shipDeadline?.milliseconds, orderId])
+        try db.execute(sql: "DELETE FROM order_negotiations WHERE order_id = ?", arguments: [orderId])
+        for s in negotiations {
+            try db.execute(
+                sql: "INSERT INTO order_negotiations (order_id, proposed_at, new_ship_by, buyer_confirmed, in_force, note) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [orderId, s.negotiation.proposedAt.milliseconds, s.negotiation.newShipBy.milliseconds, s.negotiation.buyerConfirmed, s.inForce, s.note])
+        }
+    }
+
+    /// The effective ship deadline (negotiated, else `ship_by`) and the negotiations.
+    public func shipTerms(orderId: String) throws -> (shipDeadline: Timestamp?, negotiations: [NegotiationStatus]) {
+        let row = try Row.fetchOne(db, sql: "SELECT ship_deadline, ship_by FROM orders WHERE order_id = ?", arguments: [orderId])
+        let deadline = ((row?["ship_deadline"] as Int64?) ?? (row?["ship_by"] as Int64?)).map(Timestamp.init(milliseconds:))
+        let statuses = try Row.fetchAll(db, sql: "SELECT * FROM order_negotiations WHERE order_id = ? ORDER BY proposed_at", arguments: [orderId]).map { r in
+            NegotiationStatus(
+                negotiation: ShipNegotiation(
+                    orderId: orderId, newShipBy: Timestamp(milliseconds: r["new_ship_by"]), proposedAt: Timestamp(milliseconds: r["proposed_at"]),
+                    buyerConfirmed: r["buyer_confirmed"]),
+                inForce: r["in_force"], note: r["note"])
+        }
+        return (deadline, statuses)
+    }
+
+    /// Dedupe keys of the ledger entries booked for an order.
+    public func bookedKeys(orderId: String) throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT dedupe_key FROM ledger WHERE order_id = ?", arguments: [orderId]))
+    }
+
+    /// Whether Warden knows anything about a shop.
+    public func shopIsKnown(_ shop: String) throws -> Bool {
+        try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM orders WHERE shop = ?) OR EXISTS (SELECT 1 FROM ledger WHERE shop = ?)
+                    OR EXISTS (SELECT 1 FROM records WHERE type = 'shop-profile' AND key = ?)
+                    OR EXISTS (SELECT 1 FROM records WHERE type = 'chat-metrics' AND substr(key, 1, ?) = ?)
+                """,
+            arguments: [shop, shop, shop, shop.utf8.count + 1, shop + "|"]) ?? false
     }
 
     /// The raw body of the stored order record (with unknown fields), for `order.get`.
@@ -427,6 +507,38 @@ public struct StoreTransaction {
         return Finding(
             findingId: "F\(db.lastInsertedRowID)", rule: f.rule, subject: f.subject, severity: f.severity, message: f.message,
             at: f.at)
+    }
+
+    public struct FindingFilter: Sendable {
+        public var rule: String?
+        public var subject: String?
+        public init(rule: String? = nil, subject: String? = nil) {
+            self.rule = rule
+            self.subject = subject
+        }
+    }
+
+    /// Findings in id order after `cursor` (a finding row id).
+    public func findings(_ filter: FindingFilter, limit: Int, after cursor: Int64?) throws -> [Finding] {
+        var sql = "SELECT * FROM findings WHERE 1"
+        var args: [any DatabaseValueConvertible] = []
+        if let r = filter.rule { sql += " AND rule = ?"; args.append(r) }
+        if let s = filter.subject { sql += " AND subject = ?"; args.append(s) }
+        if let cursor { sql += " AND finding_id > ?"; args.append(cursor) }
+        sql += " ORDER BY finding_id LIMIT ?"
+        args.append(limit)
+        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
+            Finding(
+                findingId: "F\(r["finding_id"] as Int64)", rule: r["rule"], subject: r["subject"],
+                severity: Severity(rawValue: r["severity"]) ?? .info, message: r["message"], at: Timestamp(milliseconds: r["at"]))
+        }
+    }
+
+    /// Rejected spool files, newest first.
+    public func rejections(limit: Int) throws -> [(file: String, at: Timestamp, errors: String)] {
+        try Row.fetchAll(db, sql: "SELECT * FROM rejections ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
+            ($0["file"], Timestamp(milliseconds: $0["at"]), $0["errors"])
+        }
     }
 
     // MARK: - Events and rejections

@@ -11,7 +11,7 @@ struct Wardenctl: ParsableCommand {
         abstract: "Query and drive wardend over its control socket.",
         discussion: "The socket is --socket, else $WARDEN_SOCKET, else /run/warden/warden.sock.",
         version: "0.1.0",
-        subcommands: [Status.self, Policies.self, Cases.self, CaseShow.self, OrderShow.self, Deadlines.self, Ledger.self, Evidence.self, Call.self]
+        subcommands: [Status.self, Policies.self, Cases.self, CaseShow.self, OrderShow.self, Deadlines.self, Ledger.self, Findings.self, Shop.self, Spool.self, Evidence.self, Call.self]
     )
 }
 
@@ -189,6 +189,11 @@ struct OrderShow: ParsableCommand {
         for key in ["order_id", "category", "shop", "item", "paid_amount", "paid_at", "ship_deadline", "shipped_at", "delivery_service", "managed_by"] {
             print(key.padding(toLength: 17, withPad: " ", startingAt: 0) + (key.hasSuffix("_at") || key == "ship_deadline" ? when(o[key]) : text(o[key])))
         }
+        let negotiations = o["negotiations"]?.array ?? []
+        if !negotiations.isEmpty {
+            print("")
+            table(["PROPOSED", "NEW SHIP BY", "CONFIRMED", "IN FORCE", "NOTE"], negotiations.map { [when($0["proposed_at"]), when($0["new_ship_by"]), text($0["buyer_confirmed"]), text($0["in_force"]), text($0["note"])] })
+        }
         let cases = r["cases"]?.array ?? []
         if !cases.isEmpty {
             print("")
@@ -237,6 +242,76 @@ struct Ledger: ParsableCommand {
         if !entries.isEmpty {
             print("")
             table(["ENTRY", "AT", "RULE", "CASE", "AMOUNT", "POINTS"], entries.map { [text($0["entry_id"]), when($0["at"]), text($0["rule"]), text($0["case_id"]), text($0["amount"]), text($0["points"])] })
+        }
+    }
+}
+
+struct Findings: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List findings (rule breaches without a deadline).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only this rule (e.g. K1, M4).") var rule: String?
+    @Option(help: "Only this subject (e.g. listing:L1, order:O1, shop:S).") var subject: String?
+    @Option(help: "At most this many (1–1000).") var limit: Int = 100
+    @Option(help: "Continue after this cursor.") var cursor: String?
+
+    func run() throws {
+        var params: JSONObject = ["limit": JSON(limit)]
+        if let rule { params["rule"] = .string(rule) }
+        if let subject { params["subject"] = .string(subject) }
+        if let cursor { params["cursor"] = .string(cursor) }
+        guard let r = try global.call("finding.list", .object(params)) else { return }
+        table(["FINDING", "RULE", "SEVERITY", "SUBJECT", "MESSAGE"], (r["findings"]?.array ?? []).map { [text($0["finding_id"]), text($0["rule"]), text($0["severity"]), text($0["subject"]), text($0["message"])] })
+        if let next = r["next_cursor"]?.string { print("more: --cursor \(next)") }
+    }
+}
+
+struct Shop: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a shop: original-design eligibility (L1–L5) and monthly service quality (S1–S3).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The shop name.") var name: String
+
+    func run() throws {
+        guard let r = try global.call("shop.get", ["shop": .string(name)]) else { return }
+        print("shop \(text(r["shop"]))")
+        if let od = r["original_design"], !od.isNull {
+            print("\noriginal design: \(od["eligible"] == .bool(true) ? "eligible" : "not eligible"), next review \(text(od["next_review"]))")
+            table(["RULE", "OK", "DETAIL"], (od["checks"]?.array ?? []).map { [text($0["rule"]), $0["ok"] == .bool(true) ? "yes" : "no", text($0["detail"])] })
+        }
+        let months = r["service_quality"]?.array ?? []
+        if !months.isEmpty {
+            func pct(_ v: JSON?, assessed: JSON?) -> String {
+                guard let n = v?.number else { return "-" }
+                let p = "\((n * 1000).rounded() / 10)%"
+                return assessed == .bool(true) ? p : p + " (not assessed)"
+            }
+            print("\nservice quality")
+            table(["MONTH", "SATISFACTION", "RESPONSE <3MIN", "PASSED", "POINTS"], months.map { [text($0["month"]), pct($0["satisfaction"], assessed: $0["satisfaction_assessed"]), pct($0["response_rate"], assessed: $0["response_assessed"]), $0["passed"] == .bool(true) ? "yes" : "no", text($0["points"])] })
+        }
+    }
+}
+
+struct Spool: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the spool: files waiting, processed, rejected, and why files were rejected.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "At most this many rejected files (1–1000).") var limit: Int = 20
+
+    func run() throws {
+        if global.json {
+            _ = try global.call("spool.rejected", ["limit": JSON(limit)])
+            return
+        }
+        guard let s = try global.call("daemon.status"), let r = try global.call("spool.rejected", ["limit": JSON(limit)]) else { return }
+        print("incoming \(text(s["spool"]?["incoming"])), processed \(text(s["spool"]?["processed"])), rejected \(text(s["spool"]?["rejected"]))")
+        let files = r["files"]?.array ?? []
+        if !files.isEmpty {
+            print("")
+            var rows: [[String]] = []
+            for f in files {
+                for (i, e) in (f["errors"]?.array ?? []).enumerated() {
+                    rows.append([i == 0 ? text(f["file"]) : "", i == 0 ? when(f["at"]) : "", global.describe(e)])
+                }
+            }
+            table(["FILE", "AT", "ERROR"], rows)
         }
     }
 }

@@ -36,7 +36,7 @@ struct SocketProtocolTests {
         let status = try d.call("daemon.status")
         #expect(status["api"] == 1)
         #expect(status["storage"] == "sqlite")
-        #expect(status["policies"] == ["kitchen-appliances"])
+        #expect(status["policies"] == ["kitchen-appliances", "luggage", "model-toys", "service-quality"])
         #expect(status["cases"]?["open"] == 1)
         #expect(status["next_deadline"]?["case_id"] == "CM")
         let policies = try d.call("policy.list")["policies"]?.array ?? []
@@ -111,6 +111,19 @@ struct SocketProtocolTests {
             seen.insert(id)
         }
         #expect(seen == Set(1...300))
+    }
+
+    @Test func aClientThatClosesItsSideStillGetsEveryAnswer() throws {
+        // What `echo request | socat - UNIX-CONNECT:…` does: send, shut down writing, read.
+        let d = try Self.started()
+        defer { d.stop() }
+        let c = try d.connect()
+        try c.send(raw: Array(#"{"jsonrpc":"2.0","id":1,"method":"evidence.submit","params":{"case_id":"CM","items":[{"kind":"other","ref":"x"}]}}"#.utf8) + [0x0A])
+        try c.send(raw: Array(#"{"jsonrpc":"2.0","id":2,"method":"case.get","params":{"case_id":"CP"}}"#.utf8) + [0x0A])
+        c.shutdownWrite()
+        var ids = Set<Int>()
+        while let m = try c.readMessage() { if let id = m["id"]?.int { ids.insert(id) } }
+        #expect(ids == [1, 2])
     }
 
     @Test func anOversizedLineIsRefusedAndClosed() throws {

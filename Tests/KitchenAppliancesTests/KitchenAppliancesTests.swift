@@ -85,7 +85,7 @@ struct KitchenAppliancesTests {
             #expect(booked.first?.at == expected.at)
             #expect(booked.first?.rule == "K4")
             #expect(booked.first?.points == 0)
-            #expect(booked.first?.dedupeKey == "K4:C1")
+            #expect(booked.first?.dedupeKey == "K4:O1")
         } else {
             #expect(booked.isEmpty)
         }

@@ -63,11 +63,42 @@ struct EngineTests {
             try await f.engine.submitEvidence(caseId: "C9", items: [item], note: nil)
         }
         f.clock.advance(to: EngineFixture.due)
-        await #expect(throws: Engine.Failure.self) {
+        await #expect {
             try await f.engine.submitEvidence(caseId: "C1", items: [item], note: nil)
+        } throws: { error in
+            if case .deadlinePassed = error as? Engine.Failure { return true }
+            return false
         }
-        f.clock.advance(to: EngineFixture.due - .hours(1))  // a fake clock never goes back
-        #expect(f.clock.now() == EngineFixture.due)
+    }
+
+    @Test func aDeadlineWaitsWhileItsPolicyIsDisabled() async throws {
+        // Given a case, and its policy disabled by a reload before the deadline
+        let f = try EngineFixture()
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        var settings = f.engine.settings
+        settings.registry = try PolicyRegistry(registrations: BuiltinPolicies.all, settings: ["kitchen-appliances": PolicySettings(enabled: false)])
+        f.engine.settings = settings
+        f.clock.advance(to: EngineFixture.due + .hours(1))
+        await f.deadlines.fireDue()
+        // Then nothing is judged and the deadline stays pending
+        #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
+        #expect(try f.store.read { try $0.pendingDeadline(caseId: "C1") } != nil)
+        // When the policy is enabled again, the deadline fires (once)
+        settings.registry = try PolicyRegistry(registrations: BuiltinPolicies.all, settings: [:])
+        f.engine.settings = settings
+        try f.deadlines.reloadSchedule()
+        await f.deadlines.fireDue()
+        #expect(try f.caseRecord("C1")?.state == .defaulted)
+        #expect(try f.ledger().count == 1)
+    }
+
+    @Test func aComplaintIsJudgedWhenItsOrderBecomesManaged() async throws {
+        let f = try EngineFixture()
+        let typo = EngineFixture.order.replacingOccurrences(of: "stand-mixer", with: "stand-mixr")
+        try await f.ingest(typo, EngineFixture.complaint)
+        #expect(try f.caseRecord("C1") == nil)
+        try await f.ingest(EngineFixture.order)  // the corrected category
+        #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
     }
 
     @Test func socketEvidenceInTimeMovesTheCase() async throws {
