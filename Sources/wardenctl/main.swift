@@ -228,16 +228,17 @@ struct Ledger: ParsableCommand {
         var params = JSONObject()
         if let from { params["from"] = .string(from) }
         if let to { params["to"] = .string(to) }
+        var plain = global
+        plain.json = false
+        guard let s = try plain.call("ledger.summary", .object(params)), let l = try plain.call("ledger.list", .object(params)) else { return }
         if global.json {
-            _ = try global.call("ledger.summary", .object(params))
+            print(JSONWriter.string(["summary": s, "entries": l["entries"] ?? .array([])]))
             return
         }
-        guard let s = try global.call("ledger.summary", .object(params)) else { return }
         print("total  \(text(s["amount"])) yuan, \(text(s["points"])) points, \(text(s["count"])) entries\n")
         table(["RULE", "AMOUNT", "POINTS", "COUNT"], (s["by_rule"]?.object?.pairs ?? []).map { [$0.key, text($0.value["amount"]), text($0.value["points"]), text($0.value["count"])] })
         print("")
         table(["CATEGORY", "AMOUNT", "POINTS", "COUNT"], (s["by_category"]?.object?.pairs ?? []).map { [$0.key, text($0.value["amount"]), text($0.value["points"]), text($0.value["count"])] })
-        guard let l = try global.call("ledger.list", .object(params)) else { return }
         let entries = l["entries"]?.array ?? []
         if !entries.isEmpty {
             print("")
