@@ -120,6 +120,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SystemdTests",
+            // Packaging under a real journald and systemd; needs root, skips otherwise.
+            dependencies: ["WardenCore", "WardenClient", "WardenTestKit", "wardend", "wardenctl"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EndToEndTests",
             // The executables are dependencies so that `swift test` builds them; the tests
             // run the built binaries, not their code in-process.
