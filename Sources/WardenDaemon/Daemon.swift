@@ -102,7 +102,7 @@ public struct Daemon {
         logger.info(
             "wardend \(WardenVersion.string) ready",
             metadata: ["warden.event": "daemon.ready", "warden.socket": "\(config.socket)", "warden.state_dir": "\(config.stateDir)", "warden.spool_dir": "\(config.spoolDir)", "warden.policies": "\(registry.enabledIds.joined(separator: ","))", "warden.open_cases": "\(open)"])
-        notifier.notify("READY=1\nSTATUS=\(open) open cases")
+        notifier.notify("READY=1\nSTATUS=\(open) open case\(open == 1 ? "" : "s"); ready")
 
         let reloader = Reloader(config: config, engine: engine, methods: methods, deadlines: deadlineService, logger: logger, notifier: notifier)
         methods.onReload { await reloader.reload() }
@@ -114,11 +114,12 @@ public struct Daemon {
                     .init(service: deadlineService),
                     .init(service: RPCService(server: server)),
                     .init(service: reloader),
+                    // Last, so graceful shutdown reaches it first: STOPPING=1 at once.
+                    .init(service: SystemdService(notifier: notifier, engine: engine, spool: spoolService, deadlines: deadlineService, server: server, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
-        notifier.notify("STOPPING=1")
         try? store.close()
         logger.info("wardend stopped", metadata: ["warden.event": "daemon.stopped"])
     }

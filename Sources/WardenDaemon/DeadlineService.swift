@@ -84,8 +84,8 @@ public final class DeadlineService: Service, Sendable {
             if let n = next, n <= clock.now(), schedule.withLock({ $0.count }) >= failedBefore {
                 next = clock.now() + retryDelay  // a failure put work back: back off
             }
-            // Wake at least once a minute so liveness is visible even when idle.
-            let cap = clock.now() + .minutes(1)
+            // Wake at least once a minute (more often under a watchdog) so liveness shows.
+            let cap = clock.now() + min(.minutes(1), SystemdService.heartbeat() ?? .minutes(1))
             await wake.wait(until: min(next ?? cap, cap), clock: clock)
         }
     }

@@ -49,8 +49,10 @@ public final class SpoolService: Service, Sendable {
         await withGracefulShutdownHandler {
             while !self.stopping.value && !Task.isCancelled {
                 self.ticks.withLock { $0 += 1 }
+                await FaultInjection.hangIfDue(self.logger)
                 let clean = await self.processBacklog()
-                let interval = clean ? self.rescanInterval : min(self.rescanInterval, .seconds(5))
+                var interval = clean ? self.rescanInterval : min(self.rescanInterval, .seconds(5))
+                if let beat = SystemdService.heartbeat() { interval = min(interval, beat) }
                 await self.wake.wait(until: self.clock.now() + interval, clock: self.clock)
             }
         } onGracefulShutdown: {

@@ -120,6 +120,27 @@ public final class RPCServer: Sendable {
         try? await group.shutdownGracefully()
     }
 
+    /// Whether every event loop runs a no-op within `timeout` (for the watchdog).
+    public func eventLoopsRespond(within timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            for loop in self.group.makeIterator() {
+                group.addTask {
+                    let done = Locked(false)
+                    loop.execute { done.value = true }
+                    let start = ContinuousClock.now
+                    while ContinuousClock.now - start < timeout {
+                        if done.value { return true }
+                        try? await Task.sleep(for: .milliseconds(5))
+                    }
+                    return done.value
+                }
+            }
+            var all = true
+            for await ok in group { all = all && ok }
+            return all
+        }
+    }
+
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
     func register(_ channel: any Channel) -> Bool {

@@ -50,6 +50,9 @@ public final class DaemonHarness: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary("wardend"))
         p.arguments = ["--config", configPath]
+        var env = ProcessInfo.processInfo.environment
+        env["WARDEN_LOG_TARGET"] = env["WARDEN_LOG_TARGET"] ?? "stderr"  // the harness reads the log from stderr
+        p.environment = env
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()

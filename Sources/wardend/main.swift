@@ -41,7 +41,17 @@ extension Wardend {
                 throw ExitCode(1)
             }
             let level = Logger.Level(rawValue: config.logLevel) ?? .info
-            LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
+            // WARDEN_LOG_TARGET=stderr|journal overrides the choice (tests read stderr).
+            let target = ProcessInfo.processInfo.environment["WARDEN_LOG_TARGET"]
+            LoggingSystem.bootstrap { label in
+                // journald when it runs (plus stderr if a person watches a terminal);
+                // stderr with priority prefixes otherwise.
+                guard target != "stderr", target == "journal" || JournaldLogHandler.isAvailable else {
+                    return StderrLogHandler(label: label, level: level)
+                }
+                let journal = JournaldLogHandler(identifier: "wardend", level: level, messageIDs: MessageIDs.byEvent)
+                return isatty(STDERR_FILENO) != 0 ? FanOutLogHandler([journal, StderrLogHandler(label: label, level: level)]) : journal
+            }
             let logger = Logger(label: "wardend")
             do {
                 try await Daemon(config: config, logger: logger).run()

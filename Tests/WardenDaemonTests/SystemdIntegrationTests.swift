@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import WardenDaemon
+import WardenLogging
+
+@Suite("systemd integration (unit level)")
+struct SystemdIntegrationTests {
+    @Test(arguments: [("warden.case_id", "WARDEN_CASE_ID"), ("warden.event", "WARDEN_EVENT"), ("sl.service-name", "WARDEN_SL_SERVICE_NAME"), ("warden.peer_uid", "WARDEN_PEER_UID")])
+    func journalFieldNames(key: String, field: String) {
+        #expect(JournaldLogHandler.fieldName(key) == field)
+    }
+
+    @Test func watchdogIntervalIsHalfTheTimeoutForThisProcessOnly() {
+        #expect(SystemdService.watchdogInterval(["WATCHDOG_USEC": "30000000"]) == .seconds(15))
+        #expect(SystemdService.watchdogInterval(["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "\(getpid())"]) == .seconds(15))
+        #expect(SystemdService.watchdogInterval(["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"]) == nil)
+        #expect(SystemdService.watchdogInterval([:]) == nil)
+        #expect(SystemdService.heartbeat(["WATCHDOG_USEC": "30000000"]) == .milliseconds(7500))
+    }
+
+    @Test func everyCataloguedEventHasAStableMessageID() {
+        #expect(Set(MessageIDs.byEvent.keys) == ["case.opened", "deadline.warning", "deadline.expired", "ledger.entry", "spool.rejected", "config.reloaded", "config.invalid"])
+        #expect(MessageIDs.byEvent.values.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
+    }
+
+    @Test func notifierSendsDatagramsToNotifySocket() throws {
+        let path = NSTemporaryDirectory() + "/warden-notify-\(getpid()).sock"
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd); unlink(path) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        #expect(bound == 0)
+        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": path]).notify("READY=1\nSTATUS=ok"))
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        #expect(n > 0)
+        #expect(String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self) == "READY=1\nSTATUS=ok")
+        #expect(SystemdNotifier(environment: [:]).notify("READY=1") == false)
+    }
+}
