@@ -186,7 +186,7 @@ struct Applier {
                 return
             }
             guard try tx.markDeadlineFired(caseId: caseId, due: due, at: now) else { return }
-            let seq = try tx.appendEvent(topic: "deadline.expired", at: now, body: caseBody(current, ["due_at": .string(TimeFormat.format(due, in: zone))]))
+            let seq = try event(topic: "deadline.expired", at: now, body: caseBody(current, ["due_at": .string(TimeFormat.format(due, in: zone))]))
             log(.error, "Deadline expired", event: "deadline.expired", caseMeta(current, seq: seq))
             let order = try tx.order(id: current.orderId)
             try apply(policy.evaluate(.deadlineDue(caseId: caseId, due: due), facts: facts(order: order, current: current)), policy: policy.id)
@@ -222,7 +222,7 @@ struct Applier {
                 }
                 var body: JSONObject = ["case_id": .string(new.caseId), "order_id": .string(new.orderId), "category": .string(new.category), "state": .string(new.state.rawValue)]
                 body["deadline"] = new.deadline.map { .string(TimeFormat.format($0, in: zone)) } ?? .null
-                let seq = try tx.appendEvent(topic: "case.opened", at: now, body: body)
+                let seq = try event(topic: "case.opened", at: now, body: body)
                 var meta: Logger.Metadata = ["warden.case_id": "\(new.caseId)", "warden.order_id": "\(new.orderId)", "warden.category": "\(new.category)", "warden.state": "\(new.state.rawValue)", "warden.seq": "\(seq)"]
                 if let d = new.deadline, new.state.hasDeadline { meta["warden.deadline"] = "\(TimeFormat.format(d, in: zone))" }
                 log(.info, "Case opened", event: "case.opened", meta)
@@ -233,7 +233,7 @@ struct Applier {
                 if current.state.hasDeadline && !state.hasDeadline, try tx.cancelDeadline(caseId: caseId) {
                     effects.deadlineChanges.append(.cancel(caseId: caseId))
                 }
-                let seq = try tx.appendEvent(topic: "case.changed", at: now, body: caseBody(current, ["state": .string(state.rawValue), "from": .string(current.state.rawValue), "note": .string(note)]))
+                let seq = try event(topic: "case.changed", at: now, body: caseBody(current, ["state": .string(state.rawValue), "from": .string(current.state.rawValue), "note": .string(note)]))
                 var meta = caseMeta(current, seq: seq)
                 meta["warden.state"] = "\(state.rawValue)"
                 log(.info, "Case \(state.rawValue)", event: "case.changed", meta)
@@ -242,11 +242,11 @@ struct Applier {
             case .note(let caseId, let at, let note):
                 guard let current = try tx.caseRecord(id: caseId) else { continue }
                 try tx.addHistory(caseId, at: at, state: current.state, note: note)
-                _ = try tx.appendEvent(topic: "case.changed", at: now, body: caseBody(current, ["state": .string(current.state.rawValue), "note": .string(note)]))
+                _ = try event(topic: "case.changed", at: now, body: caseBody(current, ["state": .string(current.state.rawValue), "note": .string(note)]))
             case .bookLedger(let booking):
                 guard let entry = try tx.book(booking) else { continue }  // already charged
                 if let caseId = booking.caseId { try tx.addLiability(caseId, amount: booking.amount, points: booking.points) }
-                let seq = try tx.appendEvent(topic: "ledger.entry", at: now, body: entry.json(in: zone).object!)
+                let seq = try event(topic: "ledger.entry", at: now, body: entry.json(in: zone).object!)
                 var meta: Logger.Metadata = ["warden.rule": "\(entry.rule)", "warden.category": "\(entry.category)", "warden.amount": "\(entry.amount)", "warden.points": "\(entry.points)", "warden.entry_id": "\(entry.entryId)", "warden.seq": "\(seq)"]
                 if let c = entry.caseId { meta["warden.case_id"] = "\(c)" }
                 if let o = entry.orderId { meta["warden.order_id"] = "\(o)" }
@@ -255,7 +255,7 @@ struct Applier {
                 try tx.setShipTerms(orderId: orderId, shipDeadline: shipDeadline, negotiations: negotiations)
             case .recordFinding(let new):
                 guard let finding = try tx.recordFinding(new) else { continue }
-                let seq = try tx.appendEvent(topic: "finding.new", at: now, body: finding.json(in: zone).object!)
+                let seq = try event(topic: "finding.new", at: now, body: finding.json(in: zone).object!)
                 log(new.severity == .violation ? .warning : .notice, "Finding: \(new.message)", event: "finding.new", ["warden.rule": "\(new.rule)", "warden.subject": "\(new.subject)", "warden.seq": "\(seq)"])
             }
         }
@@ -266,6 +266,13 @@ struct Applier {
     }
 
     // MARK: - Helpers
+
+    /// Appends an event in this transaction and remembers it for live delivery.
+    mutating func event(topic: String, at: Timestamp, body: JSONObject) throws -> Int64 {
+        let seq = try tx.appendEvent(topic: topic, at: at, body: body)
+        effects.events.append(StoredEvent(seq: seq, topic: topic, at: at, body: body))
+        return seq
+    }
 
     func caseBody(_ c: CaseRecord, _ extra: JSONObject) -> JSONObject {
         var body: JSONObject = ["case_id": .string(c.caseId), "order_id": .string(c.orderId), "category": .string(c.category)]

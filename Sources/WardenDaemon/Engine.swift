@@ -21,6 +21,7 @@ public final class Engine: Sendable {
     let logger: Logger
     let state: Locked<Settings>
     let scheduleHook: Locked<(@Sendable ([DeadlineChange]) -> Void)?>
+    let eventHook: Locked<(@Sendable ([StoredEvent]) -> Void)?> = Locked(nil)
 
     /// What a reload may change.
     public struct Settings: Sendable {
@@ -69,6 +70,12 @@ public final class Engine: Sendable {
     }
 
     public var parser: RecordParser { RecordParser(zone: settings.zone) }
+
+    /// Receives every event after the transaction that wrote it committed, in `seq`
+    /// order (for live `event.subscribe` delivery). Must not block.
+    public func onEvents(_ hook: @escaping @Sendable ([StoredEvent]) -> Void) {
+        eventHook.value = hook
+    }
 
     /// Tells the deadline service about new and cancelled deadlines (after each commit).
     public func onDeadlineChanges(_ hook: @escaping @Sendable ([DeadlineChange]) -> Void) {
@@ -141,10 +148,12 @@ public final class Engine: Sendable {
     /// Records a refused spool file (for `spool.rejected`) and logs it.
     public func recordRejection(file: String, errors: [RecordError]) async throws {
         let now = clock.now()
+        let body: JSONObject = ["file": .string(file), "errors": JSON(errors.count)]
         let seq = try await store.write { tx in
             try tx.recordRejection(file: file, at: now, errors: errors)
-            return try tx.appendEvent(topic: "spool.rejected", at: now, body: ["file": .string(file), "errors": JSON(errors.count)])
+            return try tx.appendEvent(topic: "spool.rejected", at: now, body: body)
         }
+        eventHook.value?([StoredEvent(seq: seq, topic: "spool.rejected", at: now, body: body)])
         logger.error(
             "Spool file rejected: \(errors.first?.description ?? "invalid")\(errors.count > 1 ? " (and \(errors.count - 1) more)" : "")",
             metadata: ["warden.event": "spool.rejected", "warden.file": "\(file)", "warden.seq": "\(seq)"])
@@ -186,6 +195,9 @@ public final class Engine: Sendable {
         if !effects.deadlineChanges.isEmpty, let hook = scheduleHook.value {
             hook(effects.deadlineChanges)
         }
+        if !effects.events.isEmpty, let hook = eventHook.value {
+            hook(effects.events)
+        }
     }
 }
 
@@ -199,4 +211,27 @@ struct Effects: Sendable {
 
     var logs: [LogEntry] = []
     var deadlineChanges: [Engine.DeadlineChange] = []
+    var events: [StoredEvent] = []
+}
+
+/// An event as stored in the `events` table: `seq` is monotonic and never reused.
+public struct StoredEvent: Sendable, Equatable {
+    public var seq: Int64
+    public var topic: String
+    public var at: Timestamp
+    public var body: JSONObject
+
+    public init(seq: Int64, topic: String, at: Timestamp, body: JSONObject) {
+        self.seq = seq
+        self.topic = topic
+        self.at = at
+        self.body = body
+    }
+
+    /// The notification params: `{seq, topic, at, …ids and details}`.
+    public func json(in zone: Zone) -> JSON {
+        var o: JSONObject = ["seq": JSON(seq), "topic": .string(topic), "at": .string(TimeFormat.format(at, in: zone))]
+        for (k, v) in body.pairs where o[k] == nil { o[k] = v }
+        return .object(o)
+    }
 }

@@ -551,6 +551,26 @@ public struct StoreTransaction {
         return db.lastInsertedRowID
     }
 
+    /// Stored events after `seq`, oldest first, optionally only some topics.
+    public func events(after seq: Int64, topics: Set<String>?, limit: Int) throws -> [(seq: Int64, topic: String, at: Timestamp, body: String)] {
+        var sql = "SELECT * FROM events WHERE seq > ?"
+        var args: [any DatabaseValueConvertible] = [seq]
+        if let topics, !topics.isEmpty {
+            sql += " AND topic IN (\(Array(repeating: "?", count: topics.count).joined(separator: ",")))"
+            args += topics.sorted() as [any DatabaseValueConvertible]
+        }
+        sql += " ORDER BY seq LIMIT ?"
+        args.append(limit)
+        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map {
+            ($0["seq"], $0["topic"], Timestamp(milliseconds: $0["at"]), $0["body"])
+        }
+    }
+
+    /// The newest event's `seq` (0 when there is none).
+    public func lastEventSeq() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM events") ?? 0
+    }
+
     public func eventCount(topic: String) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE topic = ?", arguments: [topic]) ?? 0
     }
