@@ -76,9 +76,17 @@ public enum ConfigLoader {
             }
         }
         if let t = reader.table(root, "spool") {
-            reader.known(t, "spool", ["max_file_size", "rescan_interval"])
+            reader.known(t, "spool", ["max_file_size", "max_line", "rescan_interval", "processed_retention"])
             if let v = reader.int(t, "spool", "max_file_size") {
                 if v > 0 { config.maxFileSize = v } else { reader.fail("max_file_size", table: "spool", "must be a positive number of bytes") }
+            }
+            if let v = reader.int(t, "spool", "max_line") {
+                if v > 0 { config.spoolMaxLine = v } else { reader.fail("max_line", table: "spool", "must be a positive number of bytes") }
+            }
+            if t["processed_retention"]?.string == "forever" {
+                config.processedRetention = nil
+            } else if let v = reader.duration(t, "spool", "processed_retention") {
+                config.processedRetention = v
             }
             if let v = reader.duration(t, "spool", "rescan_interval") { config.rescanInterval = v }
         }

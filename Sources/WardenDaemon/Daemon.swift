@@ -66,8 +66,9 @@ public struct Daemon {
 
         let spoolService = SpoolService(
             spool: spool, engine: engine, clock: clock, logger: logger, maxFileSize: config.maxFileSize,
-            rescanInterval: config.rescanInterval)
+            maxLine: config.spoolMaxLine, rescanInterval: config.rescanInterval)
         await spoolService.processBacklog()
+        await spoolService.recordRejections()
         let deadlineService = try DeadlineService(engine: engine, clock: clock, logger: logger)
 
         let access = AccessPolicy(writers: config.writers)
@@ -107,9 +108,13 @@ public struct Daemon {
         let reloader = Reloader(config: config, engine: engine, methods: methods, deadlines: deadlineService, logger: logger, notifier: notifier)
         methods.onReload { await reloader.reload() }
 
+        var retention: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let keep = config.processedRetention {
+            retention.append(.init(service: RetentionService(spool: spool, retention: keep, zone: config.zone, clock: clock, logger: logger)))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
+                services: retention + [
                     .init(service: spoolService),
                     .init(service: deadlineService),
                     .init(service: RPCService(server: server)),

@@ -99,6 +99,57 @@ public final class Engine: Sendable {
         return report
     }
 
+    /// Why one file of a batch could not be applied (its savepoint was rolled back).
+    public struct FileFailure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Group commit: applies several files' records in one transaction (one fsync), each
+    /// file in its own savepoint, so a file whose content makes the apply fail is rolled
+    /// back alone and reported, while the others commit. Errors from the environment
+    /// (full disk, read-only database) fail the whole batch and are thrown.
+    public func ingest(files: [(source: String, records: [Record])]) async throws -> [Result<IngestReport, FileFailure>] {
+        let settings = self.settings
+        let now = clock.now()
+        let (results, effects) = try await store.write { tx in
+            var results: [Result<IngestReport, FileFailure>] = []
+            var effects = Effects()
+            for file in files {
+                do {
+                    let applied = try tx.savepoint { () throws -> Applier in
+                        var applier = Applier(tx: tx, settings: settings, now: now, source: file.source)
+                        for record in file.records { try applier.receive(record) }
+                        return applier
+                    }
+                    results.append(.success(applied.report))
+                    effects.logs += applied.effects.logs
+                    effects.deadlineChanges += applied.effects.deadlineChanges
+                    effects.events += applied.effects.events
+                } catch where !Store.isEnvironmental(error) {
+                    results.append(.failure(FileFailure(description: "\(error)")))
+                }
+            }
+            return (results, effects)
+        }
+        publish(effects)
+        return results
+    }
+
+    /// Applies a stream of records in one transaction without holding them all: `each`
+    /// is called inside the transaction and hands records to `emit` one at a time (a
+    /// large NDJSON file read line by line).
+    public func ingest(source: String, each: @escaping @Sendable (_ emit: (Record) throws -> Void) throws -> Void) async throws -> IngestReport {
+        let settings = self.settings
+        let now = clock.now()
+        let (report, effects) = try await store.write { tx in
+            var applier = Applier(tx: tx, settings: settings, now: now, source: source)
+            try each { record in try applier.receive(record) }
+            return (applier.report, applier.effects)
+        }
+        publish(effects)
+        return report
+    }
+
     /// Records evidence submitted through the socket at the engine's current time.
     public func submitEvidence(caseId: String, items: [EvidenceItem], note: String?) async throws -> CaseRecord {
         let settings = self.settings

@@ -22,6 +22,7 @@ public final class SpoolService: Service, Sendable {
     let clock: any WardenClock
     let logger: Logger
     let maxFileSize: Int
+    let maxLine: Int
     let rescanInterval: TimeSpan
     let wake = AsyncSignal()
     let stopping = Locked(false)
@@ -29,7 +30,8 @@ public final class SpoolService: Service, Sendable {
     /// Set while an error on Warden's side pauses ingestion.
     public let paused = Locked<String?>(nil)
 
-    public init(spool: SpoolDirectory, engine: Engine, clock: any WardenClock, logger: Logger, maxFileSize: Int, rescanInterval: TimeSpan) {
+    public init(spool: SpoolDirectory, engine: Engine, clock: any WardenClock, logger: Logger, maxFileSize: Int, maxLine: Int = 1 << 20, rescanInterval: TimeSpan) {
+        self.maxLine = maxLine
         self.spool = spool
         self.engine = engine
         self.clock = clock
@@ -51,6 +53,7 @@ public final class SpoolService: Service, Sendable {
                 self.ticks.withLock { $0 += 1 }
                 await FaultInjection.hangIfDue(self.logger)
                 let clean = await self.processBacklog()
+                await self.recordRejections()
                 var interval = clean ? self.rescanInterval : min(self.rescanInterval, .seconds(5))
                 if let beat = SystemdService.heartbeat() { interval = min(interval, beat) }
                 await self.wake.wait(until: self.clock.now() + interval, clock: self.clock)
@@ -60,6 +63,21 @@ public final class SpoolService: Service, Sendable {
             self.wake.signal()
         }
         await watcher?.stop()
+    }
+
+    /// At most this many files, or this many records, go into one transaction.
+    static let batchFiles = 512
+    static let batchRecords = 20_000
+    /// NDJSON files larger than this are validated and applied streaming, in two passes.
+    static let streamThreshold = 1 << 20
+    /// A file with more errors than this lists the first ones and says how many more.
+    static let maxReportedErrors = 1000
+
+    enum Prepared {
+        case records([Record])
+        case stream
+        case done  // rejected or vanished: nothing to commit
+        case blocked  // an error on Warden's side: leave it in incoming/
     }
 
     /// Processes every file waiting in `incoming/`. Returns false if an error on Warden's
@@ -73,10 +91,31 @@ public final class SpoolService: Service, Sendable {
             pause("cannot list \(spool.incoming): \(error)")
             return false
         }
+        var batch: [(name: String, records: [Record])] = []
+        var batchRecords = 0
         for name in names {
-            if stopping.value { return true }
-            guard await process(name) else { return false }
+            if stopping.value { break }
+            switch prepare(name) {
+            case .done: continue
+            case .blocked:
+                _ = await commit(batch)
+                return false
+            case .stream:
+                guard await commit(batch) else { return false }
+                batch = []
+                batchRecords = 0
+                guard await stream(name) else { return false }
+            case .records(let records):
+                batch.append((name, records))
+                batchRecords += records.count
+                if batch.count >= Self.batchFiles || batchRecords >= Self.batchRecords {
+                    guard await commit(batch) else { return false }
+                    batch = []
+                    batchRecords = 0
+                }
+            }
         }
+        guard await commit(batch) else { return false }
         if paused.value != nil {
             paused.value = nil
             logger.notice("Spool ingestion resumed", metadata: ["warden.event": "spool.resumed"])
@@ -84,70 +123,200 @@ public final class SpoolService: Service, Sendable {
         return true
     }
 
-    /// Handles one file; false if it had to stay in `incoming/` because of an error on
-    /// Warden's side.
-    func process(_ name: String) async -> Bool {
+    /// Reads and validates one file. Refused files are rejected here, at once.
+    func prepare(_ name: String) -> Prepared {
+        if SpoolFormat.isNDJSON(name) {
+            switch spool.inspect(name, maxBytes: maxFileSize) {
+            case .success(let size) where size > Self.streamThreshold:
+                return validateStreaming(name)
+            case .success: break
+            case .failure(let e): return refuse(name, e)
+            }
+        }
         let bytes: [UInt8]
         switch spool.read(name, maxBytes: maxFileSize) {
         case .success(let b): bytes = b
-        case .failure(.vanished): return true
-        case .failure(.refused(_, let reason)):
-            return await reject(name, [RecordError(message: "the file \(reason)")])
-        case .failure(let error):
-            pause("cannot read \(name): \(error)")
-            return false
+        case .failure(let e): return refuse(name, e)
         }
         let raw: [(value: JSON, line: Int)]
-        switch SpoolFormat.decode(name: name, bytes: bytes) {
+        switch SpoolFormat.decode(name: name, bytes: bytes, maxLine: maxLine) {
         case .success(let values): raw = values
-        case .failure(let errors): return await reject(name, errors.errors)
+        case .failure(let errors):
+            rejectNow(name, errors.errors)
+            return .done
         }
         let parser = engine.parser
         var records: [Record] = []
         var errors: [RecordError] = []
+        records.reserveCapacity(raw.count)
         for (index, item) in raw.enumerated() {
             switch parser.parse(item.value, index: index + 1, line: item.line) {
             case .success(let r): records.append(r)
             case .failure(let e): errors += e.errors
             }
         }
-        if !errors.isEmpty { return await reject(name, errors) }
+        if !errors.isEmpty {
+            rejectNow(name, Self.capped(errors))
+            return .done
+        }
+        return .records(records)
+    }
+
+    func refuse(_ name: String, _ error: SpoolError) -> Prepared {
+        switch error {
+        case .vanished: return .done
+        case .refused(_, let reason):
+            rejectNow(name, [RecordError(message: "the file \(reason)")])
+            return .done
+        case .io:
+            pause("cannot read \(name): \(error)")
+            return .blocked
+        }
+    }
+
+    /// First pass over a large NDJSON file: every line validated, nothing kept.
+    func validateStreaming(_ name: String) -> Prepared {
+        guard var reader = LineReader(path: spool.incoming + "/" + name, maxLine: maxLine) else {
+            return refuse(name, .vanished(name: name))
+        }
+        let parser = engine.parser
+        var errors: [RecordError] = []
+        var record = 0
+        var found = 0
         do {
-            let report = try await engine.ingest(records, source: "spool:\(name)")
-            logger.debug("Spool file committed", metadata: ["warden.file": "\(name)", "warden.records": "\(records.count)", "warden.new": "\(report.new)", "warden.unchanged": "\(report.unchanged)"])
+            while let line = try reader.next() {
+                switch line {
+                case .tooLong(let number, let length):
+                    record += 1
+                    found += 1
+                    if errors.count < Self.maxReportedErrors {
+                        errors.append(RecordError(record: record, line: number, message: "line of \(length) bytes is over the \(maxLine)-byte limit ([spool] max_line)"))
+                    }
+                case .text(let bytes, let number):
+                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                    record += 1
+                    let problems: [RecordError]
+                    do {
+                        let value = try JSONParser.parse(bytes)
+                        if case .failure(let e) = parser.parse(value, index: record, line: number) { problems = e.errors } else { problems = [] }
+                    } catch {
+                        problems = [RecordError(record: record, line: number, message: "invalid JSON: \(error.message) (column \(error.column))")]
+                    }
+                    found += problems.count
+                    errors += problems.prefix(max(0, Self.maxReportedErrors - errors.count))
+                }
+            }
+        } catch {
+            pause("cannot read \(name): \(error)")
+            return .blocked
+        }
+        if record == 0 { errors.append(RecordError(message: "the file is empty; expected at least one record")) }
+        if found > errors.count { errors.append(RecordError(message: "\(found - errors.count) more errors not listed")) }
+        if !errors.isEmpty {
+            rejectNow(name, errors)
+            return .done
+        }
+        return .stream
+    }
+
+    /// Second pass: the validated file applied line by line in one transaction.
+    func stream(_ name: String) async -> Bool {
+        let path = spool.incoming + "/" + name
+        let parser = engine.parser
+        let maxLine = self.maxLine
+        do {
+            _ = try await engine.ingest(source: "spool:\(name)") { emit in
+                guard var reader = LineReader(path: path, maxLine: maxLine) else { throw SpoolError.vanished(name: name) }
+                var index = 0
+                while let line = try reader.next() {
+                    guard case .text(let bytes, let number) = line, !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else { continue }
+                    index += 1
+                    try emit(try parser.parse(JSONParser.parse(bytes), index: index, line: number).get())
+                }
+            }
         } catch where Store.isEnvironmental(error) {
             pause("cannot commit \(name): \(error)")
             return false
         } catch {
-            // Not the environment: this file's content makes the commit fail every time.
-            // Quarantine it with the reason rather than stall the spool behind it.
             logger.error("Spool file could not be stored", metadata: ["warden.file": "\(name)", "warden.error": "\(error)"])
-            return await reject(name, [RecordError(message: "could not be stored: \(error)")])
+            rejectNow(name, [RecordError(message: "could not be stored: \(error)")])
+            return true
         }
+        return moveToProcessed([name])
+    }
+
+    /// Commits a batch (one transaction, a savepoint per file), then moves each
+    /// committed file to `processed/`. False if an error on Warden's side stopped it.
+    func commit(_ batch: [(name: String, records: [Record])]) async -> Bool {
+        guard !batch.isEmpty else { return true }
+        let results: [Result<Engine.IngestReport, Engine.FileFailure>]
         do {
-            try spool.moveToProcessed(name, day: TimeFormat.date(clock.now(), in: engine.settings.zone))
+            results = try await engine.ingest(files: batch.map { ("spool:\($0.name)", $0.records) })
         } catch {
-            // Committed but not moved: the next pass re-reads it as re-deliveries (no-ops).
-            pause("cannot move \(name) to processed/: \(error)")
+            pause("cannot commit \(batch.count) file\(batch.count == 1 ? "" : "s") starting with \(batch[0].name): \(error)")
             return false
+        }
+        var committed: [String] = []
+        for (file, result) in zip(batch, results) {
+            switch result {
+            case .success: committed.append(file.name)
+            case .failure(let failure):
+                // Not the environment: this file's content makes the apply fail every time.
+                // Quarantine it with the reason rather than stall the spool behind it.
+                logger.error("Spool file could not be stored", metadata: ["warden.file": "\(file.name)", "warden.error": "\(failure)"])
+                rejectNow(file.name, [RecordError(message: "could not be stored: \(failure)")])
+            }
+        }
+        return moveToProcessed(committed)
+    }
+
+    /// Moves committed files to `processed/YYYY-MM-DD/`. A crash before a move leaves the
+    /// file in `incoming/`; read again, its records are re-deliveries (no-ops).
+    func moveToProcessed(_ names: [String]) -> Bool {
+        let day = TimeFormat.date(clock.now(), in: engine.settings.zone)
+        for name in names {
+            do {
+                try spool.moveToProcessed(name, day: day)
+            } catch {
+                pause("cannot move \(name) to processed/: \(error)")
+                return false
+            }
         }
         return true
     }
 
-    func reject(_ name: String, _ errors: [RecordError]) async -> Bool {
+    /// Moves a refused file to `rejected/` and records why (asynchronously in the store).
+    func rejectNow(_ name: String, _ errors: [RecordError]) {
         let finalName: String
         do {
             finalName = try spool.reject(name, errors: errors)
         } catch {
             pause("cannot move \(name) to rejected/: \(error)")
-            return false
+            return
         }
-        do {
-            try await engine.recordRejection(file: finalName, errors: errors)
-        } catch {
-            logger.error("Could not record the rejection in the store", metadata: ["warden.file": "\(finalName)", "warden.error": "\(error)"])
+        rejections.withLock { $0.append((finalName, errors)) }
+    }
+
+    static func capped(_ errors: [RecordError]) -> [RecordError] {
+        guard errors.count > maxReportedErrors else { return errors }
+        return Array(errors.prefix(maxReportedErrors)) + [RecordError(message: "\(errors.count - maxReportedErrors) more errors not listed")]
+    }
+
+    /// Rejections moved but not yet recorded in the store (recorded after each pass).
+    let rejections = Locked<[(file: String, errors: [RecordError])]>([])
+
+    func recordRejections() async {
+        let pending = rejections.withLock { list -> [(file: String, errors: [RecordError])] in
+            defer { list.removeAll() }
+            return list
         }
-        return true
+        for r in pending {
+            do {
+                try await engine.recordRejection(file: r.file, errors: r.errors)
+            } catch {
+                logger.error("Could not record the rejection in the store", metadata: ["warden.file": "\(r.file)", "warden.error": "\(error)"])
+            }
+        }
     }
 
     func pause(_ reason: String) {

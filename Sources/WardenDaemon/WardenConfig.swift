@@ -20,6 +20,10 @@ public struct WardenConfig: Sendable, Equatable {
     /// Writers besides root and the daemon's own user: numeric uids and group names.
     public var writers: [String]
     public var maxFileSize: Int
+    /// Longest NDJSON line, in bytes.
+    public var spoolMaxLine: Int
+    /// How long accepted files stay in `processed/` (nil: kept forever).
+    public var processedRetention: TimeSpan?
     public var rescanInterval: TimeSpan
     public var maxLine: Int
     public var maxConnections: Int
@@ -33,7 +37,7 @@ public struct WardenConfig: Sendable, Equatable {
             file: file, socket: "/run/warden/warden.sock", socketGroup: nil, spoolDir: "/var/spool/warden",
             stateDir: "/var/lib/warden", zone: .shanghai, logLevel: "info", storageBackend: "sqlite",
             warnBefore: [.hours(4), .hours(1)], policies: [:], writers: [], maxFileSize: 64 << 20,
-            rescanInterval: .seconds(30), maxLine: 1 << 20, maxConnections: 1024, maxInFlight: 128)
+            spoolMaxLine: 1 << 20, processedRetention: .days(30), rescanInterval: .seconds(30), maxLine: 1 << 20, maxConnections: 1024, maxInFlight: 128)
     }
 
     public var databasePath: String { stateDir + "/warden.sqlite" }

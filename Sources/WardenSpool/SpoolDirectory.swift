@@ -58,6 +58,30 @@ public struct SpoolDirectory: Sendable {
         return found.sorted { ($0.mtime, $0.name) < ($1.mtime, $1.name) }.map(\.name)
     }
 
+    /// Checks a file in `incoming/` as `read` would (regular, not a symlink, within the
+    /// size limit) without reading it; returns its size.
+    public func inspect(_ name: String, maxBytes: Int) -> Result<Int, SpoolError> {
+        let path = incoming + "/" + name
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        if fd < 0 {
+            let e = errno
+            if e == ELOOP { return .failure(.refused(name: name, reason: "is a symbolic link; only regular files are read")) }
+            if e == ENOENT { return .failure(.vanished(name: name)) }
+            if e == ENXIO { return .failure(.refused(name: name, reason: "is a socket or FIFO; only regular files are read")) }
+            return .failure(.io(path: path, errno: e))
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return .failure(.io(path: path, errno: errno)) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            return .failure(.refused(name: name, reason: "is not a regular file (\(Self.kindName(st.st_mode))); only regular files are read"))
+        }
+        guard st.st_size <= maxBytes else {
+            return .failure(.refused(name: name, reason: "is \(st.st_size) bytes, over the \(maxBytes)-byte limit (spool max_file_size)"))
+        }
+        return .success(Int(st.st_size))
+    }
+
     /// Reads a file from `incoming/` safely.
     public func read(_ name: String, maxBytes: Int) -> Result<[UInt8], SpoolError> {
         let path = incoming + "/" + name

@@ -7,13 +7,18 @@ import WardenCore
 public enum SpoolFormat {
     public static let extensions = [".json", ".ndjson", ".jsonl", ".csv"]
 
-    public static func decode(name: String, bytes: [UInt8]) -> Result<[(value: JSON, line: Int)], RecordErrors> {
+    public static func isNDJSON(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower.hasSuffix(".ndjson") || lower.hasSuffix(".jsonl")
+    }
+
+    public static func decode(name: String, bytes: [UInt8], maxLine: Int = 1 << 20) -> Result<[(value: JSON, line: Int)], RecordErrors> {
         let lower = name.lowercased()
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return .failure(RecordErrors([RecordError(message: "the file is empty; expected at least one record")]))
         }
         if lower.hasSuffix(".json") { return json(bytes) }
-        if lower.hasSuffix(".ndjson") || lower.hasSuffix(".jsonl") { return ndjson(bytes) }
+        if isNDJSON(name) { return ndjson(bytes, maxLine: maxLine) }
         if lower.hasSuffix(".csv") { return CSVOrders.decode(bytes) }
         return .failure(
             RecordErrors([
@@ -29,7 +34,7 @@ public enum SpoolFormat {
         }
     }
 
-    static func ndjson(_ bytes: [UInt8]) -> Result<[(value: JSON, line: Int)], RecordErrors> {
+    static func ndjson(_ bytes: [UInt8], maxLine: Int) -> Result<[(value: JSON, line: Int)], RecordErrors> {
         var values: [(value: JSON, line: Int)] = []
         var errors: [RecordError] = []
         var lineNumber = 0
@@ -39,6 +44,10 @@ public enum SpoolFormat {
             if line.last == 0x0D { line = line.dropLast() }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             record += 1
+            if line.count > maxLine {
+                errors.append(RecordError(record: record, line: lineNumber, message: "line of \(line.count) bytes is over the \(maxLine)-byte limit ([spool] max_line)"))
+                continue
+            }
             do {
                 values.append((try JSONParser.parse(line), lineNumber))
             } catch {

@@ -6,6 +6,16 @@ import WardenCore
 public struct StoreTransaction {
     let db: Database
 
+    /// Runs `body` in a savepoint: if it throws, only its changes are rolled back.
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body()
+            return .commit
+        }
+        return result!
+    }
+
     // MARK: - Records
 
     public enum RecordChange: Sendable, Equatable {
