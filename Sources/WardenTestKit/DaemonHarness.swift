@@ -100,8 +100,13 @@ public final class DaemonHarness: @unchecked Sendable {
     /// Hands a file to the spool the way producers must: write into `tmp/`, rename into
     /// `incoming/`.
     public func drop(_ name: String, _ contents: String) throws {
+        try drop(name, bytes: Array(contents.utf8))
+    }
+
+    /// Hands over raw bytes (for files that are not valid UTF-8).
+    public func drop(_ name: String, bytes: [UInt8]) throws {
         let tmp = spoolDir + "/tmp/" + name
-        try contents.write(toFile: tmp, atomically: false, encoding: .utf8)
+        guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else { throw HarnessError("cannot write \(tmp)") }
         guard rename(tmp, spoolDir + "/incoming/" + name) == 0 else { throw HarnessError("rename failed: \(errno)") }
     }
 
