@@ -122,8 +122,13 @@ public final class DaemonHarness: @unchecked Sendable {
 
     /// Runs a built executable (e.g. wardenctl) and returns (status, stdout, stderr).
     public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+        try runPath(binary(name), arguments, environment: environment)
+    }
+
+    /// Runs any program by path and returns (status, stdout, stderr).
+    public static func runPath(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary(name))
+        p.executableURL = URL(fileURLWithPath: path)
         p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
