@@ -19,11 +19,19 @@ public final class WardenConnection {
         public var message: String
         public var data: JSON?
         public var description: String { "\(message) (code \(code))" }
+        public init(code: Int, message: String, data: JSON? = nil) {
+            self.code = code
+            self.message = message
+            self.data = data
+        }
     }
 
     public let path: String
     let fd: Int32
     var buffer: [UInt8] = []
+    /// Where unread input starts in `buffer`.
+    var start = 0
+    var chunk = [UInt8](repeating: 0, count: 65536)
     var nextId = 1
 
     public init(path: String, timeout: Double = 30) throws {
@@ -76,20 +84,35 @@ public final class WardenConnection {
     /// Reads one line (without the newline); nil at end of stream.
     public func readLine() throws -> [UInt8]? {
         while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
-                let line = Array(buffer[..<newline])
-                buffer.removeSubrange(...newline)
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                let line = Array(buffer[start..<newline])
+                start = newline + 1
+                if start == buffer.count {
+                    buffer.removeAll(keepingCapacity: true)
+                    start = 0
+                }
                 return line
             }
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { return nil }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { throw Error(description: "timed out waiting for wardend on \(path)") }
-                throw Error(description: "read from \(path): \(String(cString: strerror(errno)))")
+            if start > 0 {
+                buffer.removeSubrange(..<start)
+                start = 0
             }
-            buffer.append(contentsOf: chunk[..<n])
+            let n = try receive()
+            if n == 0 { return nil }
+        }
+    }
+
+    /// Appends what the socket has (waiting up to the timeout); 0 at end of stream.
+    private func receive() throws -> Int {
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n >= 0 {
+                buffer.append(contentsOf: chunk[..<n])
+                return n
+            }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { throw Error(description: "timed out waiting for wardend on \(path)") }
+            throw Error(description: "read from \(path): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -75,8 +75,11 @@ public struct Daemon {
         for name in access.unknown {
             logger.warning("[access] writers names an unknown user or group", metadata: ["warden.writer": "\(name)"])
         }
+        // Live events for event.subscribe, released by the engine after each commit.
+        let events = EventBus(clock: clock) { engine.settings.zone }
+        engine.onEvents { events.publish($0) }
         let methods = RPCMethods(
-            engine: engine, spool: spool, clock: clock, logger: logger, access: access,
+            engine: engine, spool: spool, clock: clock, logger: logger, access: access, events: events,
             nextDeadline: { deadlineService.nextDue })
         let server = RPCServer(
             dispatcher: methods,

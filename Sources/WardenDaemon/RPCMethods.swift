@@ -5,13 +5,14 @@ import WardenRPC
 import WardenSpool
 import WardenStore
 
-/// The socket methods of SPEC.md §4. Reads answer at once from a read snapshot; writes
-/// (`evidence.submit`, `record.submit`) are deferred to async code and checked against
-/// the `AccessPolicy` first.
+/// The socket methods of SPEC.md §4, routed by name (`routes`). Reads answer at once
+/// from a read snapshot; writes (`evidence.submit`, `record.submit`, `daemon.reload`) are
+/// deferred to async code and checked against the `AccessPolicy` first;
+/// `event.subscribe` answers, then replays and follows events through the `EventBus`.
 ///
 /// Trusts: the peer credentials from the kernel. Refuses: writers not in the access list
 /// (`1004`, logged with the peer's uid and pid), unknown parameters and out-of-range
-/// limits (`-32602`: nothing is silently capped).
+/// limits (`-32602`: nothing is silently capped), unknown event topics (`-32602`).
 public final class RPCMethods: RPCDispatcher, Sendable {
     let engine: Engine
     let spool: SpoolDirectory
@@ -20,14 +21,16 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     let access: Locked<AccessPolicy>
     let started = ContinuousClock.now
     let nextDeadline: @Sendable () -> (caseId: String, due: Timestamp)?
+    let events: EventBus
 
     public static let maxPage = 1000
 
     public init(
-        engine: Engine, spool: SpoolDirectory, clock: any WardenClock, logger: Logger, access: AccessPolicy,
+        engine: Engine, spool: SpoolDirectory, clock: any WardenClock, logger: Logger, access: AccessPolicy, events: EventBus,
         nextDeadline: @escaping @Sendable () -> (caseId: String, due: Timestamp)?
     ) {
         self.engine = engine
+        self.events = events
         self.spool = spool
         self.clock = clock
         self.logger = logger
@@ -43,54 +46,134 @@ public final class RPCMethods: RPCDispatcher, Sendable {
 
     static let writers: Set<String> = ["evidence.submit", "record.submit", "daemon.reload"]
 
-    public func dispatch(_ request: RPCRequest, peer: PeerCredentials?) -> RPCDispatch {
-        if Self.writers.contains(request.method) && !access.value.allows(peer) {
-            logger.warning(
-                "Refused \(request.method) from an unauthorised peer",
-                metadata: ["warden.event": "access.denied", "warden.peer_uid": "\(peer.map { String($0.uid) } ?? "unknown")", "warden.peer_pid": "\(peer.map { String($0.pid) } ?? "unknown")", "warden.method": "\(request.method)"])
-            return .immediate(.failure(.permissionDenied("\(request.method) is allowed to root, the daemon's user and [access] writers; uid \(peer.map { String($0.uid) } ?? "unknown") is none of these")))
-        }
-        let zone = engine.settings.zone
-        switch request.method {
-        case "evidence.submit":
-            return .deferred { [self] in await run { () async throws -> JSON in try await evidenceSubmit(request.params, zone: zone) } }
-        case "daemon.reload":
-            return .deferred { [self] in
-                guard let reload = reload.value else { return .failure(.internalError) }
-                switch await reload() {
-                case .success(let ids): return .success(["reloaded": true, "policies": .array(ids.map(JSON.string))])
-                case .failure(let errors):
-                    let data: [JSON] = errors.errors.map { e in
-                        var o: JSONObject = ["file": .string(e.file), "message": .string(e.message)]
-                        if let l = e.line { o["line"] = JSON(l) }
-                        if let k = e.key { o["key"] = .string(k) }
-                        return .object(o)
-                    }
-                    return .failure(RPCError(code: 1005, message: "Validation failed: the configuration is invalid; the running one stays: \(errors.errors.first?.description ?? "")", data: ["errors": .array(data)]))
-                }
+    /// How one method is answered.
+    typealias Route = @Sendable (RPCMethods, RPCRequest, RPCConnection, Zone) -> RPCDispatch
+
+    /// Every method the socket answers; anything else is `-32601`. `rpc.discover` lists the
+    /// same set (a test holds them together).
+    static let routes: [String: Route] = [
+        "daemon.status": read([]) { m, p in try m.status(p) },
+        "policy.list": read([]) { m, p in try m.policyList(p) },
+        "order.get": read(["order_id"]) { m, p in try m.orderGet(p) },
+        "case.get": read(["case_id"]) { m, p in try m.caseGet(p) },
+        "case.list": read(["state", "category", "shop", "limit", "cursor"]) { m, p in try m.caseList(p) },
+        "deadline.list": read(["within_s", "limit"]) { m, p in try m.deadlineList(p) },
+        "ledger.summary": read(["from", "to", "shop", "category"]) { m, p in try m.ledgerSummary(p) },
+        "ledger.list": read(["from", "to", "case_id", "limit", "cursor"]) { m, p in try m.ledgerList(p) },
+        "finding.list": read(["rule", "subject", "limit", "cursor"]) { m, p in try m.findingList(p) },
+        "shop.get": read(["shop"]) { m, p in try m.shopGet(p) },
+        "spool.rejected": read(["limit"]) { m, p in try m.spoolRejected(p) },
+        "rpc.discover": read([]) { _, _ in OpenRPC.document },
+        "evidence.submit": { m, request, _, zone in
+            .deferred { await m.run { () async throws -> JSON in try await m.evidenceSubmit(request.params, zone: zone) } }
+        },
+        "record.submit": { m, request, _, zone in
+            .deferred { await m.run { () async throws -> JSON in try await m.recordSubmit(request.params, zone: zone) } }
+        },
+        "daemon.reload": { m, request, _, zone in m.daemonReload(request, zone: zone) },
+        "event.subscribe": { m, request, connection, zone in m.eventSubscribe(request, connection: connection, zone: zone) },
+    ]
+
+    /// The names of every method answered.
+    public static var methodNames: Set<String> { Set(routes.keys) }
+
+    /// What `rpc.discover` answers (an OpenRPC 1.2.6 document).
+    public static var discoveryDocument: JSON { OpenRPC.document }
+
+    /// A read answered at once on the connection's event loop, from a read snapshot.
+    static func read(_ allowed: [String], _ body: @escaping @Sendable (RPCMethods, Params) throws -> JSON) -> Route {
+        { m, request, _, zone in .immediate(m.runSync { () throws -> JSON in try body(m, Params(request.params, zone: zone, allowed: allowed)) }) }
+    }
+
+    public func dispatch(_ request: RPCRequest, connection: RPCConnection) -> RPCDispatch {
+        guard let route = Self.routes[request.method] else { return .immediate(.failure(.methodNotFound(request.method))) }
+        if Self.writers.contains(request.method) {
+            let peer = connection.peer
+            if !access.value.allows(peer) {
+                logger.warning(
+                    "Refused \(request.method) from an unauthorised peer",
+                    metadata: ["warden.event": "access.denied", "warden.peer_uid": "\(peer.map { String($0.uid) } ?? "unknown")", "warden.peer_pid": "\(peer.map { String($0.pid) } ?? "unknown")", "warden.method": "\(request.method)"])
+                return .immediate(.failure(.permissionDenied("\(request.method) is allowed to root, the daemon's user and [access] writers; uid \(peer.map { String($0.uid) } ?? "unknown") is none of these")))
             }
-        case "record.submit":
-            return .deferred { [self] in await run { () async throws -> JSON in try await recordSubmit(request.params, zone: zone) } }
-        default:
-            return .immediate(runSync { () throws -> JSON in try read(request, zone: zone) })
+        }
+        return route(self, request, connection, engine.settings.zone)
+    }
+
+    func daemonReload(_ request: RPCRequest, zone: Zone) -> RPCDispatch {
+        do {
+            _ = try Params(request.params, zone: zone, allowed: [])
+        } catch {
+            return .immediate(.failure(error))
+        }
+        return .deferred { [self] in
+            guard let reload = reload.value else { return .failure(.internalError) }
+            switch await reload() {
+            case .success(let ids): return .success(["reloaded": true, "policies": .array(ids.map(JSON.string))])
+            case .failure(let errors):
+                let data: [JSON] = errors.errors.map { e in
+                    var o: JSONObject = ["file": .string(e.file), "message": .string(e.message)]
+                    if let l = e.line { o["line"] = JSON(l) }
+                    if let k = e.key { o["key"] = .string(k) }
+                    return .object(o)
+                }
+                return .failure(RPCError(code: 1005, message: "Validation failed: the configuration is invalid; the running one stays: \(errors.errors.first?.description ?? "")", data: ["errors": .array(data)]))
+            }
         }
     }
 
-    func read(_ request: RPCRequest, zone: Zone) throws -> JSON {
-        let p = request.params
-        switch request.method {
-        case "daemon.status": return try status(Params(p, zone: zone, allowed: []))
-        case "policy.list": return try policyList(Params(p, zone: zone, allowed: []))
-        case "order.get": return try orderGet(Params(p, zone: zone, allowed: ["order_id"]))
-        case "case.get": return try caseGet(Params(p, zone: zone, allowed: ["case_id"]))
-        case "case.list": return try caseList(Params(p, zone: zone, allowed: ["state", "category", "shop", "limit", "cursor"]))
-        case "deadline.list": return try deadlineList(Params(p, zone: zone, allowed: ["within_s", "limit"]))
-        case "ledger.summary": return try ledgerSummary(Params(p, zone: zone, allowed: ["from", "to", "shop", "category"]))
-        case "ledger.list": return try ledgerList(Params(p, zone: zone, allowed: ["from", "to", "case_id", "limit", "cursor"]))
-        case "finding.list": return try findingList(Params(p, zone: zone, allowed: ["rule", "subject", "limit", "cursor"]))
-        case "shop.get": return try shopGet(Params(p, zone: zone, allowed: ["shop"]))
-        case "spool.rejected": return try spoolRejected(Params(p, zone: zone, allowed: ["limit"]))
-        default: throw RPCError.methodNotFound(request.method)
+    /// `event.subscribe {topics, since?}`: answers `{subscribed, seq}` (the newest stored
+    /// `seq` now), replays stored events after `since` up to that `seq`, then goes live.
+    func eventSubscribe(_ request: RPCRequest, connection: RPCConnection, zone: Zone) -> RPCDispatch {
+        let topics: [String]
+        var since: Int64?
+        do {
+            let p = try Params(request.params, zone: zone, allowed: ["topics", "since"])
+            var seen: [String] = []
+            for value in try p.array("topics") {
+                guard case .string(let topic) = value else { throw RPCError.invalidParams("topics must be strings, got \(value.kindName)") }
+                guard EventBus.topics.contains(topic) else {
+                    throw RPCError.invalidParams("unknown topic \"\(topic)\"; expected \(EventBus.topics.joined(separator: ", "))")
+                }
+                if !seen.contains(topic) { seen.append(topic) }
+            }
+            guard !seen.isEmpty else { throw RPCError.invalidParams("topics must name at least one of \(EventBus.topics.joined(separator: ", "))") }
+            topics = seen
+            if let v = p.object["since"], !v.isNull {
+                since = Int64(try p.int("since", default: 0, range: 0...(1 << 53)))
+            }
+        } catch {
+            return .immediate(.failure(map(error)))
+        }
+        let bus = events
+        let store = engine.store
+        let from = since
+        return .stream { [self] in
+            guard let feed = connection.openFeed(capacity: bus.capacity) else {
+                return (.failure(.wrongState("this connection already has a subscription; open another connection for other topics")), nil)
+            }
+            let subscriber = bus.subscribe(topics: Set(topics), feed: feed)
+            let current: Int64
+            do {
+                current = try store.read { try $0.lastEventSeq() }
+            } catch {
+                bus.unsubscribe(subscriber)
+                return (.failure(map(error)), nil)
+            }
+            if let from, from > current {
+                bus.unsubscribe(subscriber)
+                return (.failure(.invalidParams("since \(from) is after the newest event (seq \(current))")), nil)
+            }
+            let result: JSON = ["subscribed": .array(topics.map(JSON.string)), "seq": JSON(current)]
+            return (
+                .success(result),
+                {
+                    if let from {
+                        _ = await bus.replay(subscriber, store: store, since: from, upTo: current)
+                    } else {
+                        bus.goLive(subscriber, after: current)
+                    }
+                }
+            )
         }
     }
 

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// What the framing layer hands to the connection handler.
+/// What the framer finds in the input.
 enum LineEvent {
     case line(ByteBuffer)
     /// A line grew past the limit. Everything after it is discarded.
@@ -11,50 +11,58 @@ enum LineEvent {
 /// accepted). Remembers how far it has searched so a long partial line is scanned once.
 ///
 /// Enforces the line limit itself: a line longer than `maxLine` produces one `.tooLong`
-/// and from then on input is read and dropped, so the connection can be half-closed
-/// with the error delivered instead of reset with unread data.
-struct LineDecoder: ByteToMessageDecoder {
-    typealias InboundOut = LineEvent
+/// and from then on input is dropped, so the connection can be half-closed with the error
+/// delivered instead of reset with unread data.
+///
+/// A plain value driven by the connection handler, which pulls one line at a time and can
+/// stop pulling (when the client does not read its answers) without losing input.
+struct LineFramer {
     let maxLine: Int
     private var scanned = 0
-    private var discarding = false
+    private(set) var discarding = false
 
     init(maxLine: Int) { self.maxLine = maxLine }
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if discarding {
-            buffer.moveReaderIndex(to: buffer.writerIndex)
-            return .needMoreData
+    /// The next complete line (without its `\n` or `\r\n`), `.tooLong`, or nil when
+    /// `buffer` holds no complete line yet. Empty lines are skipped.
+    mutating func next(_ buffer: inout ByteBuffer) -> LineEvent? {
+        while true {
+            if discarding {
+                buffer.moveReaderIndex(to: buffer.writerIndex)
+                return nil
+            }
+            let view = buffer.readableBytesView
+            guard let newline = view.dropFirst(scanned).firstIndex(of: 0x0A) else {
+                scanned = view.count
+                // Even if the next byte ends the line (and a `\r` is dropped), it is too long.
+                if view.count > maxLine + 1 { return overflow(&buffer) }
+                return nil
+            }
+            let length = newline - view.startIndex
+            let content = length > 0 && view[newline - 1] == 0x0D ? length - 1 : length
+            if content > maxLine { return overflow(&buffer) }
+            let line = buffer.readSlice(length: content)!
+            buffer.moveReaderIndex(forwardBy: length - content + 1)
+            scanned = 0
+            if content > 0 { return .line(line) }
         }
-        let view = buffer.readableBytesView
-        guard let newline = view.dropFirst(scanned).firstIndex(of: 0x0A) else {
-            scanned = view.count
-            // Even if the next byte ends the line (and a `\r` is dropped), it is too long.
-            if view.count > maxLine + 1 { overflow(context: context, buffer: &buffer) }
-            return .needMoreData
-        }
-        let length = newline - view.startIndex
-        let content = length > 0 && view[newline - 1] == 0x0D ? length - 1 : length
-        if content > maxLine {
-            overflow(context: context, buffer: &buffer)
-            return .needMoreData
-        }
-        var line = buffer.readSlice(length: length)!
-        buffer.moveReaderIndex(forwardBy: 1)
-        scanned = 0
-        if line.readableBytesView.last == 0x0D { line = line.getSlice(at: line.readerIndex, length: line.readableBytes - 1)! }
-        if line.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.line(line))) }
-        return .continue
     }
 
-    private mutating func overflow(context: ChannelHandlerContext, buffer: inout ByteBuffer) {
+    /// At end of input: what is left, if anything, is a last line without its `\n`.
+    mutating func last(_ buffer: inout ByteBuffer) -> LineEvent? {
+        if let event = next(&buffer) { return event }
+        guard !discarding, buffer.readableBytes > 0 else { return nil }
+        var length = buffer.readableBytes
+        if buffer.readableBytesView.last == 0x0D { length -= 1 }
+        let line = buffer.readSlice(length: length)!
+        buffer.moveReaderIndex(to: buffer.writerIndex)
+        scanned = 0
+        return length > 0 ? .line(line) : nil
+    }
+
+    private mutating func overflow(_ buffer: inout ByteBuffer) -> LineEvent {
         discarding = true
         buffer.moveReaderIndex(to: buffer.writerIndex)
-        context.fireChannelRead(wrapInboundOut(.tooLong))
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        return .needMoreData
+        return .tooLong
     }
 }

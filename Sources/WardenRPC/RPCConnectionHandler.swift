@@ -7,29 +7,49 @@ import Glibc
 #endif
 
 /// One client connection: one JSON-RPC request per line in, one response per line out.
-final class RPCConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = LineEvent
+///
+/// Frames lines itself (`LineFramer`) so it can stop taking requests while the client does
+/// not read its answers: when the socket's write buffer passes NIO's high watermark, lines
+/// already received wait and the socket is not read any more (the client's writes then
+/// block in its kernel), until the buffer drains below the low watermark. Memory per
+/// connection is so bounded by the watermark, one line (`maxLine`), and the requests in
+/// flight (`maxInFlight`).
+final class RPCConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let server: RPCServer
-    private var peer: PeerCredentials?
+    private var connection: RPCConnection?
+    private var framer: LineFramer
+    /// Received bytes not framed yet.
+    private var input: ByteBuffer?
     private var inFlight = 0
     private var needsFlush = false
     private var registered = false
     private var inputClosed = false
+    private var pendingRead = false
+    private var refused = false
 
-    init(server: RPCServer) { self.server = server }
+    init(server: RPCServer) {
+        self.server = server
+        self.framer = LineFramer(maxLine: server.limits.maxLine)
+    }
 
     func channelActive(context: ChannelHandlerContext) {
+        var peer: PeerCredentials?
         if let provider = context.channel as? SocketOptionProvider {
+            // On the channel's own loop this completes at once.
             let future: EventLoopFuture<PeerCred> = provider.unsafeGetSocketOption(
                 level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(PeerCred.option))
             future.assumeIsolated().whenSuccess { cred in
-                self.peer = PeerCredentials(pid: cred.pid, uid: cred.uid, gid: cred.gid)
+                peer = PeerCredentials(pid: cred.pid, uid: cred.uid, gid: cred.gid)
             }
         }
+        connection = RPCConnection(channel: context.channel, peer: peer)
         registered = server.register(context.channel)
         if !registered {
+            refused = true
             write(context: context, RPCResponse.failure(id: .null, error: .overloaded("too many connections (limit \(server.limits.maxConnections))")))
             context.flush()
             context.close(promise: nil)
@@ -40,17 +60,51 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if registered { server.unregister(context.channel) }
+        connection?.didClose()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let line: ByteBuffer
-        switch unwrapInboundIn(data) {
-        case .line(let l): line = l
+        guard !refused else { return }
+        var bytes = unwrapInboundIn(data)
+        if input == nil || input!.readableBytes == 0 {
+            input = bytes
+        } else {
+            input!.writeBuffer(&bytes)
+        }
+        processInput(context: context)
+    }
+
+    /// Answers the complete lines received, while the client reads its answers.
+    private func processInput(context: ChannelHandlerContext) {
+        guard input != nil else { return }
+        while context.channel.isWritable, !refused {
+            guard let event = framer.next(&input!) else { break }
+            handle(event, context: context)
+        }
+        if let buffered = input {
+            if buffered.readableBytes == 0 {
+                input = nil
+            } else if buffered.readerIndex > 65_536 {
+                input!.discardReadBytes()
+            }
+        }
+        if !context.channel.isWritable && needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+    }
+
+    private func handle(_ event: LineEvent, context: ChannelHandlerContext) {
+        switch event {
         case .tooLong:
             refuseOversizedLine(context: context)
-            return
+        case .line(let line):
+            handle(line: line, context: context)
         }
+    }
+
+    private func handle(line: ByteBuffer, context: ChannelHandlerContext) {
         let parsed: Result<JSON, JSONParser.Error> = line.readableBytesView.withContiguousStorageIfAvailable { bytes in
             Result { () throws(JSONParser.Error) -> JSON in try JSONParser.parse(bytes) }
         } ?? Result { () throws(JSONParser.Error) -> JSON in try JSONParser.parse(Array(line.readableBytesView)) }
@@ -74,27 +128,42 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             respond(context: context, id: request.id, .failure(.overloaded("more than \(server.limits.maxInFlight) requests in flight on this connection")))
             return
         }
-        switch server.dispatcher.dispatch(request, peer: peer) {
+        guard let connection else { return }
+        switch server.dispatcher.dispatch(request, connection: connection) {
         case .immediate(let result):
             respond(context: context, id: request.id, result)
         case .deferred(let work):
-            inFlight += 1
-            server.taskStarted()
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            let eventLoop = context.eventLoop
-            let server = self.server
-            let id = request.id
-            Task {
-                let result = await work()
-                eventLoop.execute {
-                    let (handler, context) = bound.value
-                    handler.inFlight -= 1
-                    handler.respond(context: context, id: id, result)
-                    if context.channel.isActive { context.flush() }
-                    handler.needsFlush = false
-                    handler.closeIfDone(context: context)
-                }
-                server.taskFinished()
+            startTask(context: context, id: request.id) { (await work(), nil) }
+        case .stream(let work):
+            startTask(context: context, id: request.id, work)
+        }
+    }
+
+    /// Runs a method's async work; its response is written back on this loop. A stream's
+    /// follow-up starts once the response is queued (after it, in order).
+    private func startTask(
+        context: ChannelHandlerContext, id: JSON?,
+        _ work: @escaping @Sendable () async -> (Result<JSON, RPCError>, followUp: (@Sendable () async -> Void)?)
+    ) {
+        inFlight += 1
+        server.taskStarted()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let server = self.server
+        Task {
+            let (result, followUp) = await work()
+            let answered = eventLoop.submit {
+                let (handler, context) = bound.value
+                handler.inFlight -= 1
+                handler.respond(context: context, id: id, result)
+                if context.channel.isActive, handler.needsFlush { context.flush() }
+                handler.needsFlush = false
+                handler.closeIfDone(context: context)
+            }
+            server.taskFinished()
+            if case .success = result, let followUp {
+                try? await answered.get()
+                await followUp()
             }
         }
     }
@@ -107,6 +176,34 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            connection?.didBecomeWritable()
+            processInput(context: context)
+            if needsFlush {
+                needsFlush = false
+                context.flush()
+            }
+            if pendingRead {
+                pendingRead = false
+                context.read()
+            }
+            closeIfDone(context: context)
+        } else {
+            context.flush()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Reads from the socket only while the client reads its answers.
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            pendingRead = true
+        }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? ChannelEvent, e == .inputClosed {
             inputClosed = true
@@ -115,9 +212,17 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// After the client closed its side: close once every answer is out.
+    /// After the client closed its side: answer what is left (a last line without `\n`
+    /// too), then close once every answer is out, unless a subscription keeps it open.
     private func closeIfDone(context: ChannelHandlerContext) {
-        guard inputClosed, inFlight == 0, context.channel.isActive else { return }
+        guard inputClosed, !refused, context.channel.isActive else { return }
+        processInput(context: context)
+        if input != nil, context.channel.isWritable, let event = framer.last(&input!) {
+            handle(event, context: context)
+            input = nil
+        }
+        guard inFlight == 0, input == nil || input!.readableBytes == 0 else { return }
+        if let feed = connection?.currentFeed, !feed.hasEnded { return }
         context.flush()
         context.close(promise: nil)
     }
@@ -127,8 +232,11 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     /// Answers `-32600`, half-closes (the client reads the error, then end of stream)
-    /// and closes fully a moment later; input meanwhile is discarded by the decoder.
+    /// and closes fully a moment later; input meanwhile is discarded.
     private func refuseOversizedLine(context: ChannelHandlerContext) {
+        refused = true
+        input = nil
+        connection?.currentFeed?.end()
         write(context: context, RPCResponse.failure(id: .null, error: .invalidRequest("line longer than \(server.limits.maxLine) bytes; closing the connection")))
         needsFlush = false
         let channel = context.channel

@@ -60,17 +60,22 @@ public struct RPCRequest: Sendable {
     }
 }
 
-/// How a method answers: at once on the connection's event loop (fast reads), or later
-/// from async code (writes, anything that waits).
+/// How a method answers: at once on the connection's event loop (fast reads), later
+/// from async code (writes, anything that waits), or later with a follow-up that runs once
+/// the answer is written (a subscription's replay of stored events).
 public enum RPCDispatch: Sendable {
     case immediate(Result<JSON, RPCError>)
     case deferred(@Sendable () async -> Result<JSON, RPCError>)
+    /// The follow-up runs after the response is on its way (only after a success). It is
+    /// not a request in flight: the connection may send more, and graceful shutdown does
+    /// not wait for it (closing the connection ends it).
+    case stream(@Sendable () async -> (Result<JSON, RPCError>, followUp: (@Sendable () async -> Void)?))
 }
 
 /// The methods behind the socket. Implemented by the daemon; the server only frames,
 /// validates and routes.
 public protocol RPCDispatcher: Sendable {
-    func dispatch(_ request: RPCRequest, peer: PeerCredentials?) -> RPCDispatch
+    func dispatch(_ request: RPCRequest, connection: RPCConnection) -> RPCDispatch
 }
 
 enum RPCResponse {

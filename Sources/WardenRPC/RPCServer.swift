@@ -57,16 +57,14 @@ public final class RPCServer: Sendable {
     }
 
     private var bootstrap: ServerBootstrap {
-        let maxLine = limits.maxLine
-        return ServerBootstrap(group: group)
+        ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             // `echo request | socat` closes its side after sending: keep the channel open
             // until every answer is written (the handler closes it then).
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: 32 * 1024, high: 128 * 1024))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(LineDecoder(maxLine: maxLine)))
                     try channel.pipeline.syncOperations.addHandler(RPCConnectionHandler(server: self))
                 }
             }

@@ -135,4 +135,111 @@ struct SocketProtocolTests {
         #expect(try c.readLine() == nil)  // closed
         #expect(try d.call("daemon.status")["api"] == 1)  // the daemon is fine
     }
+
+    @Test func connectionAndInFlightCapsAnswer1006AndKeepServing() throws {
+        let d = try DaemonHarness(extraConfig: "[socket]\nmax_connections = 3\nmax_in_flight = 2\n")
+        try d.start()
+        defer { d.stop() }
+        // Given three connections (the cap), once the harness's probe has gone
+        var open: [WardenConnection] = []
+        try d.waitFor("three connections") {
+            open.removeAll()
+            for _ in 0..<3 {
+                let c = try d.connect()
+                _ = try c.call("daemon.status")
+                open.append(c)
+            }
+            return true
+        }
+        // When a fourth connects, it gets 1006 and is closed; the others carry on
+        let fourth = try d.connect()
+        let refused = try #require(try fourth.readMessage())
+        #expect(refused["error"]?["code"] == 1006)
+        #expect(refused["id"] == .null)
+        #expect(try fourth.readLine() == nil)
+        #expect(try open[0].call("daemon.status")["api"] == 1)
+        // When one closes, a new connection is served again
+        open.removeLast()
+        try d.waitFor("a free slot") { try d.connect().call("daemon.status")["api"] == 1 }
+
+        // More than two writes in flight on one connection: the rest get 1006
+        let c = open[0]
+        var batch: [UInt8] = []
+        for i in 1...6 {
+            let record = try JSONParser.parse(Fixtures.order("IF\(i)"))
+            batch += JSONWriter.bytes(["jsonrpc": "2.0", "id": JSON(i), "method": "record.submit", "params": ["records": [record]]]) + [0x0A]
+        }
+        try c.send(raw: batch)
+        var answers: [Int: JSON] = [:]
+        for _ in 1...6 {
+            let m = try #require(try c.readMessage())
+            answers[try #require(m["id"]?.int)] = m
+        }
+        #expect(answers.keys.sorted() == Array(1...6))
+        #expect(answers.values.filter { $0["result"]?["accepted"] == 1 }.count == 2)
+        #expect(answers.values.filter { $0["error"]?["code"] == 1006 }.count == 4)
+        // and the connection stays usable
+        #expect(try c.call("order.get", ["order_id": "IF1"])["order"]?["order_id"] == "IF1")
+    }
+
+    @Test func evidenceAfterTheDeadlineIs1002() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        defer { d.stop() }
+        let late = Fixtures.now() - .hours(25)
+        _ = try d.call("record.submit", ["records": [try JSONParser.parse(Fixtures.order("D1")), try JSONParser.parse(Fixtures.complaint("DC1", order: "D1", openedAt: late))]])
+        try d.waitFor("DC1 defaulted") { try d.call("case.get", ["case_id": "DC1"])["case"]?["state"] == "defaulted" }
+        #expect(code { try d.call("evidence.submit", ["case_id": "DC1", "items": [["kind": "delivery-photo", "ref": "p.jpg"]]]) } == 1002)
+    }
+
+    /// Sample params that succeed, per method (after `started()`'s seed).
+    static let samples: [String: JSON] = [
+        "order.get": ["order_id": "M1"], "case.get": ["case_id": "CM"], "shop.get": ["shop": "demo"],
+        "evidence.submit": ["case_id": "CM", "items": [["kind": "signed-receipt", "ref": "r.pdf"]]],
+        "record.submit": ["records": [["type": "order", "order_id": "X1", "category": "stand-mixer", "paid_amount": "1.00", "paid_at": "2023-04-01 10:00:00"]]],
+        "event.subscribe": ["topics": ["case.opened"]],
+    ]
+
+    @Test func everyDiscoveredMethodIsAnsweredAsDescribed() throws {
+        let d = try Self.started()
+        defer { d.stop() }
+        let document = try d.call("rpc.discover")
+        #expect(document["openrpc"] == "1.2.6")
+        let schemas = try #require(document["components"]?["schemas"])
+        let methods = try #require(document["methods"]?.array)
+        #expect(methods.count == 16)
+        for method in methods {
+            let name = try #require(method["name"]?.string)
+            // Answered, with every property its result schema requires
+            let result = try d.connect().call(name, Self.samples[name] ?? [:])
+            var schema = try #require(method["result"]?["schema"])
+            if let ref = schema["$ref"]?.string, ref.hasPrefix("#/components/schemas/") {
+                schema = try #require(schemas[String(ref.dropFirst(21))])
+            }
+            for key in schema["required"]?.array ?? [] {
+                #expect(result[key.string ?? ""] != nil, "\(name) result lacks \(key)")
+            }
+            // Every parameter listed is known to the method; others are refused
+            for param in method["params"]?.array ?? [] {
+                let p = try #require(param["name"]?.string)
+                do {
+                    _ = try d.connect().call(name, .object([p: Self.sample(for: param["schema"] ?? .null)]))
+                } catch let e as WardenConnection.ServerError {
+                    #expect(!e.message.contains("unknown parameter"), "\(name): \(p): \(e.message)")
+                }
+            }
+            #expect(code { try d.connect().call(name, ["no_such_param": 1]) } == -32602, "\(name)")
+        }
+        #expect(code { try d.call("case.delete", ["case_id": "CM"]) } == -32601)
+        #expect(code { try d.call("rpc.discover.all") } == -32601)
+    }
+
+    static func sample(for schema: JSON) -> JSON {
+        switch schema["type"]?.string {
+        case "integer": return schema["default"] ?? schema["minimum"] ?? 1
+        case "array": return .array([])
+        case "object": return .object(JSONObject())
+        default: return schema["enum"]?.array?.first ?? "x"
+        }
+    }
 }
