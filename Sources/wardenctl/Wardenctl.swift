@@ -9,9 +9,18 @@ struct Wardenctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wardenctl",
         abstract: "Query and drive wardend over its control socket.",
-        discussion: "The socket is --socket, else $WARDEN_SOCKET, else /run/warden/warden.sock.",
+        discussion: """
+            Every subcommand takes --socket PATH and --json (after the subcommand: wardenctl cases --json). \
+            The socket is --socket, else $WARDEN_SOCKET, else /run/warden/warden.sock. Human output shows \
+            times in the daemon's time zone and money in yuan with two decimals; --json prints the raw \
+            result for scripts. Exit status: 0 on success, 2 when the thing asked for does not exist \
+            (error 1001), 1 on any other error, with the daemon's message on standard error.
+            """,
         version: "0.1.0",
-        subcommands: [Status.self, Policies.self, Cases.self, CaseShow.self, OrderShow.self, Deadlines.self, Ledger.self, Findings.self, Shop.self, Spool.self, Evidence.self, Call.self]
+        subcommands: [
+            Status.self, Policies.self, Cases.self, CaseShow.self, OrderShow.self, Deadlines.self, Ledger.self, Findings.self, Shop.self, Spool.self,
+            Evidence.self, SubmitRecords.self, Watch.self, Reload.self, Call.self,
+        ]
     )
 }
 
@@ -52,8 +61,10 @@ struct GlobalOptions: ParsableArguments {
 
     func describe(_ err: JSON) -> String {
         var parts: [String] = []
+        if let f = err["file"]?.string { parts.append(f + (err["line"]?.int.map { ":\($0)" } ?? "")) }
+        if let k = err["key"]?.string { parts.append(k) }
         if let r = err["record"]?.int { parts.append("record \(r)") }
-        if let l = err["line"]?.int { parts.append("line \(l)") }
+        if err["file"] == nil, let l = err["line"]?.int { parts.append("line \(l)") }
         if let f = err["field"]?.string { parts.append(f) }
         return (parts.isEmpty ? "" : parts.joined(separator: ", ") + ": ") + (err["message"]?.string ?? "")
     }
@@ -134,10 +145,11 @@ struct Policies: ParsableCommand {
 struct Cases: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List cases.")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Only cases in this state (e.g. awaiting-evidence).") var state: String?
+    @Option(help: "Only cases in this state (e.g. awaiting-evidence).", completion: .list(["awaiting-evidence", "awaiting-action", "evidence-submitted", "reminder", "platform-handled", "resolved", "dismissed", "defaulted", "liable", "penalized"]))
+    var state: String?
     @Option(help: "Only cases of this category (policy id).") var category: String?
     @Option(help: "Only cases of this shop.") var shop: String?
-    @Option(help: "At most this many (1–1000).") var limit: Int = 100
+    @Option(help: "At most this many (1-1000).") var limit: Int = 100
     @Option(help: "Continue after this cursor (from a previous page).") var cursor: String?
 
     func run() throws {
@@ -206,7 +218,7 @@ struct Deadlines: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List pending deadlines, soonest first.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "How far ahead to look (e.g. 6h, 2d).") var within: String = "24h"
-    @Option(help: "At most this many (1–1000).") var limit: Int = 100
+    @Option(help: "At most this many (1-1000).") var limit: Int = 100
 
     func run() throws {
         guard let span = TimeSpan.parse(within) else { throw ValidationError("--within: \"\(within)\" is not a duration (e.g. 6h, 90m, 2d)") }
@@ -252,7 +264,7 @@ struct Findings: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only this rule (e.g. K1, M4).") var rule: String?
     @Option(help: "Only this subject (e.g. listing:L1, order:O1, shop:S).") var subject: String?
-    @Option(help: "At most this many (1–1000).") var limit: Int = 100
+    @Option(help: "At most this many (1-1000).") var limit: Int = 100
     @Option(help: "Continue after this cursor.") var cursor: String?
 
     func run() throws {
@@ -267,7 +279,7 @@ struct Findings: ParsableCommand {
 }
 
 struct Shop: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a shop: original-design eligibility (L1–L5) and monthly service quality (S1–S3).")
+    static let configuration = CommandConfiguration(abstract: "Show a shop: original-design eligibility (L1-L5) and monthly service quality (S1-S3).")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The shop name.") var name: String
 
@@ -294,7 +306,7 @@ struct Shop: ParsableCommand {
 struct Spool: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show the spool: files waiting, processed, rejected, and why files were rejected.")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "At most this many rejected files (1–1000).") var limit: Int = 20
+    @Option(help: "At most this many rejected files (1-1000).") var limit: Int = 20
 
     func run() throws {
         if global.json {

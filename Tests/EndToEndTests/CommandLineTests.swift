@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WardenClient
 import WardenCore
 import WardenTestKit
 
@@ -73,5 +74,93 @@ struct CommandLineTests {
         let (s4, _, runErr) = try DaemonHarness.run("wardend", ["--config", dir.path + "/bad.toml"])
         #expect(s4 == 1)
         #expect(runErr.contains("invalid configuration"))
+    }
+
+    @Test func wardenctlSubmitsFilesWatchesEventsAndReloads() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        defer { d.stop() }
+        let env = ["WARDEN_SOCKET": d.socketPath]
+        let opened = Fixtures.now() - .hours(2)
+
+        // submit: a .json array, then an .ndjson file with CRLF and a blank line
+        try d.root.write("orders.json", "[\(Fixtures.order("W1")),\(Fixtures.order("W2"))]")
+        let (s1, out1, err1) = try DaemonHarness.run("wardenctl", ["submit", d.root.path + "/orders.json"], environment: env)
+        #expect(s1 == 0, "\(err1)")
+        #expect(out1.contains("2 records from \(d.root.path)/orders.json: 2 new, 0 updated, 0 unchanged"))
+        try d.root.write("complaints.ndjson", Fixtures.complaint("WC1", order: "W1", openedAt: opened) + "\r\n\r\n" + Fixtures.complaint("WC2", order: "W2", openedAt: Fixtures.now() - .hours(22) - .minutes(30)) + "\n")
+        let (s2, _, _) = try DaemonHarness.run("wardenctl", ["submit", d.root.path + "/complaints.ndjson"], environment: env)
+        #expect(s2 == 0)
+        #expect(try d.call("case.get", ["case_id": "WC1"])["case"]?["state"] == "awaiting-evidence")
+
+        // an invalid record: nothing stored, the error names the file and line
+        try d.root.write("bad.ndjson", Fixtures.order("W3") + "\n\n" + #"{"type":"order","order_id":4,"category":"stand-mixer","paid_amount":"1.00","paid_at":"2023-04-01 10:00:00"}"# + "\n")
+        let (s3, _, err3) = try DaemonHarness.run("wardenctl", ["submit", d.root.path + "/bad.ndjson"], environment: env)
+        #expect(s3 == 1)
+        #expect(err3.contains("Validation failed"))
+        #expect(err3.contains("bad.ndjson:3: record 2, order_id:"))
+        #expect(throws: WardenConnection.ServerError.self) { try d.call("order.get", ["order_id": "W3"]) }
+        let (s4, _, err4) = try DaemonHarness.run("wardenctl", ["submit", d.root.path + "/missing.json"], environment: env)
+        #expect(s4 == 1)
+        #expect(err4.contains("cannot read"))
+
+        // watch --since 0: the stored events, in order, one per line
+        let (s5, json, _) = try DaemonHarness.run("wardenctl", ["watch", "--since", "0", "--count", "2", "--json"], environment: env)
+        #expect(s5 == 0)
+        let events = try json.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        #expect(events.map { $0["seq"] } == [1, 2])
+        #expect(events.map { $0["case_id"] } == ["WC1", "WC2"])
+        let (s6, human, _) = try DaemonHarness.run("wardenctl", ["watch", "case.opened", "--since", "1", "--count", "1"], environment: env)
+        #expect(s6 == 0)
+        #expect(human.contains("#2  case.opened"))
+        #expect(human.contains("case=WC2"))
+        #expect(human.contains("state=awaiting-evidence"))
+        let (s7, _, err7) = try DaemonHarness.run("wardenctl", ["watch", "case.closed"], environment: env)
+        #expect(s7 != 0)
+        #expect(err7.contains("unknown topic"))
+
+        // watch follows live events as they happen (--since the current seq: whether the
+        // watcher subscribes before or after the event, it gets it exactly once)
+        let now = try #require(try d.call("event.subscribe", ["topics": ["ledger.entry"]])["seq"]?.int)
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: DaemonHarness.binary("wardenctl"))
+        watcher.arguments = ["watch", "ledger.entry", "--since", "\(now)", "--count", "1", "--json"]
+        watcher.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let pipe = Pipe()
+        watcher.standardOutput = pipe
+        try watcher.run()
+        defer { if watcher.isRunning { watcher.terminate() } }
+        let late = Fixtures.now() - .hours(25)
+        _ = try d.call("record.submit", ["records": [try JSONParser.parse(Fixtures.order("W9")), try JSONParser.parse(Fixtures.complaint("WC9", order: "W9", openedAt: late))]])
+        let line = try JSONParser.parse(Array(pipe.fileHandleForReading.readDataToEndOfFile()))
+        watcher.waitUntilExit()
+        #expect(watcher.terminationStatus == 0)
+        #expect(line["topic"] == "ledger.entry")
+        #expect(line["case_id"] == "WC9")
+        #expect(line["amount"] == "10.00")
+
+        // reload, and the deadlines table with the time left
+        let (s8, reloaded, _) = try DaemonHarness.run("wardenctl", ["reload"], environment: env)
+        #expect(s8 == 0)
+        #expect(reloaded.contains("reloaded; policies: kitchen-appliances"))
+        let (_, deadlines, _) = try DaemonHarness.run("wardenctl", ["deadlines", "--within", "6h"], environment: env)
+        #expect(deadlines.contains("WC2") && deadlines.contains("in 1h") && !deadlines.contains("WC1"))
+        let (_, owed, _) = try DaemonHarness.run("wardenctl", ["case", "WC9"], environment: env)
+        #expect(owed.contains("liability 10.00 yuan"))
+    }
+
+    @Test func completionsAndManualAreGeneratedFromTheCommands() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        for (shell, file) in [("bash", "wardenctl.bash"), ("zsh", "_wardenctl"), ("fish", "wardenctl.fish")] {
+            let (status, script, _) = try DaemonHarness.run("wardenctl", ["--generate-completion-script", shell])
+            #expect(status == 0)
+            #expect(script.contains("watch") && script.contains("submit") && script.contains("reload"))
+            let committed = try? String(contentsOfFile: "\(repo)/docs/completions/\(file)", encoding: .utf8)
+            #expect(committed == script, "docs/completions/\(file) is stale: regenerate with docs/man/generate.sh")
+        }
+        let manual = try String(contentsOfFile: "\(repo)/docs/man/wardenctl.1", encoding: .utf8)
+        for command in ["status", "policies", "cases", "case", "order", "deadlines", "ledger", "findings", "shop", "spool", "evidence", "submit", "watch", "reload", "call"] {
+            #expect(manual.contains(command), "wardenctl.1 lacks \(command)")
+        }
     }
 }
