@@ -141,10 +141,7 @@ public struct SpoolDirectory: Sendable {
         let report: JSON = ["file": .string(finalName), "errors": .array(errors.map(\.json))]
         let errorPath = dest + ".error.json"
         let temp = rejected + "/." + finalName + ".error.json.tmp"
-        let data = Data(JSONWriter.bytes(report) + [0x0A])
-        guard FileManager.default.createFile(atPath: temp, contents: data) else {
-            throw SpoolError.io(path: temp, errno: errno)
-        }
+        try Self.writeFile(temp, JSONWriter.bytes(report) + [0x0A])
         try Self.rename(temp, errorPath)
         try Self.rename(incoming + "/" + name, dest)
         return finalName
@@ -182,6 +179,23 @@ public struct SpoolDirectory: Sendable {
     static func splitExtension(_ name: String) -> (String, String) {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return (name, "") }
         return (String(name[..<dot]), String(name[dot...]))
+    }
+
+    /// Writes a new file with plain syscalls (Foundation's atomic writes leave temporary
+    /// directories behind in /tmp).
+    static func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw SpoolError.io(path: path, errno: errno) }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError.io(path: path, errno: errno)
+            }
+            offset += n
+        }
     }
 
     static func rename(_ from: String, _ to: String) throws {

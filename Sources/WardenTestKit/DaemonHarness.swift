@@ -53,7 +53,7 @@ public final class DaemonHarness: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env["WARDEN_LOG_TARGET"] = env["WARDEN_LOG_TARGET"] ?? "stderr"  // the harness reads the log from stderr
         p.environment = env
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        close(open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640))
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         p.standardOutput = log
@@ -106,7 +106,11 @@ public final class DaemonHarness: @unchecked Sendable {
     /// Hands over raw bytes (for files that are not valid UTF-8).
     public func drop(_ name: String, bytes: [UInt8]) throws {
         let tmp = spoolDir + "/tmp/" + name
-        guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else { throw HarnessError("cannot write \(tmp)") }
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard fd >= 0, bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw HarnessError("cannot write \(tmp): \(errno)")
+        }
+        close(fd)
         guard rename(tmp, spoolDir + "/incoming/" + name) == 0 else { throw HarnessError("rename failed: \(errno)") }
     }
 
