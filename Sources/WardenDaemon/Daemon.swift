@@ -87,7 +87,7 @@ public struct Daemon {
             logger: logger, threads: 2)
         if let fd = SystemdNotifier.listenDescriptors().first {
             try await server.adopt(descriptor: fd)
-            logger.info("Listening on the socket passed by the service manager", metadata: ["warden.fd": "\(fd)"])
+            logger.info("Listening on the socket passed by the service manager", metadata: ["warden.event": "socket.adopted", "warden.fd": "\(fd)"])
         } else {
             var gid: gid_t?
             if let group = config.socketGroup {
