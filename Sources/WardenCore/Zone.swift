@@ -6,12 +6,27 @@ import Foundation
 public struct Zone: Sendable, Hashable {
     public let identifier: String
     private let timeZone: TimeZone
+    /// Zones without transitions since `fixedSince` (Asia/Shanghai since 1991) answer
+    /// offsets for later instants without asking the tz database each time.
+    private let fixedOffset: Int?
+    private let fixedSince: Int64
 
     public init?(identifier: String) {
         guard let tz = TimeZone(identifier: identifier) else { return nil }
         self.identifier = identifier
         self.timeZone = tz
+        // Fixed from 1992 on if there is no transition between then and 2100.
+        let since = Date(timeIntervalSince1970: 694_224_000)  // 1992-01-01
+        if let next = tz.nextDaylightSavingTimeTransition(after: since), next.timeIntervalSince1970 < 4_102_444_800 {
+            fixedOffset = nil
+        } else {
+            fixedOffset = tz.secondsFromGMT(for: since)
+        }
+        fixedSince = 694_224_000 + 86_400
     }
+
+    public static func == (lhs: Zone, rhs: Zone) -> Bool { lhs.identifier == rhs.identifier }
+    public func hash(into hasher: inout Hasher) { hasher.combine(identifier) }
 
     public static let utc = Zone(identifier: "UTC")!
     /// China Standard Time, the platform's zone (RULES.md).
@@ -20,6 +35,7 @@ public struct Zone: Sendable, Hashable {
     /// The offset from UTC in seconds at an instant.
     public func offset(at instant: Timestamp) -> Int {
         if identifier == "UTC" { return 0 }
+        if let fixedOffset, instant.seconds >= fixedSince { return fixedOffset }
         return timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.seconds)))
     }
 

@@ -53,6 +53,11 @@ struct Applier {
         case .order(let order):
             let policy = registry.policy(forCategory: order.category)
             try tx.upsertOrder(order, module: policy?.id)
+            // A new order nothing refers to yet (the common case) needs no gathering.
+            guard try tx.hasRelatedRecords(orderId: order.orderId) else {
+                if let policy { try apply(policy.evaluate(.record(record), facts: Facts(order: order, now: now)), policy: policy.id) }
+                return
+            }
             if let policy {
                 let fresh = try tx.order(id: order.orderId) ?? order
                 try apply(policy.evaluate(.record(record), facts: facts(order: fresh, current: nil)), policy: policy.id)

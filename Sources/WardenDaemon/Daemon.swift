@@ -57,7 +57,7 @@ public struct Daemon {
         let registry = try PolicyRegistry(registrations: BuiltinPolicies.all, settings: config.policies)
         for entry in registry.entries {
             if case .failed(let why) = entry.status {
-                logger.error("Policy failed to load", metadata: ["warden.policy": "\(entry.registration.id)", "warden.error": "\(why)"])
+                logger.error("Policy failed to load", metadata: ["warden.event": "policy.failed", "warden.policy": "\(entry.registration.id)", "warden.error": "\(why)"])
             }
         }
         let engine = Engine(
@@ -73,7 +73,7 @@ public struct Daemon {
 
         let access = AccessPolicy(writers: config.writers)
         for name in access.unknown {
-            logger.warning("[access] writers names an unknown user or group", metadata: ["warden.writer": "\(name)"])
+            logger.warning("[access] writers names an unknown user or group", metadata: ["warden.event": "config.warning", "warden.writer": "\(name)"])
         }
         // Live events for event.subscribe, released by the engine after each commit.
         let events = EventBus(clock: clock) { engine.settings.zone }

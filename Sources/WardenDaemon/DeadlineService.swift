@@ -67,7 +67,7 @@ public final class DeadlineService: Service, Sendable {
                 do {
                     try await engine.fire(firing)
                 } catch {
-                    logger.error("Deadline firing failed; will retry", metadata: ["warden.case_id": "\(firing.caseId)", "warden.error": "\(error)"])
+                    logger.error("Deadline firing failed; will retry", metadata: ["warden.event": "deadline.retry", "warden.case_id": "\(firing.caseId)", "warden.error": "\(error)"])
                     requeue(Array(due[index...]))
                     return
                 }

@@ -425,7 +425,7 @@ public final class RPCMethods: RPCDispatcher, Sendable {
 
     func map(_ error: any Error) -> RPCError {
         if let e = error as? RPCError { return e }
-        logger.error("Internal error answering a request", metadata: ["warden.error": "\(error)"])
+        logger.error("Internal error answering a request", metadata: ["warden.event": "rpc.internal_error", "warden.error": "\(error)"])
         return .internalError
     }
 }

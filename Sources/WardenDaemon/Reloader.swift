@@ -73,7 +73,7 @@ public final class Reloader: Service, Sendable {
             do {
                 try deadlines.reloadSchedule()
             } catch {
-                logger.error("Could not reload the deadline schedule", metadata: ["warden.error": "\(error)"])
+                logger.error("Could not reload the deadline schedule", metadata: ["warden.event": "config.reload_failed", "warden.error": "\(error)"])
             }
             current.value = config
             var restart: [String] = []

@@ -45,7 +45,7 @@ public final class SpoolService: Service, Sendable {
         do {
             watcher = try InotifyWatcher(path: spool.incoming, signal: wake)
         } catch {
-            logger.warning("inotify unavailable; relying on periodic scans", metadata: ["warden.error": "\(error)"])
+            logger.warning("inotify unavailable; relying on periodic scans", metadata: ["warden.event": "spool.no_inotify", "warden.error": "\(error)"])
             watcher = nil
         }
         await withGracefulShutdownHandler {
@@ -128,7 +128,7 @@ public final class SpoolService: Service, Sendable {
         if SpoolFormat.isNDJSON(name) {
             switch spool.inspect(name, maxBytes: maxFileSize) {
             case .success(let size) where size > Self.streamThreshold:
-                return validateStreaming(name)
+                return .stream  // validated while it is applied (see `stream`)
             case .success: break
             case .failure(let e): return refuse(name, e)
             }
@@ -219,7 +219,12 @@ public final class SpoolService: Service, Sendable {
         return .stream
     }
 
-    /// Second pass: the validated file applied line by line in one transaction.
+    /// A record that failed validation while streaming: the transaction rolls back.
+    struct InvalidWhileStreaming: Error {}
+
+    /// Applies a large NDJSON file line by line in one transaction, validating as it goes
+    /// (one pass for a valid file, the common case). At the first invalid line the
+    /// transaction rolls back and a validating pass collects every error for the report.
     func stream(_ name: String) async -> Bool {
         let path = spool.incoming + "/" + name
         let parser = engine.parser
@@ -229,16 +234,26 @@ public final class SpoolService: Service, Sendable {
                 guard var reader = LineReader(path: path, maxLine: maxLine) else { throw SpoolError.vanished(name: name) }
                 var index = 0
                 while let line = try reader.next() {
-                    guard case .text(let bytes, let number) = line, !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else { continue }
+                    guard case .text(let bytes, let number) = line else { throw InvalidWhileStreaming() }
+                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                     index += 1
-                    try emit(try parser.parse(JSONParser.parse(bytes), index: index, line: number).get())
+                    guard let value = try? JSONParser.parse(bytes), case .success(let record) = parser.parse(value, index: index, line: number) else {
+                        throw InvalidWhileStreaming()
+                    }
+                    try emit(record)
                 }
+                if index == 0 { throw InvalidWhileStreaming() }
             }
+        } catch is InvalidWhileStreaming {
+            if case .stream = validateStreaming(name) {
+                rejectNow(name, [RecordError(message: "the file changed while it was read")])
+            }
+            return true
         } catch where Store.isEnvironmental(error) {
             pause("cannot commit \(name): \(error)")
             return false
         } catch {
-            logger.error("Spool file could not be stored", metadata: ["warden.file": "\(name)", "warden.error": "\(error)"])
+            logger.error("Spool file could not be stored", metadata: ["warden.event": "spool.store_failed", "warden.file": "\(name)", "warden.error": "\(error)"])
             rejectNow(name, [RecordError(message: "could not be stored: \(error)")])
             return true
         }
@@ -263,7 +278,7 @@ public final class SpoolService: Service, Sendable {
             case .failure(let failure):
                 // Not the environment: this file's content makes the apply fail every time.
                 // Quarantine it with the reason rather than stall the spool behind it.
-                logger.error("Spool file could not be stored", metadata: ["warden.file": "\(file.name)", "warden.error": "\(failure)"])
+                logger.error("Spool file could not be stored", metadata: ["warden.event": "spool.store_failed", "warden.file": "\(file.name)", "warden.error": "\(failure)"])
                 rejectNow(file.name, [RecordError(message: "could not be stored: \(failure)")])
             }
         }
@@ -314,7 +329,7 @@ public final class SpoolService: Service, Sendable {
             do {
                 try await engine.recordRejection(file: r.file, errors: r.errors)
             } catch {
-                logger.error("Could not record the rejection in the store", metadata: ["warden.file": "\(r.file)", "warden.error": "\(error)"])
+                logger.error("Could not record the rejection in the store", metadata: ["warden.event": "spool.rejection_unrecorded", "warden.file": "\(r.file)", "warden.error": "\(error)"])
             }
         }
     }

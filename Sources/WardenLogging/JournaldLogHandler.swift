@@ -47,6 +47,8 @@ public struct JournaldLogHandler: LogHandler {
             "CODE_LINE=\(event.line)",
             "CODE_FUNC=\(event.function)",
         ]
+        // Every entry carries WARDEN_EVENT (library messages too): `log` when unnamed.
+        if merged["warden.event"] == nil { merged["warden.event"] = "log" }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             fields.append("\(Self.fieldName(key))=\(value)")
         }

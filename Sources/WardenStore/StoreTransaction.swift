@@ -8,12 +8,17 @@ public struct StoreTransaction {
 
     /// Runs `body` in a savepoint: if it throws, only its changes are rolled back.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
-        var result: T?
-        try db.inSavepoint {
-            result = try body()
-            return .commit
+        // Cached statements: a batch opens one savepoint per file.
+        try db.cachedStatement(sql: "SAVEPOINT warden_file").execute()
+        do {
+            let result = try body()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT warden_file").execute()
+            return result
+        } catch {
+            try? db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT warden_file").execute()
+            try? db.cachedStatement(sql: "RELEASE SAVEPOINT warden_file").execute()
+            throw error
         }
-        return result!
     }
 
     // MARK: - Records
@@ -29,111 +34,106 @@ public struct StoreTransaction {
     /// Stores a record by identity and says whether it is new, a re-delivery or an update.
     public func storeRecord(_ record: WardenCore.Record, source: String, now: Timestamp) throws -> RecordChange {
         let body = JSONWriter.string(.object(record.body), sortedKeys: true)
-        if let existing = try String.fetchOne(
-            db, sql: "SELECT body FROM records WHERE type = ? AND key = ?", arguments: [record.type.rawValue, record.key])
-        {
-            if existing == body { return .unchanged }
-            let old = (try? JSONParser.parse(existing))?.object ?? JSONObject()
-            let keys = Set(old.keys).union(record.body.keys).filter { $0 != "type" }
-            let changed = keys.filter { old[$0] != record.body[$0] }.sorted()
-            try db.execute(
-                sql: """
-                    UPDATE records SET body = ?, event_at = ?, updated_at = ?, revision = revision + 1, source = ?
-                    WHERE type = ? AND key = ?
-                    """,
-                arguments: [body, record.eventTime.milliseconds, now.milliseconds, source, record.type.rawValue, record.key])
-            return .updated(fields: changed)
-        }
-        try db.execute(
+        // Optimistic: most records are new, so try the insert first (one statement).
+        try db.cachedStatement(
             sql: """
                 INSERT INTO records (type, key, body, order_id, complaint_id, event_at, received_at, updated_at, source)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                record.type.rawValue, record.key, body, record.orderId, record.complaintId, record.eventTime.milliseconds,
-                now.milliseconds, now.milliseconds, source,
-            ])
-        return .new
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(type, key) DO NOTHING
+                """
+        ).execute(arguments: [
+            record.type.rawValue, record.key, body, record.orderId, record.complaintId, record.eventTime.milliseconds,
+            now.milliseconds, now.milliseconds, source,
+        ])
+        if db.changesCount > 0 { return .new }
+        let existing = try String.fetchOne(
+            try db.cachedStatement(sql: "SELECT body FROM records WHERE type = ? AND key = ?"), arguments: [record.type.rawValue, record.key]) ?? ""
+        if existing == body { return .unchanged }
+        let old = (try? JSONParser.parse(existing))?.object ?? JSONObject()
+        let keys = Set(old.keys).union(record.body.keys).filter { $0 != "type" }
+        let changed = keys.filter { old[$0] != record.body[$0] }.sorted()
+        try db.cachedStatement(
+            sql: """
+                UPDATE records SET body = ?, event_at = ?, updated_at = ?, revision = revision + 1, source = ?
+                WHERE type = ? AND key = ?
+                """
+        ).execute(arguments: [body, record.eventTime.milliseconds, now.milliseconds, source, record.type.rawValue, record.key])
+        return .updated(fields: changed)
+    }
+
+    /// Whether any record other than the order itself refers to an order: when none
+    /// does, there is nothing to gather or replay for it (the common case of a new order).
+    public func hasRelatedRecords(orderId: String) throws -> Bool {
+        try Bool.fetchOne(
+            try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM records WHERE order_id = ? AND type != 'order')"), arguments: [orderId]) ?? false
     }
 
     /// Marks a stored record as waiting for its order or case (or no longer waiting).
     public func setPending(_ type: RecordType, key: String, _ pending: Bool) throws {
-        try db.execute(sql: "UPDATE records SET pending = ? WHERE type = ? AND key = ?", arguments: [pending, type.rawValue, key])
+        try db.cachedStatement(sql: "UPDATE records SET pending = ? WHERE type = ? AND key = ?").execute(arguments: [pending, type.rawValue, key])
     }
 
     /// Records waiting for an order, oldest event first.
     public func pendingBodies(orderId: String) throws -> [String] {
-        try String.fetchAll(
-            db, sql: "SELECT body FROM records WHERE pending = 1 AND order_id = ? ORDER BY event_at, type, key", arguments: [orderId])
+        try String.fetchAll(try db.cachedStatement(sql: "SELECT body FROM records WHERE pending = 1 AND order_id = ? ORDER BY event_at, type, key"), arguments: [orderId])
     }
 
     /// Complaints about an order that have no case, oldest first.
     public func complaintBodiesWithoutCase(orderId: String) throws -> [String] {
-        try String.fetchAll(
-            db,
-            sql: """
+        try String.fetchAll(try db.cachedStatement(sql: """
                 SELECT body FROM records r WHERE r.order_id = ? AND r.type = 'complaint'
                 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.key) ORDER BY event_at, key
-                """,
-            arguments: [orderId])
+                """), arguments: [orderId])
     }
 
     /// Records waiting for a case, oldest event first.
     public func pendingBodies(complaintId: String) throws -> [String] {
-        try String.fetchAll(
-            db, sql: "SELECT body FROM records WHERE pending = 1 AND complaint_id = ? ORDER BY event_at, type, key",
-            arguments: [complaintId])
+        try String.fetchAll(try db.cachedStatement(sql: "SELECT body FROM records WHERE pending = 1 AND complaint_id = ? ORDER BY event_at, type, key"), arguments: [complaintId])
     }
 
     /// How many records wait, by type.
     public func pendingCounts() throws -> [(type: String, count: Int)] {
-        try Row.fetchAll(db, sql: "SELECT type, count(*) AS n FROM records WHERE pending = 1 GROUP BY type ORDER BY type").map {
+        try Row.fetchAll(try db.cachedStatement(sql: "SELECT type, count(*) AS n FROM records WHERE pending = 1 GROUP BY type ORDER BY type")).map {
             ($0["type"], $0["n"])
         }
     }
 
     /// The raw body of one stored record.
     public func recordBody(type: RecordType, key: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT body FROM records WHERE type = ? AND key = ?", arguments: [type.rawValue, key])
+        try String.fetchOne(try db.cachedStatement(sql: "SELECT body FROM records WHERE type = ? AND key = ?"), arguments: [type.rawValue, key])
     }
 
     /// The raw bodies of stored records of `type` about an order.
     public func recordBodies(type: RecordType, orderId: String) throws -> [String] {
-        try String.fetchAll(
-            db, sql: "SELECT body FROM records WHERE order_id = ? AND type = ? ORDER BY event_at, key", arguments: [orderId, type.rawValue])
+        try String.fetchAll(try db.cachedStatement(sql: "SELECT body FROM records WHERE order_id = ? AND type = ? ORDER BY event_at, key"), arguments: [orderId, type.rawValue])
     }
 
     /// The raw bodies of a shop's records of `type` whose key starts with `shop|`.
     public func recordBodies(type: RecordType, keyPrefix prefix: String) throws -> [String] {
-        try String.fetchAll(
-            db, sql: "SELECT body FROM records WHERE type = ? AND substr(key, 1, ?) = ? ORDER BY key",
-            arguments: [type.rawValue, prefix.utf8.count, prefix])
+        try String.fetchAll(try db.cachedStatement(sql: "SELECT body FROM records WHERE type = ? AND substr(key, 1, ?) = ? ORDER BY key"), arguments: [type.rawValue, prefix.utf8.count, prefix])
     }
 
     public func recordCount(type: RecordType) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE type = ?", arguments: [type.rawValue]) ?? 0
+        try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM records WHERE type = ?"), arguments: [type.rawValue]) ?? 0
     }
 
     // MARK: - Orders
 
     public func upsertOrder(_ o: Order, module: String?) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO orders (order_id, category, module, shop, item, paid_fen, paid_at, ship_by, shipped_at, delivery_service, presale)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(order_id) DO UPDATE SET category = excluded.category, module = excluded.module,
                     shop = excluded.shop, item = excluded.item, paid_fen = excluded.paid_fen, paid_at = excluded.paid_at,
                     ship_by = excluded.ship_by, shipped_at = coalesce(excluded.shipped_at, orders.shipped_at),
                     delivery_service = excluded.delivery_service, presale = excluded.presale
-                """,
-            arguments: [
+                """).execute(arguments: [
                 o.orderId, o.category, module, o.shop, o.item, o.paidAmount.fen, o.paidAt.milliseconds,
                 o.shipBy?.milliseconds, o.shippedAt?.milliseconds, o.deliveryService?.rawValue, o.presale,
             ])
     }
 
     public func order(id: String) throws -> Order? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM orders WHERE order_id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM orders WHERE order_id = ?"), arguments: [id]) else {
             return nil
         }
         return Order(
@@ -147,30 +147,28 @@ public struct StoreTransaction {
 
     /// Records a shipment (from a `shipment` record).
     public func setShipped(orderId: String, at: Timestamp) throws {
-        try db.execute(sql: "UPDATE orders SET shipped_at = ? WHERE order_id = ?", arguments: [at.milliseconds, orderId])
+        try db.cachedStatement(sql: "UPDATE orders SET shipped_at = ? WHERE order_id = ?").execute(arguments: [at.milliseconds, orderId])
     }
 
     /// Records a refund (from a `refund` record).
     public func setRefunded(orderId: String, at: Timestamp) throws {
-        try db.execute(sql: "UPDATE orders SET refunded_at = ? WHERE order_id = ?", arguments: [at.milliseconds, orderId])
+        try db.cachedStatement(sql: "UPDATE orders SET refunded_at = ? WHERE order_id = ?").execute(arguments: [at.milliseconds, orderId])
     }
 
     /// Stores an order's effective ship deadline and its negotiations as judged.
     public func setShipTerms(orderId: String, shipDeadline: Timestamp?, negotiations: [NegotiationStatus]) throws {
-        try db.execute(sql: "UPDATE orders SET ship_deadline = ? WHERE order_id = ?", arguments: [shipDeadline?.milliseconds, orderId])
-        try db.execute(sql: "DELETE FROM order_negotiations WHERE order_id = ?", arguments: [orderId])
+        try db.cachedStatement(sql: "UPDATE orders SET ship_deadline = ? WHERE order_id = ?").execute(arguments: [shipDeadline?.milliseconds, orderId])
+        try db.cachedStatement(sql: "DELETE FROM order_negotiations WHERE order_id = ?").execute(arguments: [orderId])
         for s in negotiations {
-            try db.execute(
-                sql: "INSERT INTO order_negotiations (order_id, proposed_at, new_ship_by, buyer_confirmed, in_force, note) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [orderId, s.negotiation.proposedAt.milliseconds, s.negotiation.newShipBy.milliseconds, s.negotiation.buyerConfirmed, s.inForce, s.note])
+            try db.cachedStatement(sql: "INSERT INTO order_negotiations (order_id, proposed_at, new_ship_by, buyer_confirmed, in_force, note) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [orderId, s.negotiation.proposedAt.milliseconds, s.negotiation.newShipBy.milliseconds, s.negotiation.buyerConfirmed, s.inForce, s.note])
         }
     }
 
     /// The effective ship deadline (negotiated, else `ship_by`) and the negotiations.
     public func shipTerms(orderId: String) throws -> (shipDeadline: Timestamp?, negotiations: [NegotiationStatus]) {
-        let row = try Row.fetchOne(db, sql: "SELECT ship_deadline, ship_by FROM orders WHERE order_id = ?", arguments: [orderId])
+        let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT ship_deadline, ship_by FROM orders WHERE order_id = ?"), arguments: [orderId])
         let deadline = ((row?["ship_deadline"] as Int64?) ?? (row?["ship_by"] as Int64?)).map(Timestamp.init(milliseconds:))
-        let statuses = try Row.fetchAll(db, sql: "SELECT * FROM order_negotiations WHERE order_id = ? ORDER BY proposed_at", arguments: [orderId]).map { r in
+        let statuses = try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM order_negotiations WHERE order_id = ? ORDER BY proposed_at"), arguments: [orderId]).map { r in
             NegotiationStatus(
                 negotiation: ShipNegotiation(
                     orderId: orderId, newShipBy: Timestamp(milliseconds: r["new_ship_by"]), proposedAt: Timestamp(milliseconds: r["proposed_at"]),
@@ -182,74 +180,61 @@ public struct StoreTransaction {
 
     /// Dedupe keys of the ledger entries booked for an order.
     public func bookedKeys(orderId: String) throws -> Set<String> {
-        Set(try String.fetchAll(db, sql: "SELECT dedupe_key FROM ledger WHERE order_id = ?", arguments: [orderId]))
+        Set(try String.fetchAll(try db.cachedStatement(sql: "SELECT dedupe_key FROM ledger WHERE order_id = ?"), arguments: [orderId]))
     }
 
     /// Whether Warden knows anything about a shop.
     public func shopIsKnown(_ shop: String) throws -> Bool {
-        try Bool.fetchOne(
-            db,
-            sql: """
+        try Bool.fetchOne(try db.cachedStatement(sql: """
                 SELECT EXISTS (SELECT 1 FROM orders WHERE shop = ?) OR EXISTS (SELECT 1 FROM ledger WHERE shop = ?)
                     OR EXISTS (SELECT 1 FROM records WHERE type = 'shop-profile' AND key = ?)
                     OR EXISTS (SELECT 1 FROM records WHERE type = 'chat-metrics' AND substr(key, 1, ?) = ?)
-                """,
-            arguments: [shop, shop, shop, shop.utf8.count + 1, shop + "|"]) ?? false
+                """), arguments: [shop, shop, shop, shop.utf8.count + 1, shop + "|"]) ?? false
     }
 
     /// The raw body of the stored order record (with unknown fields), for `order.get`.
     public func orderBody(id: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT body FROM records WHERE type = 'order' AND key = ?", arguments: [id])
+        try String.fetchOne(try db.cachedStatement(sql: "SELECT body FROM records WHERE type = 'order' AND key = ?"), arguments: [id])
     }
 
     public func orderCounts() throws -> (total: Int, unmanaged: Int) {
-        let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, count(*) - count(module) AS u FROM orders")!
+        let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT count(*) AS n, count(*) - count(module) AS u FROM orders"))!
         return (row["n"], row["u"])
     }
 
     // MARK: - Cases
 
     public func insertCase(_ c: NewCase, now: Timestamp) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO cases (case_id, order_id, category, shop, reason, state, open, opened_at, deadline, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+                """).execute(arguments: [
                 c.caseId, c.orderId, c.category, c.shop, c.reason.rawValue, c.state.rawValue, c.state.isOpen,
                 c.openedAt.milliseconds, c.deadline?.milliseconds, now.milliseconds,
             ])
     }
 
     public func setCaseState(_ caseId: String, _ state: CaseState, now: Timestamp) throws {
-        try db.execute(
-            sql: "UPDATE cases SET state = ?, open = ?, updated_at = ? WHERE case_id = ?",
-            arguments: [state.rawValue, state.isOpen, now.milliseconds, caseId])
+        try db.cachedStatement(sql: "UPDATE cases SET state = ?, open = ?, updated_at = ? WHERE case_id = ?").execute(arguments: [state.rawValue, state.isOpen, now.milliseconds, caseId])
     }
 
     public func addLiability(_ caseId: String, amount: Money, points: Int) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 UPDATE cases SET liability_fen = coalesce(liability_fen, 0) + ?,
                     liability_points = coalesce(liability_points, 0) + ? WHERE case_id = ?
-                """,
-            arguments: [amount.fen, points, caseId])
+                """).execute(arguments: [amount.fen, points, caseId])
     }
 
     public func addHistory(_ caseId: String, at: Timestamp, state: CaseState, note: String) throws {
-        try db.execute(
-            sql: "INSERT INTO case_history (case_id, at, state, note) VALUES (?, ?, ?, ?)",
-            arguments: [caseId, at.milliseconds, state.rawValue, note])
+        try db.cachedStatement(sql: "INSERT INTO case_history (case_id, at, state, note) VALUES (?, ?, ?, ?)").execute(arguments: [caseId, at.milliseconds, state.rawValue, note])
     }
 
     public func addEvidence(_ caseId: String, items: [EvidenceItem], submittedAt: Timestamp, inTime: Bool) throws {
         for item in items {
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO case_evidence (case_id, kind, ref, sha256, registered_at, submitted_at, in_time)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+                    """).execute(arguments: [
                     caseId, item.kind.rawValue, item.ref, item.sha256, item.registeredAt?.milliseconds,
                     submittedAt.milliseconds, inTime,
                 ])
@@ -257,17 +242,16 @@ public struct StoreTransaction {
     }
 
     public func caseIds(orderId: String) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT case_id FROM cases WHERE order_id = ? ORDER BY case_id", arguments: [orderId])
+        try String.fetchAll(try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE order_id = ? ORDER BY case_id"), arguments: [orderId])
     }
 
     /// A case with its evidence and history.
     public func caseRecord(id: String) throws -> CaseRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE case_id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM cases WHERE case_id = ?"), arguments: [id]) else {
             return nil
         }
         var c = Self.caseSummary(row)
-        c.evidence = try Row.fetchAll(
-            db, sql: "SELECT * FROM case_evidence WHERE case_id = ? ORDER BY id", arguments: [id]
+        c.evidence = try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM case_evidence WHERE case_id = ? ORDER BY id"), arguments: [id]
         ).map { r in
             CaseRecord.EvidenceEntry(
                 item: EvidenceItem(
@@ -275,8 +259,7 @@ public struct StoreTransaction {
                     registeredAt: (r["registered_at"] as Int64?).map(Timestamp.init(milliseconds:))),
                 submittedAt: Timestamp(milliseconds: r["submitted_at"]), inTime: r["in_time"])
         }
-        c.history = try Row.fetchAll(
-            db, sql: "SELECT * FROM case_history WHERE case_id = ? ORDER BY id", arguments: [id]
+        c.history = try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM case_history WHERE case_id = ? ORDER BY id"), arguments: [id]
         ).map { r in
             CaseRecord.HistoryEntry(
                 at: Timestamp(milliseconds: r["at"]), state: CaseState(rawValue: r["state"]) ?? .resolved, note: r["note"])
@@ -320,7 +303,7 @@ public struct StoreTransaction {
     }
 
     public func caseCounts() throws -> (open: Int, closed: Int) {
-        let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, coalesce(sum(open), 0) AS o FROM cases")!
+        let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT count(*) AS n, coalesce(sum(open), 0) AS o FROM cases"))!
         let total: Int = row["n"]
         let open: Int = row["o"]
         return (open, total - open)
@@ -335,66 +318,55 @@ public struct StoreTransaction {
     }
 
     public func insertDeadline(caseId: String, due: Timestamp, warningsDone: [TimeSpan]) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO deadlines (case_id, due_at, status, warnings_done) VALUES (?, ?, 'pending', ?)
                 ON CONFLICT(case_id) DO UPDATE SET due_at = excluded.due_at, status = 'pending',
                     warnings_done = excluded.warnings_done, fired_at = NULL
-                """,
-            arguments: [caseId, due.milliseconds, Self.encode(warningsDone)])
+                """).execute(arguments: [caseId, due.milliseconds, Self.encode(warningsDone)])
     }
 
     /// Cancels a pending deadline; true if there was one.
     @discardableResult
     public func cancelDeadline(caseId: String) throws -> Bool {
-        try db.execute(
-            sql: "UPDATE deadlines SET status = 'cancelled' WHERE case_id = ? AND status = 'pending'", arguments: [caseId])
+        try db.cachedStatement(sql: "UPDATE deadlines SET status = 'cancelled' WHERE case_id = ? AND status = 'pending'").execute(arguments: [caseId])
         return db.changesCount > 0
     }
 
     public func pendingDeadline(caseId: String) throws -> PendingDeadline? {
-        try Row.fetchOne(
-            db, sql: "SELECT * FROM deadlines WHERE case_id = ? AND status = 'pending'", arguments: [caseId]
+        try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM deadlines WHERE case_id = ? AND status = 'pending'"), arguments: [caseId]
         ).map(Self.pending)
     }
 
     public func pendingDeadlines() throws -> [PendingDeadline] {
-        try Row.fetchAll(db, sql: "SELECT * FROM deadlines WHERE status = 'pending' ORDER BY due_at").map(Self.pending)
+        try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM deadlines WHERE status = 'pending' ORDER BY due_at")).map(Self.pending)
     }
 
     /// Marks a deadline fired; false if it was not pending (already fired or cancelled),
     /// which is what makes a firing happen exactly once.
     public func markDeadlineFired(caseId: String, due: Timestamp, at: Timestamp) throws -> Bool {
-        try db.execute(
-            sql: "UPDATE deadlines SET status = 'fired', fired_at = ? WHERE case_id = ? AND status = 'pending' AND due_at = ?",
-            arguments: [at.milliseconds, caseId, due.milliseconds])
+        try db.cachedStatement(sql: "UPDATE deadlines SET status = 'fired', fired_at = ? WHERE case_id = ? AND status = 'pending' AND due_at = ?").execute(arguments: [at.milliseconds, caseId, due.milliseconds])
         return db.changesCount > 0
     }
 
     public func markWarningsDone(caseId: String, _ offsets: [TimeSpan]) throws {
         guard let current = try pendingDeadline(caseId: caseId) else { return }
         let all = Array(Set(current.warningsDone + offsets))
-        try db.execute(
-            sql: "UPDATE deadlines SET warnings_done = ? WHERE case_id = ?", arguments: [Self.encode(all), caseId])
+        try db.cachedStatement(sql: "UPDATE deadlines SET warnings_done = ? WHERE case_id = ?").execute(arguments: [Self.encode(all), caseId])
     }
 
     /// Pending deadlines due within `window` of `now`, soonest first, with case details.
     public func upcomingDeadlines(now: Timestamp, within window: TimeSpan, limit: Int) throws -> [(caseId: String, category: String, state: CaseState, due: Timestamp)] {
-        try Row.fetchAll(
-            db,
-            sql: """
+        try Row.fetchAll(try db.cachedStatement(sql: """
                 SELECT d.case_id, d.due_at, c.category, c.state FROM deadlines d JOIN cases c ON c.case_id = d.case_id
                 WHERE d.status = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.case_id LIMIT ?
-                """,
-            arguments: [(now + window).milliseconds, limit]
+                """), arguments: [(now + window).milliseconds, limit]
         ).map { r in
             (r["case_id"], r["category"], CaseState(rawValue: r["state"]) ?? .awaitingEvidence, Timestamp(milliseconds: r["due_at"]))
         }
     }
 
     public func nextDeadline() throws -> (caseId: String, due: Timestamp)? {
-        try Row.fetchOne(
-            db, sql: "SELECT case_id, due_at FROM deadlines WHERE status = 'pending' ORDER BY due_at, case_id LIMIT 1"
+        try Row.fetchOne(try db.cachedStatement(sql: "SELECT case_id, due_at FROM deadlines WHERE status = 'pending' ORDER BY due_at, case_id LIMIT 1")
         ).map { ($0["case_id"], Timestamp(milliseconds: $0["due_at"])) }
     }
 
@@ -416,12 +388,10 @@ public struct StoreTransaction {
 
     /// Books an entry; nil if an entry with the same dedupe key exists (charged once).
     public func book(_ b: LedgerBooking) throws -> LedgerEntry? {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO ledger (case_id, order_id, shop, category, rule, amount_fen, points, at, note, dedupe_key)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING
-                """,
-            arguments: [
+                """).execute(arguments: [
                 b.caseId, b.orderId, b.shop, b.category, b.rule, b.amount.fen, b.points, b.at.milliseconds, b.note,
                 b.dedupeKey,
             ])
@@ -461,8 +431,7 @@ public struct StoreTransaction {
     public func ledgerEntries(_ filter: LedgerFilter, limit: Int, afterEntry cursor: Int64?) throws -> [LedgerEntry] {
         var (sql, args) = filter.sql()
         if let cursor { sql += " AND entry_id > ?"; args.append(cursor) }
-        return try Row.fetchAll(
-            db, sql: "SELECT * FROM ledger \(sql) ORDER BY entry_id LIMIT ?", arguments: StatementArguments(args + [limit])
+        return try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM ledger \(sql) ORDER BY entry_id LIMIT ?"), arguments: StatementArguments(args + [limit])
         ).map(Self.ledgerEntry)
     }
 
@@ -481,15 +450,10 @@ public struct StoreTransaction {
     public func ledgerTotals(_ filter: LedgerFilter) throws -> (total: Totals, byCategory: [(String, Totals)], byRule: [(String, Totals)]) {
         let (sql, args) = filter.sql()
         func grouped(_ column: String) throws -> [(String, Totals)] {
-            try Row.fetchAll(
-                db,
-                sql: "SELECT \(column) AS k, sum(amount_fen) AS a, sum(points) AS p, count(*) AS n FROM ledger \(sql) GROUP BY \(column) ORDER BY \(column)",
-                arguments: StatementArguments(args)
+            try Row.fetchAll(try db.cachedStatement(sql: "SELECT \(column) AS k, sum(amount_fen) AS a, sum(points) AS p, count(*) AS n FROM ledger \(sql) GROUP BY \(column) ORDER BY \(column)"), arguments: StatementArguments(args)
             ).map { ($0["k"], Totals(amount: Money(fen: $0["a"]), points: $0["p"], count: $0["n"])) }
         }
-        let row = try Row.fetchOne(
-            db, sql: "SELECT coalesce(sum(amount_fen), 0) AS a, coalesce(sum(points), 0) AS p, count(*) AS n FROM ledger \(sql)",
-            arguments: StatementArguments(args))!
+        let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT coalesce(sum(amount_fen), 0) AS a, coalesce(sum(points), 0) AS p, count(*) AS n FROM ledger \(sql)"), arguments: StatementArguments(args))!
         return (Totals(amount: Money(fen: row["a"]), points: row["p"], count: row["n"]), try grouped("category"), try grouped("rule"))
     }
 
@@ -507,12 +471,10 @@ public struct StoreTransaction {
     // MARK: - Findings
 
     public func recordFinding(_ f: NewFinding) throws -> Finding? {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO findings (rule, subject, severity, message, at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(dedupe_key) DO NOTHING
-                """,
-            arguments: [f.rule, f.subject, f.severity.rawValue, f.message, f.at.milliseconds, f.dedupeKey])
+                """).execute(arguments: [f.rule, f.subject, f.severity.rawValue, f.message, f.at.milliseconds, f.dedupeKey])
         guard db.changesCount > 0 else { return nil }
         return Finding(
             findingId: "F\(db.lastInsertedRowID)", rule: f.rule, subject: f.subject, severity: f.severity, message: f.message,
@@ -546,7 +508,7 @@ public struct StoreTransaction {
 
     /// Rejected spool files, newest first.
     public func rejections(limit: Int) throws -> [(file: String, at: Timestamp, errors: String)] {
-        try Row.fetchAll(db, sql: "SELECT * FROM rejections ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
+        try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM rejections ORDER BY id DESC LIMIT ?"), arguments: [limit]).map {
             ($0["file"], Timestamp(milliseconds: $0["at"]), $0["errors"])
         }
     }
@@ -555,9 +517,7 @@ public struct StoreTransaction {
 
     /// Appends an event; returns its `seq`.
     public func appendEvent(topic: String, at: Timestamp, body: JSONObject) throws -> Int64 {
-        try db.execute(
-            sql: "INSERT INTO events (topic, at, body) VALUES (?, ?, ?)",
-            arguments: [topic, at.milliseconds, JSONWriter.string(.object(body))])
+        try db.cachedStatement(sql: "INSERT INTO events (topic, at, body) VALUES (?, ?, ?)").execute(arguments: [topic, at.milliseconds, JSONWriter.string(.object(body))])
         return db.lastInsertedRowID
     }
 
@@ -578,16 +538,14 @@ public struct StoreTransaction {
 
     /// The newest event's `seq` (0 when there is none).
     public func lastEventSeq() throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM events") ?? 0
+        try Int64.fetchOne(try db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM events")) ?? 0
     }
 
     public func eventCount(topic: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE topic = ?", arguments: [topic]) ?? 0
+        try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM events WHERE topic = ?"), arguments: [topic]) ?? 0
     }
 
     public func recordRejection(file: String, at: Timestamp, errors: [WardenCore.RecordError]) throws {
-        try db.execute(
-            sql: "INSERT INTO rejections (file, at, errors) VALUES (?, ?, ?)",
-            arguments: [file, at.milliseconds, JSONWriter.string(.array(errors.map(\.json)))])
+        try db.cachedStatement(sql: "INSERT INTO rejections (file, at, errors) VALUES (?, ?, ?)").execute(arguments: [file, at.milliseconds, JSONWriter.string(.array(errors.map(\.json)))])
     }
 }

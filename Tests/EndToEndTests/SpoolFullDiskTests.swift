@@ -36,7 +36,7 @@ struct SpoolFullDiskTests {
         // When space comes back, it resumes and commits the file once
         unlink(filler)
         try d.waitFor("resumed", timeout: 30) { try d.call("daemon.status")["orders"] == 300 }
-        #expect(d.log.contains("Spool ingestion resumed"))
+        try d.waitFor("the resume to be logged") { d.log.contains("Spool ingestion resumed") }
         #expect(try d.call("daemon.status")["spool"]?["rejected"] == 0)
     }
 }
