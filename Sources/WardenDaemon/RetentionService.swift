@@ -64,6 +64,7 @@ public final class RetentionService: Service, Sendable {
                 try? await Task.sleep(for: pauseBetween)
             }
             if !stopping.value { rmdir(dir) }
+            spool.recount()
             if removed > 0 {
                 logger.notice("Removed \(removed) processed files of \(day) (retention \(retention))", metadata: ["warden.event": "spool.retention", "warden.day": "\(day)"])
             }

@@ -67,7 +67,7 @@ public final class SystemdService: Service, Sendable {
         var lastPing = ContinuousClock.now
         var lastTicks = (spool.ticks.value, deadlines.ticks.value)
         while !stopping.value && !Task.isCancelled {
-            let status = statusLine()
+            let status = notifier.isActive ? statusLine() : lastStatus
             if status != lastStatus {
                 notifier.notify("STATUS=\(status)")
                 lastStatus = status

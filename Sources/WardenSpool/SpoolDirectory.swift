@@ -15,6 +15,9 @@ import Glibc
 /// `processed/` or `rejected/`, so they stay on the same filesystem and a move is atomic.
 public struct SpoolDirectory: Sendable {
     public let root: String
+    /// Files in `processed/` and `rejected/`, counted once and then kept by the moves
+    /// (shared by every copy of this value), so status queries list no directories.
+    private let tally = Locked<(processed: Int, rejected: Int)?>(nil)
     public var tmp: String { root + "/tmp" }
     public var incoming: String { root + "/incoming" }
     public var processed: String { root + "/processed" }
@@ -128,6 +131,7 @@ public struct SpoolDirectory: Sendable {
         if mkdir(dir, 0o750) != 0 && errno != EEXIST { throw SpoolError.io(path: dir, errno: errno) }
         let dest = try Self.freeName(in: dir, for: name)
         try Self.rename(incoming + "/" + name, dest)
+        tally.withLock { if $0 != nil { $0!.processed += 1 } }
         return dest
     }
 
@@ -144,6 +148,7 @@ public struct SpoolDirectory: Sendable {
         try Self.writeFile(temp, JSONWriter.bytes(report) + [0x0A])
         try Self.rename(temp, errorPath)
         try Self.rename(incoming + "/" + name, dest)
+        tally.withLock { if $0 != nil { $0!.rejected += 1 } }
         return finalName
     }
 
@@ -155,6 +160,19 @@ public struct SpoolDirectory: Sendable {
 
     public func counts() -> Counts {
         let incomingCount = ((try? FileManager.default.contentsOfDirectory(atPath: incoming)) ?? []).filter(Self.isCandidate).count
+        if let kept = tally.value { return Counts(incoming: incomingCount, processed: kept.processed, rejected: kept.rejected) }
+        let walked = walk(incoming: incomingCount)
+        tally.withLock { if $0 == nil { $0 = (walked.processed, walked.rejected) } }
+        return walked
+    }
+
+    /// Counts `processed/` and `rejected/` on disk (files removed by retention included).
+    public func recount() {
+        let walked = walk(incoming: 0)
+        tally.value = (walked.processed, walked.rejected)
+    }
+
+    private func walk(incoming incomingCount: Int) -> Counts {
         var processedCount = 0
         for day in (try? FileManager.default.contentsOfDirectory(atPath: processed)) ?? [] {
             processedCount += ((try? FileManager.default.contentsOfDirectory(atPath: processed + "/" + day)) ?? []).count
