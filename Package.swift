@@ -49,9 +49,10 @@ let package = Package(
             dependencies: ["WardenCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CWardenSys"),
         .target(
             name: "WardenSpool",
-            dependencies: ["WardenCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["WardenCore", "CWardenSys", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

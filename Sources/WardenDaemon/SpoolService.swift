@@ -54,6 +54,9 @@ public final class SpoolService: Service, Sendable {
                 await FaultInjection.hangIfDue(self.logger)
                 let clean = await self.processBacklog()
                 await self.recordRejections()
+                // Group-commit delay: after a wake, let a few more files arrive so they
+                // share one transaction and one fsync (small against the p99 budget).
+                if clean { try? await Task.sleep(for: Self.coalesceDelay) }
                 var interval = clean ? self.rescanInterval : min(self.rescanInterval, .seconds(5))
                 if let beat = SystemdService.heartbeat() { interval = min(interval, beat) }
                 await self.wake.wait(until: self.clock.now() + interval, clock: self.clock)
@@ -64,6 +67,9 @@ public final class SpoolService: Service, Sendable {
         }
         await watcher?.stop()
     }
+
+    /// How long the loop lets files accumulate after a pass before the next one.
+    static let coalesceDelay: Duration = .milliseconds(5)
 
     /// At most this many files, or this many records, go into one transaction.
     static let batchFiles = 512

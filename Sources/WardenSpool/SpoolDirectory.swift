@@ -1,3 +1,4 @@
+import CWardenSys
 import Foundation
 import WardenCore
 
@@ -128,9 +129,7 @@ public struct SpoolDirectory: Sendable {
     @discardableResult
     public func moveToProcessed(_ name: String, day: String) throws -> String {
         let dir = processed + "/" + day
-        if mkdir(dir, 0o750) != 0 && errno != EEXIST { throw SpoolError.io(path: dir, errno: errno) }
-        let dest = try Self.freeName(in: dir, for: name)
-        try Self.rename(incoming + "/" + name, dest)
+        let dest = try Self.moveNoReplace(incoming + "/" + name, into: dir, as: name, makeDirectory: true)
         tally.withLock { if $0 != nil { $0!.processed += 1 } }
         return dest
     }
@@ -180,6 +179,32 @@ public struct SpoolDirectory: Sendable {
         let rejectedCount = ((try? FileManager.default.contentsOfDirectory(atPath: rejected)) ?? [])
             .filter { !$0.hasSuffix(".error.json") && !$0.hasPrefix(".") }.count
         return Counts(incoming: incomingCount, processed: processedCount, rejected: rejectedCount)
+    }
+
+    /// Renames `from` to `dir/name`, or `dir/stem.N.ext` with the first free N, never
+    /// replacing a file (`renameat2` with `RENAME_NOREPLACE`). Creates `dir` if asked
+    /// and missing.
+    static func moveNoReplace(_ from: String, into dir: String, as name: String, makeDirectory: Bool) throws -> String {
+        let (stem, ext) = splitExtension(name)
+        var candidate = dir + "/" + name
+        var n = 1
+        while warden_rename_noreplace(from, candidate) != 0 {
+            switch errno {
+            case EEXIST:
+                n += 1
+                candidate = dir + "/" + stem + ".\(n)" + ext
+            case ENOENT where makeDirectory && access(dir, F_OK) != 0:
+                if mkdir(dir, 0o750) != 0 && errno != EEXIST { throw SpoolError.io(path: dir, errno: errno) }
+            case EINVAL, ENOSYS:
+                // A filesystem without RENAME_NOREPLACE: check, then rename.
+                let free = try freeName(in: dir, for: name)
+                try rename(from, free)
+                return free
+            default:
+                throw SpoolError.io(path: from, errno: errno)
+            }
+        }
+        return candidate
     }
 
     /// `dir/name`, or `dir/stem.N.ext` with the first free N if taken.
