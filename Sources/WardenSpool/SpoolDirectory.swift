@@ -65,6 +65,15 @@ public struct SpoolDirectory: Sendable {
     /// Checks a file in `incoming/` as `read` would (regular, not a symlink, within the
     /// size limit) without reading it; returns its size.
     public func inspect(_ name: String, maxBytes: Int) -> Result<Int, SpoolError> {
+        openChecked(name, maxBytes: maxBytes).map { fd, size in
+            close(fd)
+            return size
+        }
+    }
+
+    /// Opens a file in `incoming/` refusing symlinks, non-regular files and files over
+    /// `maxBytes`; returns the open descriptor and the size.
+    func openChecked(_ name: String, maxBytes: Int) -> Result<(fd: Int32, size: Int), SpoolError> {
         let path = incoming + "/" + name
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 {
@@ -74,39 +83,34 @@ public struct SpoolDirectory: Sendable {
             if e == ENXIO { return .failure(.refused(name: name, reason: "is a socket or FIFO; only regular files are read")) }
             return .failure(.io(path: path, errno: e))
         }
-        defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { return .failure(.io(path: path, errno: errno)) }
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            return .failure(.io(path: path, errno: e))
+        }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
             return .failure(.refused(name: name, reason: "is not a regular file (\(Self.kindName(st.st_mode))); only regular files are read"))
         }
         guard st.st_size <= maxBytes else {
+            close(fd)
             return .failure(.refused(name: name, reason: "is \(st.st_size) bytes, over the \(maxBytes)-byte limit (spool max_file_size)"))
         }
-        return .success(Int(st.st_size))
+        return .success((fd, Int(st.st_size)))
     }
 
     /// Reads a file from `incoming/` safely.
     public func read(_ name: String, maxBytes: Int) -> Result<[UInt8], SpoolError> {
         let path = incoming + "/" + name
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            if e == ELOOP { return .failure(.refused(name: name, reason: "is a symbolic link; only regular files are read")) }
-            if e == ENOENT { return .failure(.vanished(name: name)) }
-            if e == ENXIO { return .failure(.refused(name: name, reason: "is a socket or FIFO; only regular files are read")) }
-            return .failure(.io(path: path, errno: e))
+        let fd: Int32
+        let size: Int
+        switch openChecked(name, maxBytes: maxBytes) {
+        case .success(let opened): (fd, size) = opened
+        case .failure(let e): return .failure(e)
         }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return .failure(.io(path: path, errno: errno)) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            return .failure(.refused(name: name, reason: "is not a regular file (\(Self.kindName(st.st_mode))); only regular files are read"))
-        }
-        guard st.st_size <= maxBytes else {
-            return .failure(.refused(name: name, reason: "is \(st.st_size) bytes, over the \(maxBytes)-byte limit (spool max_file_size)"))
-        }
-        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var bytes = [UInt8](repeating: 0, count: size)
         var filled = 0
         while true {
             if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: 4096)) }  // grew while we read
