@@ -22,15 +22,18 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     let started = ContinuousClock.now
     let nextDeadline: @Sendable () -> (caseId: String, due: Timestamp)?
     let events: EventBus
+    /// Serialized `case.get` answers; nil: every read goes to the store.
+    let caseCache: CaseCache?
 
     public static let maxPage = 1000
 
     public init(
         engine: Engine, spool: SpoolDirectory, clock: any WardenClock, logger: Logger, access: AccessPolicy, events: EventBus,
-        nextDeadline: @escaping @Sendable () -> (caseId: String, due: Timestamp)?
+        caseCache: CaseCache? = nil, nextDeadline: @escaping @Sendable () -> (caseId: String, due: Timestamp)?
     ) {
         self.engine = engine
         self.events = events
+        self.caseCache = caseCache
         self.spool = spool
         self.clock = clock
         self.logger = logger
@@ -55,7 +58,7 @@ public final class RPCMethods: RPCDispatcher, Sendable {
         "daemon.status": read([]) { m, p in try m.status(p) },
         "policy.list": read([]) { m, p in try m.policyList(p) },
         "order.get": read(["order_id"]) { m, p in try m.orderGet(p) },
-        "case.get": read(["case_id"]) { m, p in try m.caseGet(p) },
+        "case.get": { m, request, _, zone in m.caseGet(request, zone: zone) },
         "case.list": read(["state", "category", "shop", "limit", "cursor"]) { m, p in try m.caseList(p) },
         "deadline.list": read(["within_s", "limit"]) { m, p in try m.deadlineList(p) },
         "ledger.summary": read(["from", "to", "shop", "category"]) { m, p in try m.ledgerSummary(p) },
@@ -234,10 +237,32 @@ public final class RPCMethods: RPCDispatcher, Sendable {
         }
     }
 
-    func caseGet(_ p: Params) throws -> JSON {
-        let id = try p.requiredString("case_id")
+    /// `case.get`, from the cache when it holds the case (the hot path: no store read,
+    /// no encoding), else from a read snapshot, remembered for next time.
+    func caseGet(_ request: RPCRequest, zone: Zone) -> RPCDispatch {
+        let id: String
+        do {
+            id = try Params(request.params, zone: zone, allowed: ["case_id"]).requiredString("case_id")
+        } catch {
+            return .immediate(.failure(error))
+        }
+        guard let cache = caseCache else {
+            return .immediate(runSync { () throws -> JSON in try caseGet(id: id, zone: zone) })
+        }
+        if let text = cache.get(id, zone: zone) { return .immediateText(text) }
+        let generation = cache.current  // before the read: a write committing meanwhile voids it
+        do {
+            let text = JSONWriter.bytes(try caseGet(id: id, zone: zone))
+            cache.store(id, zone: zone, bytes: text, generation: generation)
+            return .immediateText(text)
+        } catch {
+            return .immediate(.failure(map(error)))
+        }
+    }
+
+    func caseGet(id: String, zone: Zone) throws -> JSON {
         guard let c = try engine.store.read({ try $0.caseRecord(id: id) }) else { throw RPCError.notFound("case \(id)") }
-        return ["case": c.json(in: p.zone)]
+        return ["case": c.json(in: zone)]
     }
 
     func caseList(_ p: Params) throws -> JSON {

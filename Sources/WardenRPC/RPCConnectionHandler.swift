@@ -132,6 +132,8 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         switch server.dispatcher.dispatch(request, connection: connection) {
         case .immediate(let result):
             respond(context: context, id: request.id, result)
+        case .immediateText(let text):
+            respond(context: context, id: request.id, resultText: text)
         case .deferred(let work):
             startTask(context: context, id: request.id) { (await work(), nil) }
         case .stream(let work):
@@ -246,11 +248,57 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    /// `{"jsonrpc":"2.0","id":…,"result":…}` or `…"error":…}`, one line, written (the flush
+    /// comes once per read batch).
     private func respond(context: ChannelHandlerContext, id: JSON?, _ result: Result<JSON, RPCError>) {
-        guard let id else { return }  // a notification gets no response
+        guard let id, context.channel.isActive else { return }  // a notification gets no response
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
         switch result {
-        case .success(let r): write(context: context, RPCResponse.success(id: id, result: r))
-        case .failure(let e): write(context: context, RPCResponse.failure(id: id, error: e))
+        case .success(let r): JSONWriter.write(r, into: &bytes)
+        case .failure(let e): JSONWriter.write(e.json, into: &bytes)
+        }
+        var isError = false
+        if case .failure = result { isError = true }
+        writeResponse(context: context, id: id, member: isError ? "error" : "result", bytes)
+    }
+
+    private func respond(context: ChannelHandlerContext, id: JSON?, resultText: [UInt8]) {
+        guard let id, context.channel.isActive else { return }
+        writeResponse(context: context, id: id, member: "result", resultText)
+    }
+
+    private func writeResponse(context: ChannelHandlerContext, id: JSON, member: StaticString, _ value: [UInt8]) {
+        var buffer = context.channel.allocator.buffer(capacity: value.count + 64)
+        buffer.writeStaticString(#"{"jsonrpc":"2.0","id":"#)
+        if case .number(let n) = id, n >= 0, n < 1e15, n.rounded() == n {
+            Self.writeDecimal(UInt64(n), into: &buffer)
+        } else {
+            var idBytes: [UInt8] = []
+            JSONWriter.write(id, into: &idBytes)
+            buffer.writeBytes(idBytes)
+        }
+        buffer.writeStaticString(",\"")
+        buffer.writeStaticString(member)
+        buffer.writeStaticString("\":")
+        buffer.writeBytes(value)
+        buffer.writeStaticString("}\n")
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        needsFlush = true
+    }
+
+    static func writeDecimal(_ value: UInt64, into buffer: inout ByteBuffer) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var v = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[19 - count] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                count += 1
+            } while v > 0
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[(20 - count)...]))
         }
     }
 

@@ -65,6 +65,8 @@ public struct RPCRequest: Sendable {
 /// the answer is written (a subscription's replay of stored events).
 public enum RPCDispatch: Sendable {
     case immediate(Result<JSON, RPCError>)
+    /// A success whose result is already JSON text (a cached answer), written as is.
+    case immediateText([UInt8])
     case deferred(@Sendable () async -> Result<JSON, RPCError>)
     /// The follow-up runs after the response is on its way (only after a success). It is
     /// not a request in flight: the connection may send more, and graceful shutdown does
