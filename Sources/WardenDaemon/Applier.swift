@@ -182,6 +182,7 @@ struct Applier {
     mutating func fire(_ firing: DeadlineSchedule.Firing) throws {
         switch firing {
         case .expiry(let caseId, let due):
+            effects.touchedCases.insert(caseId)
             guard let pending = try tx.pendingDeadline(caseId: caseId), pending.dueAt == due,
                 let current = try tx.caseRecord(id: caseId)
             else { return }
@@ -216,6 +217,7 @@ struct Applier {
 
     mutating func apply(_ decisions: [Decision], policy: String) throws {
         for decision in decisions {
+            if let id = decision.caseId { effects.touchedCases.insert(id) }
             switch decision {
             case .openCase(let new):
                 try tx.insertCase(new, now: now)
@@ -267,6 +269,7 @@ struct Applier {
     }
 
     mutating func addNote(_ caseId: String, state: CaseState, _ note: String) throws {
+        effects.touchedCases.insert(caseId)
         try tx.addHistory(caseId, at: now, state: state, note: note)
     }
 
@@ -296,3 +299,15 @@ struct Applier {
     }
 }
 
+
+extension Decision {
+    /// The case a decision changes, if any.
+    var caseId: String? {
+        switch self {
+        case .openCase(let c): c.caseId
+        case .changeState(let id, _, _, _), .attachEvidence(let id, _, _, _), .note(let id, _, _): id
+        case .bookLedger(let b): b.caseId
+        case .recordFinding, .setShipTerms: nil
+        }
+    }
+}

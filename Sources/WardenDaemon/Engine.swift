@@ -22,6 +22,7 @@ public final class Engine: Sendable {
     let state: Locked<Settings>
     let scheduleHook: Locked<(@Sendable ([DeadlineChange]) -> Void)?>
     let eventHook: Locked<(@Sendable ([StoredEvent]) -> Void)?> = Locked(nil)
+    let caseHook: Locked<(@Sendable (Set<String>) -> Void)?> = Locked(nil)
 
     /// What a reload may change.
     public struct Settings: Sendable {
@@ -70,6 +71,12 @@ public final class Engine: Sendable {
     }
 
     public var parser: RecordParser { RecordParser(zone: settings.zone) }
+
+    /// Receives the ids of every case a transaction changed (state, history, evidence,
+    /// liability, deadline), after it committed: for caches of case answers.
+    public func onCasesChanged(_ hook: @escaping @Sendable (Set<String>) -> Void) {
+        caseHook.value = hook
+    }
 
     /// Receives every event after the transaction that wrote it committed, in `seq`
     /// order (for live `event.subscribe` delivery). Must not block.
@@ -125,6 +132,7 @@ public final class Engine: Sendable {
                     effects.logs += applied.effects.logs
                     effects.deadlineChanges += applied.effects.deadlineChanges
                     effects.events += applied.effects.events
+                    effects.touchedCases.formUnion(applied.effects.touchedCases)
                 } catch where !Store.isEnvironmental(error) {
                     results.append(.failure(FileFailure(description: "\(error)")))
                 }
@@ -246,6 +254,9 @@ public final class Engine: Sendable {
         if !effects.deadlineChanges.isEmpty, let hook = scheduleHook.value {
             hook(effects.deadlineChanges)
         }
+        if !effects.touchedCases.isEmpty, let hook = caseHook.value {
+            hook(effects.touchedCases)
+        }
         if !effects.events.isEmpty, let hook = eventHook.value {
             hook(effects.events)
         }
@@ -263,6 +274,7 @@ struct Effects: Sendable {
     var logs: [LogEntry] = []
     var deadlineChanges: [Engine.DeadlineChange] = []
     var events: [StoredEvent] = []
+    var touchedCases: Set<String> = []
 }
 
 /// An event as stored in the `events` table: `seq` is monotonic and never reused.

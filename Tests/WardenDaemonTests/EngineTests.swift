@@ -110,6 +110,18 @@ struct EngineTests {
         #expect(f.deadlines.pendingCount == 0)
     }
 
+    @Test func everyCaseChangeIsReportedAfterCommit() async throws {
+        let f = try EngineFixture()
+        let seen = Locked<[Set<String>]>([])
+        f.engine.onCasesChanged { ids in seen.withLock { $0.append(ids) } }
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)  // opens C1
+        let changed = EngineFixture.order.replacingOccurrences(of: #""shop":"s1""#, with: #""shop":"s9""#)
+        try await f.ingest(changed)  // a history note only, no event
+        f.clock.advance(to: EngineFixture.due)
+        await f.deadlines.fireDue()  // defaulted, K4 booked
+        #expect(seen.value == [["C1"], ["C1"], ["C1"]])
+    }
+
     @Test func storeIsDurable() throws {
         let f = try EngineFixture()
         #expect(try f.store.synchronousMode() == 2)  // FULL
