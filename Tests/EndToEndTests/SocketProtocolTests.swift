@@ -242,4 +242,19 @@ struct SocketProtocolTests {
         default: return schema["enum"]?.array?.first ?? "x"
         }
     }
+
+    @Test func caseGetSeesEveryCommittedChangeEvenWithoutAnEvent() throws {
+        let d = try Self.started()
+        defer { d.stop() }
+        // Given a case read once (a cache, if any, now holds it)
+        let before = try #require(try d.call("case.get", ["case_id": "CM"])["case"]?["history"]?.array)
+        // When a spool file updates its order (a new item name): the case gets a history
+        // note, and no event is sent for it
+        try d.drop("update.json", Fixtures.order("M1").replacingOccurrences(of: #""item":"mixer""#, with: #""item":"stand mixer 5L""#))
+        // Then the next case.get shows the note
+        try d.waitFor("the update's note in CM's history", timeout: 10) {
+            let history = try d.call("case.get", ["case_id": "CM"])["case"]?["history"]?.array ?? []
+            return history.count == before.count + 1 && history.last?["note"]?.string?.contains("order record updated") == true
+        }
+    }
 }
