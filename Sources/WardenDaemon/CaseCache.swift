@@ -4,17 +4,17 @@ import WardenCore
 /// `case.get` results, serialized, so that a repeated read costs a hash lookup instead of
 /// a SQLite read transaction, three queries and a JSON encoding.
 ///
-/// Trusts: whoever wires it to call `invalidateAll()` after every committed write (the
-/// engine's commit hook) before anyone can learn of the write (the answer to the writer,
-/// the event). Refuses to keep anything older: an entry carries the generation that was
-/// current before the store was read, and it is stored only if no commit bumped the
-/// generation meanwhile, so a read that raced a write never caches the old state.
+/// Trusts: the engine to report every case a transaction changed (`Engine.onCasesChanged`)
+/// after it committed and before anyone can learn of the change (the writer's answer, the
+/// events). Refuses to keep anything older: `invalidate` bumps a generation, then drops
+/// the entries; a read fills the cache only if no invalidation happened since it started
+/// (the generation it read before going to the store is still current, checked under the
+/// same lock as the drop), so a read that raced a write never caches the old state.
 ///
-/// Bounded: at most `capacity` entries (a full shard drops arbitrary entries). Keyed by
-/// case id and time zone (a reload may change the zone).
+/// Bounded: at most about `capacity` entries (a full shard drops arbitrary entries).
+/// Entries remember the time zone they were encoded in (a reload may change it).
 public final class CaseCache: Sendable {
     struct Entry {
-        var generation: UInt64
         var zone: String
         var bytes: [UInt8]
     }
@@ -41,32 +41,34 @@ public final class CaseCache: Sendable {
     }
 
     /// The generation to pass to `store` for a read that starts now.
-    public var current: UInt64 { generation.load(ordering: .acquiring) }
+    public var current: UInt64 { generation.load(ordering: .sequentiallyConsistent) }
 
-    /// The serialized result for `id`, if cached and still valid.
+    /// The serialized result for `id`, if cached in `zone`.
     public func get(_ id: String, zone: Zone) -> [UInt8]? {
-        let now = current
         let zone = zone.identifier
         return shard(id).entries.withLock { entries -> [UInt8]? in
-            guard let e = entries[id], e.generation == now, e.zone == zone else { return nil }
+            guard let e = entries[id], e.zone == zone else { return nil }
             return e.bytes
         }
     }
 
-    /// Keeps `bytes` for `id` unless a write committed since `generation` was read.
+    /// Keeps `bytes` for `id` unless a case changed since `generation` was read.
     public func store(_ id: String, zone: Zone, bytes: [UInt8], generation read: UInt64) {
         shard(id).entries.withLock { entries in
-            guard generation.load(ordering: .acquiring) == read else { return }
+            guard generation.load(ordering: .sequentiallyConsistent) == read else { return }
             if entries.count >= perShard, entries[id] == nil {
                 for _ in 0..<max(1, perShard / 16) where !entries.isEmpty { entries.remove(at: entries.startIndex) }
             }
-            entries[id] = Entry(generation: read, zone: zone.identifier, bytes: bytes)
+            entries[id] = Entry(zone: zone.identifier, bytes: bytes)
         }
     }
 
-    /// After a write committed: every entry is stale.
-    public func invalidateAll() {
-        generation.add(1, ordering: .releasing)
+    /// After a commit changed these cases: forget them.
+    public func invalidate(_ ids: Set<String>) {
+        generation.add(1, ordering: .sequentiallyConsistent)
+        for id in ids {
+            _ = shard(id).entries.withLock { $0.removeValue(forKey: id) }
+        }
     }
 
     public var count: Int { shards.reduce(0) { $0 + $1.entries.withLock { $0.count } } }

@@ -78,8 +78,11 @@ public struct Daemon {
         // Live events for event.subscribe, released by the engine after each commit.
         let events = EventBus(clock: clock) { engine.settings.zone }
         engine.onEvents { events.publish($0) }
+        // Serialized case.get answers; the engine reports every case a commit changed.
+        let caseCache = CaseCache()
+        engine.onCasesChanged { caseCache.invalidate($0) }
         let methods = RPCMethods(
-            engine: engine, spool: spool, clock: clock, logger: logger, access: access, events: events,
+            engine: engine, spool: spool, clock: clock, logger: logger, access: access, events: events, caseCache: caseCache,
             nextDeadline: { deadlineService.nextDue })
         let server = RPCServer(
             dispatcher: methods,

@@ -22,7 +22,8 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     let started = ContinuousClock.now
     let nextDeadline: @Sendable () -> (caseId: String, due: Timestamp)?
     let events: EventBus
-    /// Serialized `case.get` answers; nil: every read goes to the store.
+    /// Serialized `case.get` answers (kept fresh by `Engine.onCasesChanged`); nil: every
+    /// read goes to the store.
     let caseCache: CaseCache?
 
     public static let maxPage = 1000
