@@ -105,6 +105,10 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     }
 
     private func handle(line: ByteBuffer, context: ChannelHandlerContext) {
+        if let request = line.withUnsafeReadableBytes({ RPCRequest.parseCommonShape($0) }) {
+            handle(request: request, context: context)
+            return
+        }
         let parsed: Result<JSON, JSONParser.Error> = line.readableBytesView.withContiguousStorageIfAvailable { bytes in
             Result { () throws(JSONParser.Error) -> JSON in try JSONParser.parse(bytes) }
         } ?? Result { () throws(JSONParser.Error) -> JSON in try JSONParser.parse(Array(line.readableBytesView)) }
@@ -124,6 +128,10 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
             respond(context: context, id: f.id, .failure(f.error))
             return
         }
+        handle(request: request, context: context)
+    }
+
+    private func handle(request: RPCRequest, context: ChannelHandlerContext) {
         guard inFlight < server.limits.maxInFlight else {
             respond(context: context, id: request.id, .failure(.overloaded("more than \(server.limits.maxInFlight) requests in flight on this connection")))
             return
