@@ -76,14 +76,19 @@ extension RPCRequest {
             guard peek == UInt8(ascii: "\"") else { return nil }
             let start = index + 1
             var i = start
+            var ascii = true
             while i < bytes.count {
                 let c = bytes[i]
                 if c == UInt8(ascii: "\"") {
-                    let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+                    let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+                    let utf8 = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
+                    // ASCII is valid UTF-8 as it is; anything else is checked.
+                    let text = ascii ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self)
                     if text != nil { index = i + 1 }
                     return text
                 }
                 if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
+                if c >= 0x80 { ascii = false }
                 i += 1
             }
             return nil
