@@ -29,6 +29,7 @@ public final class CaseCache: Sendable {
     let perShard: Int
     let generation = Atomic<UInt64>(0)
 
+    /// `capacity`: about how many answers to keep (the benchmark's 100,000 cases fit).
     public init(capacity: Int = 200_000) {
         shards = (0..<Self.shardCount).map { _ in Shard() }
         perShard = max(1, capacity / Self.shardCount)
@@ -71,5 +72,6 @@ public final class CaseCache: Sendable {
         }
     }
 
+    /// Entries held (for tests).
     public var count: Int { shards.reduce(0) { $0 + $1.entries.withLock { $0.count } } }
 }

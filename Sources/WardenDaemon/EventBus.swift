@@ -27,6 +27,7 @@ public final class EventBus: Sendable {
     let capacity: Int
     let subscribers = Locked<[ObjectIdentifier: Subscriber]>([:])
 
+    /// `clock` dates `lagged` notices; `zone` (read at each publish) formats event times.
     public init(clock: any WardenClock, capacity: Int = EventBus.queueCapacity, zone: @escaping @Sendable () -> Zone) {
         self.clock = clock
         self.capacity = capacity
@@ -43,7 +44,9 @@ public final class EventBus: Sendable {
             case ended
         }
 
+        /// The topics it asked for.
         public let topics: Set<String>
+        /// Its connection's bounded queue.
         public let feed: RPCFeed
         let phase = Locked(Phase.buffering([], overflow: 0))
 
@@ -53,6 +56,7 @@ public final class EventBus: Sendable {
         }
     }
 
+    /// Subscriptions currently registered (for tests and status).
     public var subscriberCount: Int { subscribers.withLock { $0.count } }
 
     /// Registers a subscriber that buffers live events until `goLive`.

@@ -29,6 +29,7 @@ public final class RPCFeed: Sendable {
         var onEnd: [@Sendable () -> Void] = []
     }
 
+    /// Notifications the queue holds before a push overflows it.
     public let capacity: Int
     let channel: any Channel
     let state = Locked(State())
@@ -38,6 +39,7 @@ public final class RPCFeed: Sendable {
         self.capacity = max(1, capacity)
     }
 
+    /// Whether the feed ended (overflow, `end`, `finish`, the connection closed).
     public var hasEnded: Bool { state.withLock { $0.ended } }
 
     /// The tag of the last notification handed to the socket.

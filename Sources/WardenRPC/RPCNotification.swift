@@ -11,6 +11,7 @@ public struct RPCNotification: Sendable {
     /// Written even when the client is not reading (the one `lagged` notice).
     let force: Bool
 
+    /// Serializes the notification once; `tag` orders it (an event's `seq`).
     public init(method: String, params: JSON, tag: Int64? = nil) {
         self.init(method: method, params: params, tag: tag, force: false)
     }
