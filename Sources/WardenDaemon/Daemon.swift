@@ -33,6 +33,7 @@ public struct Daemon {
     }
 
     public func run() async throws {
+        EarlySignals.install()
         umask(0o027)
         let notifier = SystemdNotifier()
         let spool = SpoolDirectory(root: config.spoolDir)
@@ -88,8 +89,10 @@ public struct Daemon {
             dispatcher: methods,
             limits: RPCServer.Limits(maxLine: config.maxLine, maxConnections: config.maxConnections, maxInFlight: config.maxInFlight),
             logger: logger, threads: 2)
+        var listening = config.socket
         if let fd = SystemdNotifier.listenDescriptors().first {
             try await server.adopt(descriptor: fd)
+            listening = "fd \(fd) from the service manager"
             logger.info("Listening on the socket passed by the service manager", metadata: ["warden.event": "socket.adopted", "warden.fd": "\(fd)"])
         } else {
             var gid: gid_t?
@@ -108,7 +111,7 @@ public struct Daemon {
         let (open, _) = try store.read { try $0.caseCounts() }
         logger.info(
             "wardend \(WardenVersion.string) ready",
-            metadata: ["warden.event": "daemon.ready", "warden.socket": "\(config.socket)", "warden.state_dir": "\(config.stateDir)", "warden.spool_dir": "\(config.spoolDir)", "warden.policies": "\(registry.enabledIds.joined(separator: ","))", "warden.open_cases": "\(open)"])
+            metadata: ["warden.event": "daemon.ready", "warden.socket": "\(listening)", "warden.state_dir": "\(config.stateDir)", "warden.spool_dir": "\(config.spoolDir)", "warden.policies": "\(registry.enabledIds.joined(separator: ","))", "warden.open_cases": "\(open)"])
         notifier.notify("READY=1\nSTATUS=\(open) open case\(open == 1 ? "" : "s"); ready")
 
         let reloader = Reloader(config: config, engine: engine, methods: methods, deadlines: deadlineService, logger: logger, notifier: notifier)
@@ -125,6 +128,7 @@ public struct Daemon {
                     .init(service: deadlineService),
                     .init(service: RPCService(server: server)),
                     .init(service: reloader),
+                    .init(service: EarlyStopService(), successTerminationBehavior: .gracefullyShutdownGroup),
                     // Last, so graceful shutdown reaches it first: STOPPING=1 at once.
                     .init(service: SystemdService(notifier: notifier, engine: engine, spool: spoolService, deadlines: deadlineService, server: server, logger: logger)),
                 ],
