@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "WardenRPC",
             dependencies: [
-                "WardenCore",
+                "WardenCore", "CWardenSys",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "WardenDaemon",
             dependencies: [
-                "WardenCore", "WardenStore", "WardenSpool", "WardenRPC", "WardenLogging",
+                "WardenCore", "CWardenSys", "WardenStore", "WardenSpool", "WardenRPC", "WardenLogging",
                 "KitchenAppliancesPolicy", "ModelToysPolicy", "LuggagePolicy", "ServiceQualityPolicy",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -83,7 +83,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "WardenClient", dependencies: ["WardenCore"], swiftSettings: swiftSettings),
+        .target(name: "WardenClient", dependencies: ["WardenCore", "CWardenSys"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "wardend",
             dependencies: [

@@ -1,3 +1,4 @@
+import CWardenSys
 import Foundation
 
 #if canImport(Glibc)
@@ -17,19 +18,13 @@ public struct SystemdNotifier: Sendable {
 
     @discardableResult
     public func notify(_ state: String) -> Bool {
-        guard var path else { return false }
-        if path.hasPrefix("@") { path = "\0" + path.dropFirst() }  // abstract namespace
+        guard let path else { return false }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        var length = socklen_t(0)
+        guard warden_unix_address(path, &addr, &length) == 0 else { return false }  // "@…" is abstract
         let message = Array(state.utf8)
         let sent = withUnsafePointer(to: &addr) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in

@@ -129,8 +129,8 @@ public final class DaemonHarness: @unchecked Sendable {
         try runPath(binary(name), arguments, environment: environment)
     }
 
-    /// Runs any program by path and returns (status, stdout, stderr).
-    public static func runPath(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+    /// Runs any program by path and returns (pid, status, stdout, stderr).
+    public static func runProcess(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (pid: Int32, status: Int32, stdout: String, stderr: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = arguments
@@ -145,7 +145,13 @@ public final class DaemonHarness: @unchecked Sendable {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        return (p.processIdentifier, p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// Runs any program by path and returns (status, stdout, stderr).
+    public static func runPath(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+        let r = try runProcess(path, arguments, environment: environment)
+        return (r.status, r.stdout, r.stderr)
     }
 
     deinit {

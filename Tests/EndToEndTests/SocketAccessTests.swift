@@ -14,18 +14,8 @@ import Glibc
 struct SocketAccessTests {
     /// Runs `executable` and returns (pid, status, stdout, stderr).
     static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, Int32, String, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.processIdentifier, p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try DaemonHarness.runProcess(executable, arguments)
+        return (r.pid, r.status, r.stdout, r.stderr)
     }
 
     @Test func aWriterWhoIsNotAllowedGets1004AndIsLoggedWithUidAndPid() throws {
