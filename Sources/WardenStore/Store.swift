@@ -76,11 +76,6 @@ public final class Store: Sendable {
         try await pool.write { db in try body(StoreTransaction(db: db)) }
     }
 
-    /// Synchronous variant, for start-up work and tests.
-    public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try pool.write { db in try body(StoreTransaction(db: db)) }
-    }
-
     /// Runs `body` on a read connection (a consistent snapshot; never waits for the writer).
     public func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try pool.read { db in try body(StoreTransaction(db: db)) }

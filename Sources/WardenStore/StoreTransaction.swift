@@ -112,10 +112,6 @@ public struct StoreTransaction {
         try String.fetchAll(try db.cachedStatement(sql: "SELECT body FROM records WHERE type = ? AND substr(key, 1, ?) = ? ORDER BY key"), arguments: [type.rawValue, prefix.utf8.count, prefix])
     }
 
-    public func recordCount(type: RecordType) throws -> Int {
-        try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM records WHERE type = ?"), arguments: [type.rawValue]) ?? 0
-    }
-
     // MARK: - Orders
 
     public func upsertOrder(_ o: Order, module: String?) throws {
