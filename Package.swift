@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "ServiceQualityPolicy", dependencies: ["WardenCore"], path: "Plugins/ServiceQuality", swiftSettings: swiftSettings),
         .target(
             name: "WardenStore",
-            dependencies: ["WardenCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["WardenCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(name: "CWardenSys"),

@@ -22,6 +22,24 @@ public struct JSONParser {
 
     private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
+    /// Parses one JSON document held in contiguous memory (the spool's hot path: no
+    /// generic collection, no copy).
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(Error) -> JSON {
+        var parser = JSONParser(bytes: buffer)
+        return try parser.parseDocument()
+    }
+
+    public static func parse(_ bytes: ArraySlice<UInt8>) throws(Error) -> JSON {
+        let result: Result<JSON, Error> = bytes.withUnsafeBufferPointer { buffer in
+            do throws(Error) { return .success(try parse(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(Error) -> JSON {
+        try parse(bytes[...])
+    }
+
     /// Parses one JSON document.
     public static func parse(_ bytes: some Collection<UInt8>) throws(Error) -> JSON {
         try withBuffer(bytes) { buffer throws(Error) in
@@ -35,8 +53,8 @@ public struct JSONParser {
     }
 
     /// Parses one document and, if it is an array, the line each element starts on
-    /// (1-based); for any other value, a single element starting at its line.
-    public static func parseTopLevel(_ bytes: some Collection<UInt8>) throws(Error) -> [(value: JSON, line: Int)] {
+    /// (1-based) and the byte offsets it spans; for any other value, a single element.
+    public static func parseTopLevel(_ bytes: some Collection<UInt8>) throws(Error) -> [(value: JSON, line: Int, span: Range<Int>)] {
         try withBuffer(bytes) { buffer throws(Error) in
             var parser = JSONParser(bytes: buffer)
             return try parser.parseTopLevelElements()
@@ -68,19 +86,21 @@ public struct JSONParser {
         return value
     }
 
-    private mutating func parseTopLevelElements() throws(Error) -> [(value: JSON, line: Int)] {
+    private mutating func parseTopLevelElements() throws(Error) -> [(value: JSON, line: Int, span: Range<Int>)] {
         skipBOM()
         skipWhitespace()
         guard index < bytes.count else { throw error("empty input: expected a JSON object or array") }
         if bytes[index] != UInt8(ascii: "[") {
             let startLine = line
+            let start = index
             let value = try parseValue()
+            let end = index
             skipWhitespace()
             if index < bytes.count { throw error("unexpected data after the JSON value") }
-            return [(value, startLine)]
+            return [(value, startLine, start..<end)]
         }
         index += 1
-        var elements: [(value: JSON, line: Int)] = []
+        var elements: [(value: JSON, line: Int, span: Range<Int>)] = []
         skipWhitespace()
         if peek() == UInt8(ascii: "]") {
             index += 1
@@ -89,7 +109,9 @@ public struct JSONParser {
                 skipWhitespace()
                 let startLine = line
                 depth = 1
-                elements.append((try parseValue(), startLine))
+                let start = index
+                let value = try parseValue()
+                elements.append((value, startLine, start..<index))
                 skipWhitespace()
                 guard let c = next() else { throw error("unterminated array") }
                 if c == UInt8(ascii: "]") { break }
@@ -166,12 +188,17 @@ public struct JSONParser {
     private mutating func parseString() throws(Error) -> String {
         index += 1  // opening quote
         let start = index
+        var ascii = true
         // Fast path: no escapes.
         while index < bytes.count {
             let c = bytes[index]
+            if c >= 0x80 { ascii = false }
             if c == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                // ASCII needs no validation (and `String(validating:)` is not specialised
+                // for this buffer type: it costs a metadata lookup per call).
+                if ascii { return String(decoding: slice, as: UTF8.self) }
                 if let s = String(validating: slice, as: UTF8.self) { return s }
                 index = start
                 throw error("invalid UTF-8 in string")

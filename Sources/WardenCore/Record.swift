@@ -22,6 +22,11 @@ public struct Record: Sendable, Equatable {
     public var key: String
     public var body: JSONObject
     public var payload: Payload
+    /// The record's JSON text as received (one NDJSON line, a `.json` file holding one
+    /// object), when the reader has it: stored as is, which spares serialising `body`
+    /// again. Nil for records built from other sources (CSV rows, array elements,
+    /// socket calls); those are stored in canonical form.
+    public var raw: String?
 
     public init(type: RecordType, key: String, body: JSONObject, payload: Payload) {
         self.type = type

@@ -144,7 +144,7 @@ public final class SpoolService: Service, Sendable {
         case .success(let b): bytes = b
         case .failure(let e): return refuse(name, e)
         }
-        let raw: [(value: JSON, line: Int)]
+        let raw: SpoolFormat.Decoded
         switch SpoolFormat.decode(name: name, bytes: bytes, maxLine: maxLine) {
         case .success(let values): raw = values
         case .failure(let errors):
@@ -157,7 +157,9 @@ public final class SpoolService: Service, Sendable {
         records.reserveCapacity(raw.count)
         for (index, item) in raw.enumerated() {
             switch parser.parse(item.value, index: index + 1, line: item.line) {
-            case .success(let r): records.append(r)
+            case .success(var r):
+                r.raw = item.raw
+                records.append(r)
             case .failure(let e): errors += e.errors
             }
         }
@@ -229,26 +231,24 @@ public final class SpoolService: Service, Sendable {
     struct InvalidWhileStreaming: Error {}
 
     /// Applies a large NDJSON file line by line in one transaction, validating as it goes
-    /// (one pass for a valid file, the common case). At the first invalid line the
-    /// transaction rolls back and a validating pass collects every error for the report.
+    /// (one pass for a valid file, the common case): a reader thread parses ahead
+    /// (`ParseAhead`) while the writer applies. At the first invalid line the transaction
+    /// rolls back and a validating pass collects every error for the report.
     func stream(_ name: String) async -> Bool {
-        let path = spool.incoming + "/" + name
-        let parser = engine.parser
-        let maxLine = self.maxLine
+        let reader = ParseAhead(path: spool.incoming + "/" + name, maxLine: maxLine, parser: engine.parser)
+        defer { reader.cancel() }
         do {
             _ = try await engine.ingest(source: "spool:\(name)") { emit in
-                guard var reader = LineReader(path: path, maxLine: maxLine) else { throw SpoolError.vanished(name: name) }
-                var index = 0
-                while let line = try reader.next() {
-                    guard case .text(let bytes, let number) = line else { throw InvalidWhileStreaming() }
-                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-                    index += 1
-                    guard let value = try? JSONParser.parse(bytes), case .success(let record) = parser.parse(value, index: index, line: number) else {
-                        throw InvalidWhileStreaming()
+                while true {
+                    switch reader.next() {
+                    case .records(let records): for record in records { try emit(record) }
+                    case .invalid: throw InvalidWhileStreaming()
+                    case .end(let count):
+                        if count == 0 { throw InvalidWhileStreaming() }
+                        return
+                    case .failed(let error): throw error
                     }
-                    try emit(record)
                 }
-                if index == 0 { throw InvalidWhileStreaming() }
             }
         } catch is InvalidWhileStreaming {
             if case .stream = validateStreaming(name) {

@@ -12,30 +12,34 @@ public enum SpoolFormat {
         return lower.hasSuffix(".ndjson") || lower.hasSuffix(".jsonl")
     }
 
-    public static func decode(name: String, bytes: [UInt8], maxLine: Int = 1 << 20) -> Result<[(value: JSON, line: Int)], RecordErrors> {
+    /// Each record's value, the line it starts on, and its JSON text as written (nil for
+    /// CSV rows), which the store keeps as the record's body.
+    public typealias Decoded = [(value: JSON, line: Int, raw: String?)]
+
+    public static func decode(name: String, bytes: [UInt8], maxLine: Int = 1 << 20) -> Result<Decoded, RecordErrors> {
         let lower = name.lowercased()
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return .failure(RecordErrors([RecordError(message: "the file is empty; expected at least one record")]))
         }
         if lower.hasSuffix(".json") { return json(bytes) }
         if isNDJSON(name) { return ndjson(bytes, maxLine: maxLine) }
-        if lower.hasSuffix(".csv") { return CSVOrders.decode(bytes) }
+        if lower.hasSuffix(".csv") { return CSVOrders.decode(bytes).map { $0.map { ($0.value, $0.line, nil) } } }
         return .failure(
             RecordErrors([
                 RecordError(message: "unsupported file type \"\(name)\"; expected a name ending in \(extensions.joined(separator: ", "))")
             ]))
     }
 
-    static func json(_ bytes: [UInt8]) -> Result<[(value: JSON, line: Int)], RecordErrors> {
+    static func json(_ bytes: [UInt8]) -> Result<Decoded, RecordErrors> {
         do {
-            return .success(try JSONParser.parseTopLevel(bytes))
+            return .success(try JSONParser.parseTopLevel(bytes).map { ($0.value, $0.line, String(decoding: bytes[$0.span], as: UTF8.self)) })
         } catch {
             return .failure(RecordErrors([RecordError(line: error.line, message: "invalid JSON: \(error.message) (column \(error.column))")]))
         }
     }
 
-    static func ndjson(_ bytes: [UInt8], maxLine: Int) -> Result<[(value: JSON, line: Int)], RecordErrors> {
-        var values: [(value: JSON, line: Int)] = []
+    static func ndjson(_ bytes: [UInt8], maxLine: Int) -> Result<Decoded, RecordErrors> {
+        var values: Decoded = []
         var errors: [RecordError] = []
         var lineNumber = 0
         var record = 0
@@ -49,7 +53,7 @@ public enum SpoolFormat {
                 continue
             }
             do {
-                values.append((try JSONParser.parse(line), lineNumber))
+                values.append((try JSONParser.parse(line), lineNumber, String(decoding: line, as: UTF8.self)))
             } catch {
                 errors.append(RecordError(record: record, line: lineNumber, message: "invalid JSON: \(error.message) (column \(error.column))"))
             }

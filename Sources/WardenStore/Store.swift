@@ -15,6 +15,8 @@ import WardenCore
 public final class Store: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// The hot statements, prepared on the writer connection at first use.
+    let hot = Locked<HotStatements?>(nil)
 
     public struct Error: Swift.Error, CustomStringConvertible {
         public var message: String
@@ -59,6 +61,7 @@ public final class Store: Sendable {
 
     /// Closes every connection (checkpointing the WAL). The store is unusable after.
     public func close() throws {
+        try pool.writeWithoutTransaction { _ in hot.withLock { $0?.finalize(); $0 = nil } }
         try pool.close()
     }
 
@@ -73,7 +76,17 @@ public final class Store: Sendable {
 
     /// Runs `body` in one write transaction: all of it commits (durably) or none does.
     public func write<T: Sendable>(_ body: @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await pool.write { db in try body(StoreTransaction(db: db)) }
+        try await pool.write { db in try body(StoreTransaction(db: db, hot: self.hotStatements(db))) }
+    }
+
+    /// The hot statements for the writer connection `db` (called on the writer only).
+    func hotStatements(_ db: Database) -> HotStatements? {
+        guard let connection = db.sqliteConnection else { return nil }
+        return hot.withLock { hot in
+            if let h = hot, h.connection == connection { return h }
+            hot = HotStatements(connection: connection)
+            return hot
+        }
     }
 
     /// Runs `body` on a read connection (a consistent snapshot; never waits for the writer).

@@ -6,17 +6,30 @@ import WardenCore
 public struct StoreTransaction {
     let db: Database
 
+    /// The hot statements (a write transaction only).
+    let hot: HotStatements?
+
+    init(db: Database, hot: HotStatements? = nil) {
+        self.db = db
+        self.hot = hot
+    }
+
+    func hotStatements() throws -> HotStatements {
+        guard let hot else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a write outside a write transaction") }
+        return hot
+    }
+
     /// Runs `body` in a savepoint: if it throws, only its changes are rolled back.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
-        // Cached statements: a batch opens one savepoint per file.
-        try db.cachedStatement(sql: "SAVEPOINT warden_file").execute()
+        let hot = try hotStatements()
+        try hot.run(.savepoint, [])
         do {
             let result = try body()
-            try db.cachedStatement(sql: "RELEASE SAVEPOINT warden_file").execute()
+            try hot.run(.release, [])
             return result
         } catch {
-            try? db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT warden_file").execute()
-            try? db.cachedStatement(sql: "RELEASE SAVEPOINT warden_file").execute()
+            _ = try? hot.run(.rollbackTo, [])
+            _ = try? hot.run(.release, [])
             throw error
         }
     }
@@ -32,39 +45,37 @@ public struct StoreTransaction {
     }
 
     /// Stores a record by identity and says whether it is new, a re-delivery or an update.
+    ///
+    /// The stored body is the record's own text when the spool has it (`Record.raw`),
+    /// else its canonical JSON (sorted keys). Two bodies that differ only in spelling
+    /// (key order, white space, escapes) are the same record: a byte-equal body is a
+    /// re-delivery at once; otherwise both are compared in canonical form.
     public func storeRecord(_ record: WardenCore.Record, source: String, now: Timestamp) throws -> RecordChange {
-        let body = JSONWriter.string(.object(record.body), sortedKeys: true)
+        let hot = try hotStatements()
+        let body = record.raw ?? JSONWriter.string(.object(record.body), sortedKeys: true)
+        let type = HotValue.text(record.type.rawValue)
+        let key = HotValue.text(record.key)
         // Optimistic: most records are new, so try the insert first (one statement).
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO records (type, key, body, order_id, complaint_id, event_at, received_at, updated_at, source)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(type, key) DO NOTHING
-                """
-        ).execute(arguments: [
-            record.type.rawValue, record.key, body, record.orderId, record.complaintId, record.eventTime.milliseconds,
-            now.milliseconds, now.milliseconds, source,
+        try hot.run(.insertRecord, [
+            type, key, .text(body), HotValue(record.orderId), HotValue(record.complaintId), .int(record.eventTime.milliseconds),
+            .int(now.milliseconds), .int(now.milliseconds), .text(source),
         ])
-        if db.changesCount > 0 { return .new }
-        let existing = try String.fetchOne(
-            try db.cachedStatement(sql: "SELECT body FROM records WHERE type = ? AND key = ?"), arguments: [record.type.rawValue, record.key]) ?? ""
+        if hot.changes > 0 { return .new }
+        let existing = try hot.run(.recordBody, [type, key]).string ?? ""
         if existing == body { return .unchanged }
         let old = (try? JSONParser.parse(existing))?.object ?? JSONObject()
+        let canonical = { (value: JSON?) in value.map { JSONWriter.string($0, sortedKeys: true) } }
         let keys = Set(old.keys).union(record.body.keys).filter { $0 != "type" }
-        let changed = keys.filter { old[$0] != record.body[$0] }.sorted()
-        try db.cachedStatement(
-            sql: """
-                UPDATE records SET body = ?, event_at = ?, updated_at = ?, revision = revision + 1, source = ?
-                WHERE type = ? AND key = ?
-                """
-        ).execute(arguments: [body, record.eventTime.milliseconds, now.milliseconds, source, record.type.rawValue, record.key])
+        let changed = keys.filter { canonical(old[$0]) != canonical(record.body[$0]) }.sorted()
+        if changed.isEmpty { return .unchanged }
+        try hot.run(.updateRecord, [.text(body), .int(record.eventTime.milliseconds), .int(now.milliseconds), .text(source), type, key])
         return .updated(fields: changed)
     }
 
     /// Whether any record other than the order itself refers to an order: when none
     /// does, there is nothing to gather or replay for it (the common case of a new order).
     public func hasRelatedRecords(orderId: String) throws -> Bool {
-        try Bool.fetchOne(
-            try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM records WHERE order_id = ? AND type != 'order')"), arguments: [orderId]) ?? false
+        try hotStatements().run(.relatedRecords, [.text(orderId)]).int == 1
     }
 
     /// Marks a stored record as waiting for its order or case (or no longer waiting).
@@ -115,17 +126,11 @@ public struct StoreTransaction {
     // MARK: - Orders
 
     public func upsertOrder(_ o: Order, module: String?) throws {
-        try db.cachedStatement(sql: """
-                INSERT INTO orders (order_id, category, module, shop, item, paid_fen, paid_at, ship_by, shipped_at, delivery_service, presale)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(order_id) DO UPDATE SET category = excluded.category, module = excluded.module,
-                    shop = excluded.shop, item = excluded.item, paid_fen = excluded.paid_fen, paid_at = excluded.paid_at,
-                    ship_by = excluded.ship_by, shipped_at = coalesce(excluded.shipped_at, orders.shipped_at),
-                    delivery_service = excluded.delivery_service, presale = excluded.presale
-                """).execute(arguments: [
-                o.orderId, o.category, module, o.shop, o.item, o.paidAmount.fen, o.paidAt.milliseconds,
-                o.shipBy?.milliseconds, o.shippedAt?.milliseconds, o.deliveryService?.rawValue, o.presale,
-            ])
+        try hotStatements().run(.upsertOrder, [
+            .text(o.orderId), .text(o.category), HotValue(module), HotValue(o.shop), HotValue(o.item), .int(o.paidAmount.fen),
+            .int(o.paidAt.milliseconds), HotValue(o.shipBy?.milliseconds), HotValue(o.shippedAt?.milliseconds),
+            HotValue(o.deliveryService?.rawValue), HotValue(o.presale),
+        ])
     }
 
     public func order(id: String) throws -> Order? {

@@ -4,7 +4,7 @@ import WardenSpool
 
 @Suite("Spool file formats")
 struct SpoolFormatTests {
-    func decode(_ name: String, _ text: String) -> Result<[(value: JSON, line: Int)], RecordErrors> {
+    func decode(_ name: String, _ text: String) -> Result<SpoolFormat.Decoded, RecordErrors> {
         SpoolFormat.decode(name: name, bytes: Array(text.utf8))
     }
 
