@@ -61,6 +61,14 @@ public struct JSONParser {
         }
     }
 
+    public static func parseTopLevel(_ bytes: [UInt8]) throws(Error) -> [(value: JSON, line: Int, span: Range<Int>)] {
+        let result: Result<[(value: JSON, line: Int, span: Range<Int>)], Error> = bytes.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(bytes: buffer)
+            do throws(Error) { return .success(try parser.parseTopLevelElements()) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
     private static func withBuffer<T>(
         _ bytes: some Collection<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws(Error) -> T
     ) throws(Error) -> T {

@@ -49,10 +49,23 @@ public final class SpoolService: Service, Sendable {
             watcher = nil
         }
         await withGracefulShutdownHandler {
+            // The first pass lists the directory: files may have arrived between the
+            // start-up scan and the watch.
+            var listNext = true
+            var lastListing = self.clock.now()
             while !self.stopping.value && !Task.isCancelled {
                 self.ticks.withLock { $0 += 1 }
                 await FaultInjection.hangIfDue(self.logger)
-                let clean = await self.processBacklog()
+                let arrivals = watcher?.take() ?? InotifyWatcher.Arrivals.lost
+                let now = self.clock.now()
+                let clean: Bool
+                if listNext || arrivals.mustList || now >= lastListing + self.rescanInterval {
+                    lastListing = now
+                    clean = await self.processBacklog()
+                } else {
+                    clean = await self.process(Self.candidates(arrivals.names))
+                }
+                listNext = !clean
                 await self.recordRejections()
                 // Group-commit delay: after a wake, let a few more files arrive so they
                 // share one transaction and one fsync (small against the p99 budget).
@@ -86,8 +99,8 @@ public final class SpoolService: Service, Sendable {
         case blocked  // an error on Warden's side: leave it in incoming/
     }
 
-    /// Processes every file waiting in `incoming/`. Returns false if an error on Warden's
-    /// side left files behind (the caller retries sooner).
+    /// Processes every file waiting in `incoming/` (listing the directory). Returns false
+    /// if an error on Warden's side left files behind (the caller retries sooner).
     @discardableResult
     public func processBacklog() async -> Bool {
         let names: [String]
@@ -97,31 +110,58 @@ public final class SpoolService: Service, Sendable {
             pause("cannot list \(spool.incoming): \(error)")
             return false
         }
+        return await process(names)
+    }
+
+    /// Names from inotify events that are still to be read: candidates only, each once,
+    /// in arrival order.
+    static func candidates(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { SpoolDirectory.isCandidate($0) && seen.insert($0).inserted }
+    }
+
+    /// Processes the named files of `incoming/`, in order; a name that is gone is skipped.
+    /// Batches are committed and moved by a child task while the next files are read, so
+    /// reading and parsing overlap with SQLite and the renames; commits stay in order (a
+    /// batch starts only after the previous one is durable and moved).
+    func process(_ names: [String]) async -> Bool {
         var batch: [(name: String, records: [Record])] = []
         var batchRecords = 0
+        var committing: Task<Bool, Never>?
+        // Waits for the batch in flight; false if it stopped on an error on Warden's side.
+        func settle() async -> Bool {
+            defer { committing = nil }
+            return await committing?.value ?? true
+        }
+        // Starts committing the batch gathered so far, once the previous one is done.
+        func handOff() async -> Bool {
+            guard await settle() else { return false }
+            let ready = batch
+            batch = []
+            batchRecords = 0
+            if !ready.isEmpty { committing = Task { await self.commit(ready) } }
+            return true
+        }
         for name in names {
             if stopping.value { break }
             switch prepare(name) {
             case .done: continue
             case .blocked:
-                _ = await commit(batch)
+                _ = await handOff()
+                _ = await settle()
                 return false
             case .stream:
-                guard await commit(batch) else { return false }
-                batch = []
-                batchRecords = 0
+                guard await handOff(), await settle() else { return false }
                 guard await stream(name) else { return false }
             case .records(let records):
                 batch.append((name, records))
                 batchRecords += records.count
                 if batch.count >= Self.batchFiles || batchRecords >= Self.batchRecords {
-                    guard await commit(batch) else { return false }
-                    batch = []
-                    batchRecords = 0
+                    guard await handOff() else { return false }
                 }
             }
         }
-        guard await commit(batch) else { return false }
+        guard await handOff(), await settle() else { return false }
         if paused.value != nil {
             paused.value = nil
             logger.notice("Spool ingestion resumed", metadata: ["warden.event": "spool.resumed"])

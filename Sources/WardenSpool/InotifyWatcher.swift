@@ -6,9 +6,14 @@ import WardenCore
 import Glibc
 #endif
 
-/// Watches a directory with inotify (`IN_MOVED_TO`, `IN_CLOSE_WRITE`) and signals on any
-/// event, including `IN_Q_OVERFLOW`. Events are only a hint: the spool loop always scans
-/// the directory, so a lost or coalesced event delays nothing past the next scan.
+/// Watches a directory with inotify (`IN_MOVED_TO`, `IN_CLOSE_WRITE`), queues the names
+/// the events carry, in arrival order, and signals. `IN_Q_OVERFLOW` (the kernel dropped
+/// events) is kept as a flag: the spool loop then lists the directory. Events are only a
+/// hint: the loop also lists the directory at start-up and on a slow timer, so a lost
+/// event delays nothing past the next scan, and a queued name that is gone is skipped.
+/// `IN_CREATE` sets the same flag rather than queueing the name: a regular file created in
+/// place may still be being written (its `IN_CLOSE_WRITE` names it when done), while a
+/// symlink, FIFO or hard link made there gets no other event and is found by the listing.
 ///
 /// Runs one thread that polls the inotify descriptor with a short timeout so `stop()`
 /// returns promptly.
@@ -16,11 +21,30 @@ public final class InotifyWatcher: Sendable {
     private let fd: Int32
     private let stopped = Locked(false)
     private let finished = AsyncSignal()
+    private let queue = Locked<Arrivals>(Arrivals())
+
+    /// Names queued since the last `take()`, and whether events were lost meanwhile.
+    public struct Arrivals: Sendable {
+        public var names: [String] = []
+        public var mustList = false
+        public init() {}
+
+        /// Nothing known: the directory must be listed.
+        public static var lost: Arrivals {
+            var a = Arrivals()
+            a.mustList = true
+            return a
+        }
+    }
+
+    /// At most this many names are queued; past it the queue is dropped and the directory
+    /// listed instead, so a flood cannot grow it without bound.
+    public static let maxQueued = 1 << 16
 
     public init(path: String, signal: AsyncSignal) throws {
         fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         guard fd >= 0 else { throw SpoolError.io(path: path, errno: errno) }
-        let mask = UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE) | UInt32(IN_ONLYDIR)
+        let mask = UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE) | UInt32(IN_CREATE) | UInt32(IN_ONLYDIR)
         guard inotify_add_watch(fd, path, mask) >= 0 else {
             let e = errno
             close(fd)
@@ -29,6 +53,7 @@ public final class InotifyWatcher: Sendable {
         let fd = self.fd
         let stopped = self.stopped
         let finished = self.finished
+        let queue = self.queue
         let thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -40,6 +65,15 @@ public final class InotifyWatcher: Sendable {
                     let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
                     if n <= 0 { break }
                     any = true
+                    let events = Self.parse(buffer[..<n])
+                    queue.withLock { q in
+                        if events.mustList || q.names.count + events.names.count > Self.maxQueued {
+                            q.mustList = true
+                            q.names.removeAll()
+                        } else if !q.mustList {
+                            q.names += events.names
+                        }
+                    }
                 }
                 if any { signal.signal() }
             }
@@ -48,6 +82,40 @@ public final class InotifyWatcher: Sendable {
         }
         thread.name = "warden-inotify"
         thread.start()
+    }
+
+    /// The names queued so far (and whether events were lost); empties the queue.
+    public func take() -> Arrivals {
+        queue.withLock { q in
+            defer { q = Arrivals() }
+            return q
+        }
+    }
+
+    /// Decodes a buffer of `struct inotify_event`s.
+    public static func parse(_ bytes: ArraySlice<UInt8>) -> Arrivals {
+        var arrivals = Arrivals()
+        let header = MemoryLayout<inotify_event>.size
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset + header <= raw.count {
+                let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+                let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
+                if mask & UInt32(IN_Q_OVERFLOW) != 0 { arrivals.mustList = true }
+                if mask & UInt32(IN_CREATE) != 0 {
+                    if mask & UInt32(IN_ISDIR) == 0 { arrivals.mustList = true }
+                    offset += header + length
+                    continue
+                }
+                // A directory moved in is not a spool file (the listing skips them too).
+                if length > 0, offset + header + length <= raw.count, mask & UInt32(IN_ISDIR) == 0 {
+                    let name = raw[(offset + header)..<(offset + header + length)].prefix(while: { $0 != 0 })
+                    if !name.isEmpty { arrivals.names.append(String(decoding: name, as: UTF8.self)) }
+                }
+                offset += header + length
+            }
+        }
+        return arrivals
     }
 
     /// Stops the thread and closes the descriptor.

@@ -69,10 +69,8 @@ final class HotStatements: @unchecked Sendable {
     @discardableResult
     func run(_ kind: Kind, _ values: [HotValue]) throws -> HotValue {
         let statement = try self.statement(kind)
-        defer {
-            sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
-        }
+        // Every parameter is bound on every call, so old bindings need no clearing.
+        defer { sqlite3_reset(statement) }
         for (i, value) in values.enumerated() {
             let index = Int32(i + 1)
             let rc: Int32

@@ -91,7 +91,8 @@ public struct StoreTransaction {
     /// Complaints about an order that have no case, oldest first.
     public func complaintBodiesWithoutCase(orderId: String) throws -> [String] {
         try String.fetchAll(try db.cachedStatement(sql: """
-                SELECT body FROM records r WHERE r.order_id = ? AND r.type = 'complaint'
+                SELECT body FROM records r INDEXED BY records_order_refs
+                WHERE r.order_id = ? AND r.type = 'complaint' AND r.type != 'order'
                 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.key) ORDER BY event_at, key
                 """), arguments: [orderId])
     }
@@ -113,9 +114,12 @@ public struct StoreTransaction {
         try String.fetchOne(try db.cachedStatement(sql: "SELECT body FROM records WHERE type = ? AND key = ?"), arguments: [type.rawValue, key])
     }
 
-    /// The raw bodies of stored records of `type` about an order.
+    /// The raw bodies of stored records of `type` (not `order`) about an order.
     public func recordBodies(type: RecordType, orderId: String) throws -> [String] {
-        try String.fetchAll(try db.cachedStatement(sql: "SELECT body FROM records WHERE order_id = ? AND type = ? ORDER BY event_at, key"), arguments: [orderId, type.rawValue])
+        try String.fetchAll(try db.cachedStatement(sql: """
+                SELECT body FROM records INDEXED BY records_order_refs WHERE order_id = ? AND type = ? AND type != 'order'
+                ORDER BY event_at, key
+                """), arguments: [orderId, type.rawValue])
     }
 
     /// The raw bodies of a shop's records of `type` whose key starts with `shop|`.

@@ -91,7 +91,8 @@ struct SocketAccessTests {
         let c = try WardenConnection(path: socket, timeout: 60)
         let status = try c.call("daemon.status")
         #expect(status["api"] == 1)
-        #expect(d.log.contains("Listening on the socket passed by the service manager"))
+        // (The log line may reach the file a moment after the first answer.)
+        try d.waitFor("the adoption log line") { d.log.contains("Listening on the socket passed by the service manager") }
         #expect(!FileManager.default.fileExists(atPath: d.socketPath))  // the configured path is not bound
         // Other clients are served on the same socket
         #expect(try WardenConnection(path: socket).call("case.list")["cases"] == [])

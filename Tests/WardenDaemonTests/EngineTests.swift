@@ -41,6 +41,35 @@ struct EngineTests {
         #expect(try f.store.read { try $0.order(id: "O1") }?.shop == "s2")
     }
 
+    /// Records from the spool keep their text as received; the same record spelt another
+    /// way (key order, spaces, escapes, from CSV) is still a re-delivery.
+    @Test(arguments: [
+        (#"{"paid_at":"2023-04-01 10:00:00","type":"order","order_id":"O1","category":"stand-mixer","paid_amount":"1299.00","shop":"s1","delivery_service":"merchant"}"#, "unchanged"),
+        (#"{ "type" : "order", "order_id":"O1","category":"stand-mixer","paid_amount":"1299.00","paid_at":"2023-04-01 10:00:00","shop":"s1","delivery_service":"merchant" }"#, "unchanged"),
+        (#"{"type":"order","order_id":"O1","category":"stand-mixer","paid_amount":"1299.00","paid_at":"2023-04-01 10:00:00","shop":"s1","delivery_service":"merchant","note":"x"}"#, "updated note"),
+        (#"{"type":"order","order_id":"O1","category":"stand-mixer","paid_amount":"1299.00","paid_at":"2023-04-01 10:00:00","shop":"s1"}"#, "updated delivery_service"),
+    ])
+    func aRecordStoredAsReceivedIsComparedByContent(text: String, expected: String) async throws {
+        let f = try EngineFixture()
+        var first = try f.records(EngineFixture.order, EngineFixture.complaint)
+        first[0].raw = EngineFixture.order
+        try await f.engine.ingest(first, source: "spool:a.ndjson")
+        #expect(try f.store.read { try $0.orderBody(id: "O1") } == EngineFixture.order)
+        var again = try f.records(text)[0]
+        again.raw = text
+        let report = try await f.engine.ingest([again], source: "spool:b.ndjson")
+        switch expected {
+        case "unchanged":
+            #expect(report.unchanged == 1)
+            #expect(try f.store.read { try $0.orderBody(id: "O1") } == EngineFixture.order)
+        default:
+            #expect(report.updated == 1)
+            #expect(try f.store.read { try $0.orderBody(id: "O1") } == text)
+            let field = String(expected.dropFirst("updated ".count))
+            #expect(try f.caseRecord("C1")?.history.last?.note.contains("order record updated (\(field))") == true)
+        }
+    }
+
     @Test func anOrderNoPolicyOwnsIsUnmanaged() async throws {
         let f = try EngineFixture()
         try await f.ingest(#"{"type":"order","order_id":"B1","category":"books","paid_amount":"20.00","paid_at":"2023-04-01 10:00:00"}"#)

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Testing
 import WardenCore
@@ -24,6 +27,58 @@ struct SpoolPipelineTests {
             }
         }
         return out
+    }
+
+    /// `struct inotify_event` bytes: wd, mask, cookie, len, then the NUL-padded name.
+    static func event(_ mask: UInt32, _ name: String) -> [UInt8] {
+        var padded = Array(name.utf8)
+        if !padded.isEmpty { padded += Array(repeating: 0, count: 16 - padded.count % 16) }
+        var bytes: [UInt8] = []
+        for field in [UInt32(1), mask, 0, UInt32(padded.count)] { withUnsafeBytes(of: field.littleEndian) { bytes += $0 } }
+        return bytes + padded
+    }
+
+    @Test(arguments: [
+        ([event(UInt32(IN_MOVED_TO), "a.json"), event(UInt32(IN_CLOSE_WRITE), "b.ndjson")], ["a.json", "b.ndjson"], false),
+        ([event(UInt32(IN_MOVED_TO) | UInt32(IN_ISDIR), "sub"), event(UInt32(IN_MOVED_TO), "c.csv")], ["c.csv"], false),
+        ([event(UInt32(IN_CREATE), "link.json"), event(UInt32(IN_MOVED_TO), "d.json")], ["d.json"], true),
+        ([event(UInt32(IN_CREATE) | UInt32(IN_ISDIR), "newdir")], [], false),
+        ([event(UInt32(IN_Q_OVERFLOW), "")], [], true),
+    ])
+    func inotifyEventsBecomeNamesInArrivalOrder(events: [[UInt8]], names: [String], mustList: Bool) {
+        let arrivals = InotifyWatcher.parse(Array(events.joined())[...])
+        #expect(arrivals.names == names)
+        #expect(arrivals.mustList == mustList)
+    }
+
+    @Test func theWatcherQueuesRenamedFilesAndFlagsOthers() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let watched = dir.path + "/incoming"
+        #expect(mkdir(watched, 0o700) == 0)
+        let watcher = try InotifyWatcher(path: watched, signal: AsyncSignal())
+        func collect(until done: (InotifyWatcher.Arrivals) -> Bool) async throws -> InotifyWatcher.Arrivals {
+            var arrivals = InotifyWatcher.Arrivals()
+            for _ in 0..<300 where !done(arrivals) {
+                try await Task.sleep(for: .milliseconds(10))
+                let more = watcher.take()
+                arrivals.names += more.names
+                arrivals.mustList = arrivals.mustList || more.mustList
+            }
+            return arrivals
+        }
+        // Written elsewhere and renamed in (the producer's way): named, in order.
+        for name in ["one.json", "two.json"] {
+            try dir.write(name, "{}")
+            #expect(rename(dir.path + "/" + name, watched + "/" + name) == 0)
+        }
+        let renamed = try await collect { $0.names.count >= 2 }
+        #expect(renamed.names == ["one.json", "two.json"])
+        #expect(!renamed.mustList)
+        // A symlink gets no move or close event: the directory must be listed.
+        #expect(symlink("/etc/hostname", watched + "/link.json") == 0)
+        #expect(try await collect { $0.mustList }.mustList)
+        await watcher.stop()
     }
 
     @Test func lineReaderStreamsWithASmallBuffer() throws {

@@ -4,6 +4,9 @@
  *
  * MODE json:   COUNT single-record .json files (one order each)
  * MODE ndjson: COUNT .ndjson files of RECORDS_PER_FILE orders each
+ * MODE ceiling: as json, but a C consumer thread in this process moves each file to
+ *              processed/DAY (inotify, rename; no read, no parsing, no database): the
+ *              filesystem's ceiling for the json scenario, measured in the same run
  * RATE:        files per second (0 = as fast as possible)
  * DAY:         the processed/ subdirectory wardend files them under (YYYY-MM-DD)
  *
@@ -37,6 +40,31 @@ static int ndjson;
 static int64_t *dropped, *done;
 static volatile long seen;
 static char run_id[32];
+
+/* The ceiling consumer: inotify on incoming/, rename each file into processed/DAY. */
+static void *consumer(void *arg) {
+    (void)arg;
+    char in[PATH_MAX], out[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
+    snprintf(in, sizeof in, "%s/incoming", spool);
+    snprintf(out, sizeof out, "%s/processed/%s", spool, day);
+    int fd = inotify_init1(IN_CLOEXEC);
+    if (inotify_add_watch(fd, in, IN_MOVED_TO) < 0) { perror(in); exit(1); }
+    char buf[1 << 16] __attribute__((aligned(8)));
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) { if (errno == EINTR) continue; perror("inotify"); exit(1); }
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *e = (struct inotify_event *)p;
+            if (e->len) {
+                snprintf(from, sizeof from, "%s/%s", in, e->name);
+                snprintf(to, sizeof to, "%s/%s", out, e->name);
+                if (rename(from, to) != 0) perror(from);
+            }
+            p += sizeof *e + e->len;
+        }
+    }
+    return NULL;
+}
 
 static void *observer(void *arg) {
     (void)arg;
@@ -84,6 +112,10 @@ int main(int argc, char **argv) {
     mkdir(dir, 0750);
     pthread_t t;
     pthread_create(&t, NULL, observer, NULL);
+    if (strcmp(argv[3], "ceiling") == 0) {
+        pthread_t c;
+        pthread_create(&c, NULL, consumer, NULL);
+    }
     usleep(100000);
 
     size_t cap = ndjson ? (size_t)per_file * 200 + 64 : 512;
