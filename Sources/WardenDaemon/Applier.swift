@@ -47,33 +47,56 @@ struct Applier {
         }
     }
 
+    /// Several records from one source, in order, with the same outcome as receiving
+    /// them one by one. A run of orders with distinct keys (the bulk of a large file) is
+    /// stored several rows per statement: the records, then the new orders' rows, then
+    /// each new order is judged. (Orders in a run do not see each other: an order is
+    /// judged on its own row and the records that refer to it, never on other orders.)
+    mutating func receive(_ records: some Collection<Record>) throws {
+        let records = Array(records)
+        var i = 0
+        while i < records.count {
+            var end = i
+            var keys = Set<String>()
+            while end < records.count, records[end].type == .order, keys.insert(records[end].key).inserted { end += 1 }
+            if end - i >= 2 {
+                try receiveOrders(records[i..<end])
+                i = end
+            } else {
+                try receive(records[i])
+                i += 1
+            }
+        }
+    }
+
+    /// A run of order records with distinct keys.
+    private mutating func receiveOrders(_ run: ArraySlice<Record>) throws {
+        let inserted = try tx.insertNewRecords(run, source: source, now: now)
+        var fresh: [(index: Int, policy: (any Policy)?)] = []
+        var rows: [(order: Order, module: String?)] = []
+        for i in run.indices {
+            guard inserted.contains(run[i].key), case .order(let order) = run[i].payload else {
+                try receive(run[i])  // stored before: a re-delivery or an update
+                continue
+            }
+            let policy = registry.policy(forCategory: order.category)
+            fresh.append((i, policy))
+            rows.append((order, policy?.id))
+        }
+        try tx.upsertOrders(rows)
+        for (f, row) in zip(fresh, rows) {
+            report.new += 1
+            try judge(run[f.index], order: row.order, policy: f.policy)
+        }
+    }
+
     /// Acts on a new (or replayed) record.
     mutating func act(on record: Record) throws {
         switch record.payload {
         case .order(let order):
             let policy = registry.policy(forCategory: order.category)
             try tx.upsertOrder(order, module: policy?.id)
-            // A new order nothing refers to yet (the common case) needs no gathering.
-            guard try tx.hasRelatedRecords(orderId: order.orderId) else {
-                if let policy { try apply(policy.evaluate(.record(record), facts: Facts(order: order, now: now)), policy: policy.id) }
-                return
-            }
-            if let policy {
-                let fresh = try tx.order(id: order.orderId) ?? order
-                try apply(policy.evaluate(.record(record), facts: facts(order: fresh, current: nil)), policy: policy.id)
-            }
-            // Complaints stored while the order was unknown or unmanaged, and other records
-            // that were waiting for this order.
-            if policy != nil {
-                for body in try tx.complaintBodiesWithoutCase(orderId: order.orderId) {
-                    if let complaint = replayable(body) { try act(on: complaint) }
-                }
-            }
-            for body in try tx.pendingBodies(orderId: order.orderId) {
-                guard let waiting = replayable(body) else { continue }
-                try tx.setPending(waiting.type, key: waiting.key, false)
-                try act(on: waiting)
-            }
+            try judge(record, order: order, policy: policy)
         case .complaint(let complaint):
             guard try tx.caseRecord(id: complaint.complaintId) == nil else { return }
             guard let order = try tx.order(id: complaint.orderId) else { return try wait(record, for: "order \(complaint.orderId)") }
@@ -109,6 +132,30 @@ struct Applier {
                 guard let policy = entry.policy, policy.shopRecordTypes.contains(record.type) else { continue }
                 try apply(policy.evaluate(.record(record), facts: Facts(now: now)), policy: policy.id)
             }
+        }
+    }
+
+    /// Judges a stored order whose row is up to date.
+    private mutating func judge(_ record: Record, order: Order, policy: (any Policy)?) throws {
+        guard try tx.hasRelatedRecords(orderId: order.orderId) else {
+            if let policy { try apply(policy.evaluate(.record(record), facts: Facts(order: order, now: now)), policy: policy.id) }
+            return
+        }
+        if let policy {
+            let fresh = try tx.order(id: order.orderId) ?? order
+            try apply(policy.evaluate(.record(record), facts: facts(order: fresh, current: nil)), policy: policy.id)
+        }
+        // Complaints stored while the order was unknown or unmanaged, and other records
+        // that were waiting for this order.
+        if policy != nil {
+            for body in try tx.complaintBodiesWithoutCase(orderId: order.orderId) {
+                if let complaint = replayable(body) { try act(on: complaint) }
+            }
+        }
+        for body in try tx.pendingBodies(orderId: order.orderId) {
+            guard let waiting = replayable(body) else { continue }
+            try tx.setPending(waiting.type, key: waiting.key, false)
+            try act(on: waiting)
         }
     }
 

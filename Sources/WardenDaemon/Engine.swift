@@ -99,7 +99,7 @@ public final class Engine: Sendable {
         let now = clock.now()
         let (report, effects) = try await store.write { tx in
             var applier = Applier(tx: tx, settings: settings, now: now, source: source)
-            for record in records { try applier.receive(record) }
+            try applier.receive(records)
             return (applier.report, applier.effects)
         }
         publish(effects)
@@ -125,7 +125,7 @@ public final class Engine: Sendable {
                 do {
                     let applied = try tx.savepoint { () throws -> Applier in
                         var applier = Applier(tx: tx, settings: settings, now: now, source: file.source)
-                        for record in file.records { try applier.receive(record) }
+                        try applier.receive(file.records)
                         return applier
                     }
                     results.append(.success(applied.report))
@@ -144,14 +144,14 @@ public final class Engine: Sendable {
     }
 
     /// Applies a stream of records in one transaction without holding them all: `each`
-    /// is called inside the transaction and hands records to `emit` one at a time (a
+    /// is called inside the transaction and hands records to `emit` a chunk at a time (a
     /// large NDJSON file read line by line).
-    public func ingest(source: String, each: @escaping @Sendable (_ emit: (Record) throws -> Void) throws -> Void) async throws -> IngestReport {
+    public func ingest(source: String, each: @escaping @Sendable (_ emit: ([Record]) throws -> Void) throws -> Void) async throws -> IngestReport {
         let settings = self.settings
         let now = clock.now()
         let (report, effects) = try await store.write { tx in
             var applier = Applier(tx: tx, settings: settings, now: now, source: source)
-            try each { record in try applier.receive(record) }
+            try each { records in try applier.receive(records) }
             return (applier.report, applier.effects)
         }
         publish(effects)

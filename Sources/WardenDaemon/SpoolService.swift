@@ -281,7 +281,7 @@ public final class SpoolService: Service, Sendable {
             _ = try await engine.ingest(source: "spool:\(name)") { emit in
                 while true {
                     switch reader.next() {
-                    case .records(let records): for record in records { try emit(record) }
+                    case .records(let records): try emit(records)
                     case .invalid: throw InvalidWhileStreaming()
                     case .end(let count):
                         if count == 0 { throw InvalidWhileStreaming() }

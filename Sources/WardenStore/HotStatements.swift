@@ -33,11 +33,7 @@ final class HotStatements: @unchecked Sendable {
                 """
                 INSERT INTO orders (order_id, category, module, shop, item, paid_fen, paid_at, ship_by, shipped_at, delivery_service, presale)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(order_id) DO UPDATE SET category = excluded.category, module = excluded.module,
-                    shop = excluded.shop, item = excluded.item, paid_fen = excluded.paid_fen, paid_at = excluded.paid_at,
-                    ship_by = excluded.ship_by, shipped_at = coalesce(excluded.shipped_at, orders.shipped_at),
-                    delivery_service = excluded.delivery_service, presale = excluded.presale
-                """
+                """ + HotStatements.orderConflict
             case .relatedRecords: "SELECT EXISTS (SELECT 1 FROM records WHERE order_id = ? AND type != 'order')"
             case .savepoint: "SAVEPOINT warden_file"
             case .release: "RELEASE SAVEPOINT warden_file"
@@ -46,15 +42,47 @@ final class HotStatements: @unchecked Sendable {
         }
     }
 
+    /// Statements that insert several rows at once, by kind and row count.
+    enum Multi: Hashable {
+        case insertRecords(rows: Int)
+        case upsertOrders(rows: Int)
+
+        var sql: String {
+            switch self {
+            case .insertRecords(let n):
+                "INSERT INTO records (type, key, body, order_id, complaint_id, event_at, received_at, updated_at, source) VALUES "
+                    + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
+                    + " ON CONFLICT(type, key) DO NOTHING RETURNING key"
+            case .upsertOrders(let n):
+                "INSERT INTO orders (order_id, category, module, shop, item, paid_fen, paid_at, ship_by, shipped_at, delivery_service, presale) VALUES "
+                    + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
+                    + HotStatements.orderConflict
+            }
+        }
+    }
+
+    static let orderConflict = """
+         ON CONFLICT(order_id) DO UPDATE SET category = excluded.category, module = excluded.module,
+            shop = excluded.shop, item = excluded.item, paid_fen = excluded.paid_fen, paid_at = excluded.paid_at,
+            ship_by = excluded.ship_by, shipped_at = coalesce(excluded.shipped_at, orders.shipped_at),
+            delivery_service = excluded.delivery_service, presale = excluded.presale
+        """
+
     let connection: OpaquePointer
+    private var arena = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 8)
+    private var arenaCapacity = 4096
     private var prepared: [OpaquePointer?]
+    private var preparedMulti: [Multi: OpaquePointer] = [:]
 
     init(connection: OpaquePointer) {
         self.connection = connection
         prepared = Array(repeating: nil, count: Kind.allCases.count)
     }
 
-    deinit { finalize() }
+    deinit {
+        finalize()
+        arena.deallocate()
+    }
 
     /// Finalizes every statement (before the connection closes).
     func finalize() {
@@ -62,6 +90,8 @@ final class HotStatements: @unchecked Sendable {
             if let s = prepared[i] { sqlite3_finalize(s) }
             prepared[i] = nil
         }
+        for s in preparedMulti.values { sqlite3_finalize(s) }
+        preparedMulti = [:]
     }
 
     /// Binds the values, steps the statement once and returns the first column of the row
@@ -71,35 +101,72 @@ final class HotStatements: @unchecked Sendable {
         let statement = try self.statement(kind)
         // Every parameter is bound on every call, so old bindings need no clearing.
         defer { sqlite3_reset(statement) }
+        if let rc = bind(values, to: statement) { throw error(rc, kind.sql) }
+        switch sqlite3_step(statement) {
+        case SQLITE_DONE: return .null
+        case SQLITE_ROW: return column0(statement)
+        case let rc: throw error(rc, kind.sql)
+        }
+    }
+
+    /// Runs a several-row statement with `values` (every row's, in order) and returns the
+    /// first column of each row it produced.
+    func run(_ multi: Multi, _ values: [HotValue]) throws -> [HotValue] {
+        let statement = try self.statement(multi)
+        defer { sqlite3_reset(statement) }
+        if let rc = bind(values, to: statement) { throw error(rc, multi.sql) }
+        var out: [HotValue] = []
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_DONE: return out
+            case SQLITE_ROW: out.append(column0(statement))
+            case let rc: throw error(rc, multi.sql)
+            }
+        }
+    }
+
+    /// Binds `values` to the statement's parameters; returns SQLite's error code if one
+    /// failed. Text is copied once into `arena` and bound without SQLite copying it again
+    /// (`SQLITE_STATIC`): the arena is only rewritten by the next `bind`, and every
+    /// statement is stepped and reset before that, with all its parameters bound anew.
+    private func bind(_ values: [HotValue], to statement: OpaquePointer) -> Int32? {
+        var needed = 0
+        for case .text(let s) in values { needed += s.utf8.count }
+        if needed > arenaCapacity {
+            arena.deallocate()
+            arenaCapacity = max(needed, arenaCapacity * 2)
+            arena = UnsafeMutableRawPointer.allocate(byteCount: arenaCapacity, alignment: 8)
+        }
+        var offset = 0
         for (i, value) in values.enumerated() {
             let index = Int32(i + 1)
             let rc: Int32
             switch value {
             case .null: rc = sqlite3_bind_null(statement, index)
             case .int(let v): rc = sqlite3_bind_int64(statement, index, v)
-            case .text(let s) where s.isEmpty:
-                // Not through `withUTF8`: an empty buffer may have no address, and SQLite
-                // binds a nil pointer as NULL.
-                rc = sqlite3_bind_text(statement, index, "", 0, nil)
             case .text(var s):
-                rc = s.withUTF8 { utf8 in
-                    utf8.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
+                let start = arena + offset
+                let count = s.withUTF8 { utf8 -> Int in
+                    if let base = utf8.baseAddress { start.copyMemory(from: base, byteCount: utf8.count) }
+                    return utf8.count
                 }
+                offset += count
+                // A zero length with a non-nil pointer binds an empty string, not NULL.
+                rc = sqlite3_bind_text(statement, index, start.assumingMemoryBound(to: CChar.self), Int32(count), nil)
             }
-            guard rc == SQLITE_OK else { throw error(rc, kind) }
+            if rc != SQLITE_OK { return rc }
         }
-        switch sqlite3_step(statement) {
-        case SQLITE_DONE: return .null
-        case SQLITE_ROW:
-            switch sqlite3_column_type(statement, 0) {
-            case SQLITE_INTEGER: return .int(sqlite3_column_int64(statement, 0))
-            case SQLITE_TEXT:
-                let count = Int(sqlite3_column_bytes(statement, 0))
-                guard let bytes = sqlite3_column_text(statement, 0) else { return .text("") }
-                return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
-            default: return .null
-            }
-        case let rc: throw error(rc, kind)
+        return nil
+    }
+
+    private func column0(_ statement: OpaquePointer) -> HotValue {
+        switch sqlite3_column_type(statement, 0) {
+        case SQLITE_INTEGER: return .int(sqlite3_column_int64(statement, 0))
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(statement, 0))
+            guard let bytes = sqlite3_column_text(statement, 0) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
+        default: return .null
         }
     }
 
@@ -108,15 +175,27 @@ final class HotStatements: @unchecked Sendable {
 
     private func statement(_ kind: Kind) throws -> OpaquePointer {
         if let s = prepared[kind.rawValue] { return s }
-        var statement: OpaquePointer?
-        let rc = sqlite3_prepare_v3(connection, kind.sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard rc == SQLITE_OK, let statement else { throw error(rc, kind) }
+        let statement = try prepare(kind.sql)
         prepared[kind.rawValue] = statement
         return statement
     }
 
-    private func error(_ rc: Int32, _ kind: Kind) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(connection)), message: String(cString: sqlite3_errmsg(connection)), sql: kind.sql)
+    private func statement(_ multi: Multi) throws -> OpaquePointer {
+        if let s = preparedMulti[multi] { return s }
+        let statement = try prepare(multi.sql)
+        preparedMulti[multi] = statement
+        return statement
+    }
+
+    private func prepare(_ sql: String) throws -> OpaquePointer {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw error(rc, sql) }
+        return statement
+    }
+
+    private func error(_ rc: Int32, _ sql: String) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(connection)), message: String(cString: sqlite3_errmsg(connection)), sql: sql)
     }
 }
 
@@ -141,5 +220,3 @@ enum HotValue {
     }
 }
 
-/// SQLite copies the bound bytes (the Swift buffer does not outlive the call).
-private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -26,6 +26,9 @@ public final class Store: Sendable {
         public var description: String { message }
     }
 
+    /// The writer connection's page cache, in KiB.
+    static let writerCacheKiB = 64 * 1024
+
     public init(path: String) throws {
         self.path = path
         var configuration = Configuration()
@@ -37,6 +40,10 @@ public final class Store: Sendable {
         pool = try DatabasePool(path: path, configuration: configuration)
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // SQLite's default page cache (2 MiB) is smaller than what one large spool
+            // file dirties: it would spill pages to the log in the middle of the
+            // transaction and write them again at commit.
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
         }
         let migrator = Schema.migrator
         try pool.read { db in

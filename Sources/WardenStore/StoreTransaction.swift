@@ -52,7 +52,7 @@ public struct StoreTransaction {
     /// re-delivery at once; otherwise both are compared in canonical form.
     public func storeRecord(_ record: WardenCore.Record, source: String, now: Timestamp) throws -> RecordChange {
         let hot = try hotStatements()
-        let body = record.raw ?? JSONWriter.string(.object(record.body), sortedKeys: true)
+        let body = Self.storedBody(record)
         let type = HotValue.text(record.type.rawValue)
         let key = HotValue.text(record.key)
         // Optimistic: most records are new, so try the insert first (one statement).
@@ -70,6 +70,66 @@ public struct StoreTransaction {
         if changed.isEmpty { return .unchanged }
         try hot.run(.updateRecord, [.text(body), .int(record.eventTime.milliseconds), .int(now.milliseconds), .text(source), type, key])
         return .updated(fields: changed)
+    }
+
+    /// The text a record is stored as: as received when known, else canonical JSON.
+    static func storedBody(_ record: WardenCore.Record) -> String {
+        record.raw ?? JSONWriter.string(.object(record.body), sortedKeys: true)
+    }
+
+    /// Rows per several-row statement.
+    public static let rowsPerStatement = 64
+
+    /// Inserts records that are not stored yet, several per statement, and returns the
+    /// keys of those that were new (the others are left alone: `storeRecord` tells a
+    /// re-delivery from an update). The records must be of one type, with distinct keys.
+    public func insertNewRecords(_ records: ArraySlice<WardenCore.Record>, source: String, now: Timestamp) throws -> Set<String> {
+        let hot = try hotStatements()
+        var inserted = Set<String>()
+        var start = records.startIndex
+        while start < records.endIndex {
+            let end = min(start + Self.rowsPerStatement, records.endIndex)
+            var values: [HotValue] = []
+            values.reserveCapacity((end - start) * 9)
+            for i in start..<end {  // by index: no copy of each record
+                values.append(.text(records[i].type.rawValue))
+                values.append(.text(records[i].key))
+                values.append(.text(Self.storedBody(records[i])))
+                values.append(HotValue(records[i].orderId))
+                values.append(HotValue(records[i].complaintId))
+                values.append(.int(records[i].eventTime.milliseconds))
+                values.append(.int(now.milliseconds))
+                values.append(.int(now.milliseconds))
+                values.append(.text(source))
+            }
+            for key in try hot.run(.insertRecords(rows: end - start), values) {
+                if let key = key.string { inserted.insert(key) }
+            }
+            start = end
+        }
+        return inserted
+    }
+
+    /// Inserts or updates several orders, several per statement (distinct order ids).
+    public func upsertOrders(_ orders: [(order: Order, module: String?)]) throws {
+        let hot = try hotStatements()
+        var start = 0
+        while start < orders.count {
+            let end = min(start + Self.rowsPerStatement, orders.count)
+            var values: [HotValue] = []
+            values.reserveCapacity((end - start) * 11)
+            for (o, module) in orders[start..<end] { values += Self.orderValues(o, module: module) }
+            try hot.run(.upsertOrders(rows: end - start), values)
+            start = end
+        }
+    }
+
+    static func orderValues(_ o: Order, module: String?) -> [HotValue] {
+        [
+            .text(o.orderId), .text(o.category), HotValue(module), HotValue(o.shop), HotValue(o.item), .int(o.paidAmount.fen),
+            .int(o.paidAt.milliseconds), HotValue(o.shipBy?.milliseconds), HotValue(o.shippedAt?.milliseconds),
+            HotValue(o.deliveryService?.rawValue), HotValue(o.presale),
+        ]
     }
 
     /// Whether any record other than the order itself refers to an order: when none
@@ -130,11 +190,7 @@ public struct StoreTransaction {
     // MARK: - Orders
 
     public func upsertOrder(_ o: Order, module: String?) throws {
-        try hotStatements().run(.upsertOrder, [
-            .text(o.orderId), .text(o.category), HotValue(module), HotValue(o.shop), HotValue(o.item), .int(o.paidAmount.fen),
-            .int(o.paidAt.milliseconds), HotValue(o.shipBy?.milliseconds), HotValue(o.shippedAt?.milliseconds),
-            HotValue(o.deliveryService?.rawValue), HotValue(o.presale),
-        ])
+        try hotStatements().run(.upsertOrder, Self.orderValues(o, module: module))
     }
 
     public func order(id: String) throws -> Order? {

@@ -70,6 +70,51 @@ struct EngineTests {
         }
     }
 
+    /// A file's records applied together (runs of orders go several rows per statement)
+    /// end exactly as the same records applied one at a time.
+    @Test func recordsAppliedTogetherEndAsOneByOne() async throws {
+        func order(_ id: String, service: String = "merchant", shop: String = "s1") -> String {
+            #"{"type":"order","order_id":"\#(id)","category":"stand-mixer","paid_amount":"1299.00","paid_at":"2023-04-01 10:00:00","shop":"\#(shop)","delivery_service":"\#(service)"}"#
+        }
+        let complaintO3 = EngineFixture.complaint.replacingOccurrences(of: "\"O1\"", with: "\"O3\"").replacingOccurrences(of: "\"C1\"", with: "\"C3\"")
+        let earlier = [order("O0"), order("O5", shop: "old")]
+        let texts = [
+            order("O1"), order("O2", service: "none"), complaintO3, order("O3"), order("O4", service: "platform"),
+            order("O2", service: "none"),  // the same record again within the file
+            order("O0"),  // stored by an earlier file: a re-delivery
+            order("O5"),  // stored by an earlier file with another shop: an update
+            order("O6", service: "none"), order("O1", shop: "s9"),  // an update within the file
+            order("O7"),
+        ]
+        let together = try EngineFixture()
+        let oneByOne = try EngineFixture()
+        for f in [together, oneByOne] { try await f.engine.ingest(try earlier.map { try f.records($0)[0] }, source: "earlier") }
+        let report = try await together.engine.ingest(try texts.map { try together.records($0)[0] }, source: "file")
+        var expected = Engine.IngestReport()
+        for text in texts {
+            let r = try await oneByOne.engine.ingest(try oneByOne.records(text), source: "file")
+            expected.new += r.new
+            expected.unchanged += r.unchanged
+            expected.updated += r.updated
+            expected.waiting += r.waiting
+        }
+        #expect(report == expected)
+        #expect(report.new == 7 && report.unchanged == 2 && report.updated == 2 && report.waiting == 1)
+        func state(_ f: EngineFixture) throws -> String {
+            try f.store.read { tx in
+                let orders = try (0...7).compactMap { try tx.order(id: "O\($0)") }.map { "\($0)" }
+                let cases = try tx.cases(.init(), limit: 100, after: nil).map { "\($0.caseId) \($0.state) \($0.history.map(\.note))" }
+                let findings = try tx.findings(.init(), limit: 100, after: nil).map { "\($0.rule) \($0.subject) \($0.message)" }
+                let ledger = try tx.ledgerEntries(.init(), limit: 100, afterEntry: nil).map { "\($0.rule) \($0.amount)" }
+                let bodies = try (0...7).compactMap { try tx.orderBody(id: "O\($0)") }
+                return (orders + cases + findings + ledger + bodies).joined(separator: "\n")
+            }
+        }
+        #expect(try state(together) == state(oneByOne))
+        #expect(try together.caseRecord("C3") != nil)  // the waiting complaint was judged
+        #expect(try together.store.read { try $0.order(id: "O1") }?.shop == "s9")
+    }
+
     @Test func anOrderNoPolicyOwnsIsUnmanaged() async throws {
         let f = try EngineFixture()
         try await f.ingest(#"{"type":"order","order_id":"B1","category":"books","paid_amount":"20.00","paid_at":"2023-04-01 10:00:00"}"#)
