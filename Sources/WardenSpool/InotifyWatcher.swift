@@ -41,6 +41,9 @@ public final class InotifyWatcher: Sendable {
     /// listed instead, so a flood cannot grow it without bound.
     public static let maxQueued = 1 << 16
 
+    /// How long the thread waits after the first event before reading, in microseconds.
+    static let gather: UInt32 = 1000
+
     public init(path: String, signal: AsyncSignal) throws {
         fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         guard fd >= 0 else { throw SpoolError.io(path: path, errno: errno) }
@@ -60,6 +63,10 @@ public final class InotifyWatcher: Sendable {
             while !stopped.withLock({ $0 }) {
                 let ready = poll(&pfd, 1, 200)
                 guard ready > 0 else { continue }
+                // Let a burst gather: one wake-up per millisecond at most instead of one
+                // per file (each costs two context switches; the spool loop batches
+                // anyway).
+                usleep(Self.gather)
                 var any = false
                 while true {
                     let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }

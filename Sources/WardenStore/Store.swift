@@ -11,15 +11,14 @@ import WardenCore
 /// Durability: WAL with `synchronous=FULL` on the writer connection, so a transaction
 /// that returned is on disk; the spool only moves a file after that. GRDB's
 /// `DatabasePool` resets `synchronous` after `prepareDatabase`, so it is set again on the
-/// writer once the pool is open. The log is copied back into the database by a
-/// `Checkpointer` on its own connection, not by whichever commit crosses SQLite's
-/// threshold.
+/// writer once the pool is open. SQLite's automatic checkpoint stays on the writer: a
+/// checkpointer on a connection of its own was measured and made the latency tail
+/// worse (its fsyncs of the database file compete with the log's; docs/PERFORMANCE.md).
 public final class Store: Sendable {
     public let path: String
     let pool: DatabasePool
     /// The hot statements, prepared on the writer connection at first use.
     let hot = Locked<HotStatements?>(nil)
-    let checkpointer: Checkpointer
 
     public struct Error: Swift.Error, CustomStringConvertible {
         public var message: String
@@ -52,11 +51,7 @@ public final class Store: Sendable {
             }
         }
         try migrator.migrate(pool)
-        checkpointer = Checkpointer(path: path)
-        try pool.writeWithoutTransaction { db in checkpointer.start(writer: db) }
     }
-
-    deinit { checkpointer.stopThread() }
 
     /// Whether an error comes from the environment (full disk, read-only or missing
     /// files, a lock held too long, shutdown) rather than from the data: such errors
@@ -75,10 +70,7 @@ public final class Store: Sendable {
 
     /// Closes every connection (checkpointing the WAL). The store is unusable after.
     public func close() throws {
-        try pool.writeWithoutTransaction { db in
-            checkpointer.stop(writer: db)
-            hot.withLock { $0?.finalize(); $0 = nil }
-        }
+        try pool.writeWithoutTransaction { _ in hot.withLock { $0?.finalize(); $0 = nil } }
         try pool.close()
     }
 

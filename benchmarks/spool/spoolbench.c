@@ -13,7 +13,9 @@
  * Each file is written into tmp/ and rename(2)d into incoming/ (drop time taken at the
  * rename). A second thread watches processed/DAY with inotify: a file appears there only
  * after its transaction is durable, so rename-to-appearance is drop-to-durable latency.
- * Prints throughput and latency percentiles as one line of JSON. */
+ * Prints throughput and latency percentiles as one line of JSON. With SPOOLBENCH_TRACE
+ * set to a path, also writes one line per file there: milliseconds from the start to
+ * the drop, and the drop-to-durable latency in milliseconds (to see when stalls happen). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -153,6 +155,13 @@ int main(int argc, char **argv) {
     for (long i = 0; i < count; i++) {
         lat[i] = done[i] - dropped[i];
         if (done[i] > last) last = done[i];
+    }
+    const char *trace = getenv("SPOOLBENCH_TRACE");
+    if (trace) {
+        FILE *f = fopen(trace, "w");
+        if (!f) { perror(trace); return 1; }
+        for (long i = 0; i < count; i++) fprintf(f, "%.3f %.3f\n", (dropped[i] - start) / 1e6, lat[i] / 1e6);
+        fclose(f);
     }
     qsort(lat, count, sizeof *lat, cmp);
     double secs = (last - start) / 1e9;
