@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import ServiceLifecycle
 import WardenCore
@@ -142,9 +145,12 @@ public final class SpoolService: Service, Sendable {
             if !ready.isEmpty { committing = Task { await self.commit(ready) } }
             return true
         }
+        // Files are opened relative to incoming/, opened once for the pass.
+        let directory = open(spool.incoming, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { if directory >= 0 { close(directory) } }
         for name in names {
             if stopping.value { break }
-            switch prepare(name) {
+            switch prepare(name, in: directory >= 0 ? directory : AT_FDCWD) {
             case .done: continue
             case .blocked:
                 _ = await handOff()
@@ -170,18 +176,13 @@ public final class SpoolService: Service, Sendable {
     }
 
     /// Reads and validates one file. Refused files are rejected here, at once.
-    func prepare(_ name: String) -> Prepared {
-        if SpoolFormat.isNDJSON(name) {
-            switch spool.inspect(name, maxBytes: maxFileSize) {
-            case .success(let size) where size > Self.streamThreshold:
-                return .stream  // validated while it is applied (see `stream`)
-            case .success: break
-            case .failure(let e): return refuse(name, e)
-            }
-        }
+    /// `directory`: an open descriptor of `incoming/`, or `AT_FDCWD`.
+    func prepare(_ name: String, in directory: Int32 = AT_FDCWD) -> Prepared {
         let bytes: [UInt8]
-        switch spool.read(name, maxBytes: maxFileSize) {
-        case .success(let b): bytes = b
+        // A large NDJSON file is not read here: it is validated while it is applied.
+        switch spool.read(name, maxBytes: maxFileSize, unlessOver: SpoolFormat.isNDJSON(name) ? Self.streamThreshold : .max, in: directory) {
+        case .success(let b?): bytes = b
+        case .success(nil): return .stream
         case .failure(let e): return refuse(name, e)
         }
         let raw: SpoolFormat.Decoded
@@ -335,13 +336,11 @@ public final class SpoolService: Service, Sendable {
     /// file in `incoming/`; read again, its records are re-deliveries (no-ops).
     func moveToProcessed(_ names: [String]) -> Bool {
         let day = TimeFormat.date(clock.now(), in: engine.settings.zone)
-        for name in names {
-            do {
-                try spool.moveToProcessed(name, day: day)
-            } catch {
-                pause("cannot move \(name) to processed/: \(error)")
-                return false
-            }
+        do {
+            try spool.moveToProcessed(names, day: day)
+        } catch {
+            pause("cannot move to processed/: \(error)")
+            return false
         }
         return true
     }

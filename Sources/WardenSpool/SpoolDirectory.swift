@@ -62,20 +62,14 @@ public struct SpoolDirectory: Sendable {
         return found.sorted { ($0.mtime, $0.name) < ($1.mtime, $1.name) }.map(\.name)
     }
 
-    /// Checks a file in `incoming/` as `read` would (regular, not a symlink, within the
-    /// size limit) without reading it; returns its size.
-    public func inspect(_ name: String, maxBytes: Int) -> Result<Int, SpoolError> {
-        openChecked(name, maxBytes: maxBytes).map { fd, size in
-            close(fd)
-            return size
-        }
-    }
-
     /// Opens a file in `incoming/` refusing symlinks, non-regular files and files over
     /// `maxBytes`; returns the open descriptor and the size.
-    func openChecked(_ name: String, maxBytes: Int) -> Result<(fd: Int32, size: Int), SpoolError> {
+    /// `directory` is an open descriptor of `incoming/` (the spool loop opens it once per
+    /// pass), or `AT_FDCWD` to open by path.
+    func openChecked(_ name: String, maxBytes: Int, in directory: Int32 = AT_FDCWD) -> Result<(fd: Int32, size: Int), SpoolError> {
         let path = incoming + "/" + name
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        let flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
+        let fd = directory == AT_FDCWD ? open(path, flags) : openat(directory, name, flags)
         if fd < 0 {
             let e = errno
             if e == ELOOP { return .failure(.refused(name: name, reason: "is a symbolic link; only regular files are read")) }
@@ -100,16 +94,18 @@ public struct SpoolDirectory: Sendable {
         return .success((fd, Int(st.st_size)))
     }
 
-    /// Reads a file from `incoming/` safely.
-    public func read(_ name: String, maxBytes: Int) -> Result<[UInt8], SpoolError> {
+    /// Reads a file from `incoming/` safely; nil (without reading) if it is larger than
+    /// `limit` bytes. `directory`: as `openChecked`.
+    public func read(_ name: String, maxBytes: Int, unlessOver limit: Int = .max, in directory: Int32 = AT_FDCWD) -> Result<[UInt8]?, SpoolError> {
         let path = incoming + "/" + name
         let fd: Int32
         let size: Int
-        switch openChecked(name, maxBytes: maxBytes) {
+        switch openChecked(name, maxBytes: maxBytes, in: directory) {
         case .success(let opened): (fd, size) = opened
         case .failure(let e): return .failure(e)
         }
         defer { close(fd) }
+        if size > limit { return .success(nil) }
         var bytes = [UInt8](repeating: 0, count: size)
         var filled = 0
         while true {
@@ -127,6 +123,43 @@ public struct SpoolDirectory: Sendable {
         }
         bytes.removeSubrange(filled...)
         return .success(bytes)
+    }
+
+    /// Moves accepted files to `processed/<day>/`, in order. Both directories are opened
+    /// once and each file is renamed relative to them (no path walk per file), never
+    /// replacing a file there (a taken name gets a number, as `moveNoReplace`). A name
+    /// that is gone from `incoming/` is skipped. Throws at the first error; the files
+    /// before it are moved, the rest stay in `incoming/`.
+    public func moveToProcessed(_ names: [String], day: String) throws {
+        guard !names.isEmpty else { return }
+        let dir = processed + "/" + day
+        if access(dir, F_OK) != 0, mkdir(dir, 0o750) != 0, errno != EEXIST { throw SpoolError.io(path: dir, errno: errno) }
+        let from = open(incoming, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard from >= 0 else { throw SpoolError.io(path: incoming, errno: errno) }
+        defer { close(from) }
+        let to = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard to >= 0 else { throw SpoolError.io(path: dir, errno: errno) }
+        defer { close(to) }
+        names: for name in names {
+            var candidate = name
+            var n = 1
+            while warden_renameat_noreplace(from, name, to, candidate) != 0 {
+                switch errno {
+                case EEXIST:
+                    let (stem, ext) = Self.splitExtension(name)
+                    n += 1
+                    candidate = stem + ".\(n)" + ext
+                case ENOENT where access(incoming + "/" + name, F_OK) != 0:
+                    continue names  // gone meanwhile (another consumer, an operator)
+                case EINVAL, ENOSYS:
+                    try moveToProcessed(name, day: day)  // no RENAME_NOREPLACE here; counts it
+                    continue names
+                default:
+                    throw SpoolError.io(path: incoming + "/" + name, errno: errno)
+                }
+            }
+            tally.withLock { if $0 != nil { $0!.processed += 1 } }
+        }
     }
 
     /// Moves an accepted file to `processed/<day>/`; returns the destination path.

@@ -81,6 +81,28 @@ struct SpoolPipelineTests {
         await watcher.stop()
     }
 
+    @Test func acceptedFilesMoveInOrderWithoutReplacingAndSkipTheVanished() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let spool = SpoolDirectory(root: dir.path + "/spool")
+        try spool.prepare()
+        try dir.write("spool/processed/2023-04-05/a.json", "earlier")  // a name already taken that day
+        #expect(spool.counts().processed == 1)
+        for name in ["a.json", "b.json", "c.json"] { try dir.write("spool/incoming/" + name, name) }
+        try spool.moveToProcessed(["a.json", "gone.json", "b.json", "c.json"], day: "2023-04-05")
+        let day = dir.path + "/spool/processed/2023-04-05/"
+        #expect(try String(contentsOfFile: day + "a.json", encoding: .utf8) == "earlier")
+        #expect(try String(contentsOfFile: day + "a.2.json", encoding: .utf8) == "a.json")
+        #expect(try String(contentsOfFile: day + "b.json", encoding: .utf8) == "b.json")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/spool/incoming").isEmpty)
+        #expect(spool.counts().processed == 4)  // three moved, one there before
+        // A new day's directory is made on the way.
+        try dir.write("spool/incoming/d.json", "d")
+        try spool.moveToProcessed(["d.json"], day: "2023-04-06")
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/spool/processed/2023-04-06/d.json"))
+        #expect(spool.counts().processed == 5)
+    }
+
     @Test func lineReaderStreamsWithASmallBuffer() throws {
         #expect(try lines("a\r\nbb\n\nccc", maxLine: 8, buffer: 4) == ["1:a", "2:bb", "3:", "4:ccc"])
         #expect(try lines("short\n" + String(repeating: "x", count: 50) + "\nend\n", maxLine: 10, buffer: 4) == ["1:short", "2:TOO LONG 50", "3:end"])

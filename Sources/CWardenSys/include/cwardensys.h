@@ -6,6 +6,9 @@
    RENAME_NOREPLACE): one syscall, and no window between a check and the rename. */
 int warden_rename_noreplace(const char *from, const char *to);
 
+/* The same, relative to directory descriptors (no path walk per file). */
+int warden_renameat_noreplace(int fromdir, const char *from, int todir, const char *to);
+
 #include <sys/socket.h>
 #include <sys/un.h>
 
