@@ -84,9 +84,10 @@ struct Applier {
             rows.append((order, policy?.id))
         }
         try tx.upsertOrders(rows)
+        let related = try tx.ordersWithRelatedRecords(rows.map(\.order.orderId))
         for (f, row) in zip(fresh, rows) {
             report.new += 1
-            try judge(run[f.index], order: row.order, policy: f.policy)
+            try judge(run[f.index], order: row.order, policy: f.policy, related: related.contains(row.order.orderId))
         }
     }
 
@@ -96,7 +97,7 @@ struct Applier {
         case .order(let order):
             let policy = registry.policy(forCategory: order.category)
             try tx.upsertOrder(order, module: policy?.id)
-            try judge(record, order: order, policy: policy)
+            try judge(record, order: order, policy: policy, related: tx.hasRelatedRecords(orderId: order.orderId))
         case .complaint(let complaint):
             guard try tx.caseRecord(id: complaint.complaintId) == nil else { return }
             guard let order = try tx.order(id: complaint.orderId) else { return try wait(record, for: "order \(complaint.orderId)") }
@@ -135,9 +136,10 @@ struct Applier {
         }
     }
 
-    /// Judges a stored order whose row is up to date.
-    private mutating func judge(_ record: Record, order: Order, policy: (any Policy)?) throws {
-        guard try tx.hasRelatedRecords(orderId: order.orderId) else {
+    /// Judges a stored order whose row is up to date; `related`: whether any other record
+    /// refers to it (`StoreTransaction.hasRelatedRecords`).
+    private mutating func judge(_ record: Record, order: Order, policy: (any Policy)?, related: Bool) throws {
+        guard related else {
             if let policy { try apply(policy.evaluate(.record(record), facts: Facts(order: order, now: now)), policy: policy.id) }
             return
         }

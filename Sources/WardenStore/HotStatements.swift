@@ -46,9 +46,13 @@ final class HotStatements: @unchecked Sendable {
     enum Multi: Hashable {
         case insertRecords(rows: Int)
         case upsertOrders(rows: Int)
+        case relatedOrders(rows: Int)
 
         var sql: String {
             switch self {
+            case .relatedOrders(let n):
+                "SELECT DISTINCT order_id FROM records INDEXED BY records_order_refs WHERE type != 'order' AND order_id IN ("
+                    + Array(repeating: "?", count: n).joined(separator: ", ") + ")"
             case .insertRecords(let n):
                 "INSERT INTO records (type, key, body, order_id, complaint_id, event_at, received_at, updated_at, source) VALUES "
                     + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")

@@ -132,6 +132,22 @@ public struct StoreTransaction {
         ]
     }
 
+    /// Which of these orders any record other than the order itself refers to (as
+    /// `hasRelatedRecords`, several orders per statement).
+    public func ordersWithRelatedRecords(_ orderIds: [String]) throws -> Set<String> {
+        let hot = try hotStatements()
+        var related = Set<String>()
+        var start = 0
+        while start < orderIds.count {
+            let end = min(start + Self.rowsPerStatement, orderIds.count)
+            for id in try hot.run(.relatedOrders(rows: end - start), orderIds[start..<end].map(HotValue.text)) {
+                if let id = id.string { related.insert(id) }
+            }
+            start = end
+        }
+        return related
+    }
+
     /// Whether any record other than the order itself refers to an order: when none
     /// does, there is nothing to gather or replay for it (the common case of a new order).
     public func hasRelatedRecords(orderId: String) throws -> Bool {
