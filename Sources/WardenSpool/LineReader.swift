@@ -21,7 +21,8 @@ public struct LineReader: ~Copyable {
 
     /// Opens `path` safely (no symlinks); nil if it cannot be opened.
     public init?(path: String, maxLine: Int, bufferSize: Int = 1 << 16) {
-        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO put in place of the file after it was checked must not block.
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         self.maxLine = maxLine
         buffer = [UInt8](repeating: 0, count: max(bufferSize, maxLine + 2))
