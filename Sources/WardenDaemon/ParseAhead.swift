@@ -25,6 +25,9 @@ final class ParseAhead: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Item] = []
     private var head = 0
+    /// Chunks the writer is done with, freed by the reader (freeing thousands of records
+    /// is work the writer, the busier thread, need not do).
+    private var done: [[Record]] = []
     private var cancelled = false
     private var finished = false
     private let capacity: Int
@@ -49,6 +52,7 @@ final class ParseAhead: @unchecked Sendable {
         defer { condition.unlock() }
         while head == queue.count { condition.wait() }
         let item = queue[head]
+        queue[head] = .invalid  // the queue lets go: the consumer holds the last reference
         head += 1
         if head == queue.count {
             queue.removeAll(keepingCapacity: true)
@@ -56,6 +60,14 @@ final class ParseAhead: @unchecked Sendable {
         }
         condition.broadcast()
         return item
+    }
+
+    /// Hands back a chunk the consumer has applied, to be freed on the reader's thread.
+    /// The consumer must keep no other reference to it.
+    func recycle(_ records: consuming [Record]) {
+        condition.lock()
+        done.append(records)
+        condition.unlock()
     }
 
     /// Stops the reader and waits until it has closed the file.
@@ -69,13 +81,18 @@ final class ParseAhead: @unchecked Sendable {
 
     /// Queues an item; false once the consumer has cancelled.
     private func put(_ item: Item) -> Bool {
+        var freed: [[Record]] = []
         condition.lock()
-        defer { condition.unlock() }
         while queue.count - head >= capacity && !cancelled { condition.wait() }
-        guard !cancelled else { return false }
-        queue.append(item)
-        condition.broadcast()
-        return true
+        swap(&freed, &done)
+        let accepted = !cancelled
+        if accepted {
+            queue.append(item)
+            condition.broadcast()
+        }
+        condition.unlock()
+        withExtendedLifetime(freed) {}  // the recycled chunks are freed here, outside the lock
+        return accepted
     }
 
     private func read(path: String, maxLine: Int, parser: RecordParser) {

@@ -282,7 +282,9 @@ public final class SpoolService: Service, Sendable {
             _ = try await engine.ingest(source: "spool:\(name)") { emit in
                 while true {
                     switch reader.next() {
-                    case .records(let records): try emit(records)
+                    case .records(let records):
+                        try emit(records)
+                        reader.recycle(records)
                     case .invalid: throw InvalidWhileStreaming()
                     case .end(let count):
                         if count == 0 { throw InvalidWhileStreaming() }

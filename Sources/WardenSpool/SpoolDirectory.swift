@@ -106,7 +106,9 @@ public struct SpoolDirectory: Sendable {
         }
         defer { close(fd) }
         if size > limit { return .success(nil) }
-        var bytes = [UInt8](repeating: 0, count: size)
+        // One byte more than the size: a read that returns less than asked reached the end
+        // of the (regular) file, so the common case is one read, not two.
+        var bytes = [UInt8](repeating: 0, count: size + 1)
         var filled = 0
         while true {
             if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: 4096)) }  // grew while we read
@@ -120,6 +122,7 @@ public struct SpoolDirectory: Sendable {
             if filled > maxBytes {
                 return .failure(.refused(name: name, reason: "grew past the \(maxBytes)-byte limit while being read"))
             }
+            if filled < bytes.count { break }  // a short read: the end of the file
         }
         bytes.removeSubrange(filled...)
         return .success(bytes)
