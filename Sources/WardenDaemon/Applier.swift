@@ -69,25 +69,29 @@ struct Applier {
         }
     }
 
-    /// A run of order records with distinct keys.
+    /// A run of order records with distinct keys. The new ones' record and order rows
+    /// are written first, several per statement; then every record of the run is acted
+    /// on in file order (a new order judged, one stored before received as usual), so
+    /// events and logs come in the order one-by-one processing gives.
     private mutating func receiveOrders(_ run: ArraySlice<Record>) throws {
         let inserted = try tx.insertNewRecords(run, source: source, now: now)
-        var fresh: [(index: Int, policy: (any Policy)?)] = []
+        var policies: [Int: (any Policy)?] = [:]
         var rows: [(order: Order, module: String?)] = []
         for i in run.indices {
-            guard inserted.contains(run[i].key), case .order(let order) = run[i].payload else {
-                try receive(run[i])  // stored before: a re-delivery or an update
-                continue
-            }
+            guard inserted.contains(run[i].key), case .order(let order) = run[i].payload else { continue }
             let policy = registry.policy(forCategory: order.category)
-            fresh.append((i, policy))
+            policies[i] = policy
             rows.append((order, policy?.id))
         }
         try tx.upsertOrders(rows)
         let related = try tx.ordersWithRelatedRecords(rows.map(\.order.orderId))
-        for (f, row) in zip(fresh, rows) {
+        for i in run.indices {
+            guard let policy = policies[i], case .order(let order) = run[i].payload else {
+                try receive(run[i])  // stored before: a re-delivery or an update
+                continue
+            }
             report.new += 1
-            try judge(run[f.index], order: row.order, policy: f.policy, related: related.contains(row.order.orderId))
+            try judge(run[i], order: order, policy: policy, related: related.contains(order.orderId))
         }
     }
 

@@ -122,7 +122,10 @@ public struct SpoolDirectory: Sendable {
             if filled > maxBytes {
                 return .failure(.refused(name: name, reason: "grew past the \(maxBytes)-byte limit while being read"))
             }
-            if filled < bytes.count { break }  // a short read: the end of the file
+            // Short of the room left, having read at least the size: the end of the file.
+            // (A read may also stop short before the end: past 2 GiB, or on network
+            // filesystems; then the loop goes on until a read returns 0.)
+            if filled < bytes.count && filled >= size { break }
         }
         bytes.removeSubrange(filled...)
         return .success(bytes)

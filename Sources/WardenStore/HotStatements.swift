@@ -103,8 +103,9 @@ final class HotStatements: @unchecked Sendable {
     @discardableResult
     func run(_ kind: Kind, _ values: [HotValue]) throws -> HotValue {
         let statement = try self.statement(kind)
-        // Every parameter is bound on every call, so old bindings need no clearing.
-        defer { sqlite3_reset(statement) }
+        // Every parameter is bound on every call (checked in `bind`), so old bindings
+        // need no clearing.
+        defer { finish(statement) }
         if let rc = bind(values, to: statement) { throw error(rc, kind.sql) }
         switch sqlite3_step(statement) {
         case SQLITE_DONE: return .null
@@ -117,7 +118,7 @@ final class HotStatements: @unchecked Sendable {
     /// first column of each row it produced.
     func run(_ multi: Multi, _ values: [HotValue]) throws -> [HotValue] {
         let statement = try self.statement(multi)
-        defer { sqlite3_reset(statement) }
+        defer { finish(statement) }
         if let rc = bind(values, to: statement) { throw error(rc, multi.sql) }
         var out: [HotValue] = []
         while true {
@@ -134,6 +135,8 @@ final class HotStatements: @unchecked Sendable {
     /// (`SQLITE_STATIC`): the arena is only rewritten by the next `bind`, and every
     /// statement is stepped and reset before that, with all its parameters bound anew.
     private func bind(_ values: [HotValue], to statement: OpaquePointer) -> Int32? {
+        // An unbound parameter would keep a pointer into an older arena.
+        precondition(values.count == Int(sqlite3_bind_parameter_count(statement)), "every parameter is bound on every call")
         var needed = 0
         for case .text(let s) in values { needed += s.utf8.count }
         if needed > arenaCapacity {
@@ -162,6 +165,21 @@ final class HotStatements: @unchecked Sendable {
         }
         return nil
     }
+
+    /// Resets a statement after use, and lets a large arena go (one batch of long
+    /// lines should not keep tens of MiB for the life of the store). The reset statement
+    /// still points into the old arena, but it is bound anew before it is stepped again.
+    private func finish(_ statement: OpaquePointer) {
+        sqlite3_reset(statement)
+        if arenaCapacity > Self.arenaKept {
+            arena.deallocate()
+            arenaCapacity = 4096
+            arena = UnsafeMutableRawPointer.allocate(byteCount: arenaCapacity, alignment: 8)
+        }
+    }
+
+    /// The arena kept between calls, in bytes.
+    static let arenaKept = 1 << 20
 
     private func column0(_ statement: OpaquePointer) -> HotValue {
         switch sqlite3_column_type(statement, 0) {

@@ -82,7 +82,7 @@ struct EngineTests {
             order("O1"), order("O2", service: "none"), complaintO3, order("O3"), order("O4", service: "platform"),
             order("O2", service: "none"),  // the same record again within the file
             order("O0"),  // stored by an earlier file: a re-delivery
-            order("O5"),  // stored by an earlier file with another shop: an update
+            order("O5", service: "none"),  // stored by an earlier file otherwise: an update, judged again
             order("O6", service: "none"), order("O1", shop: "s9"),  // an update within the file
             order("O7"),
         ]
@@ -107,7 +107,8 @@ struct EngineTests {
                 let findings = try tx.findings(.init(), limit: 100, after: nil).map { "\($0.rule) \($0.subject) \($0.message)" }
                 let ledger = try tx.ledgerEntries(.init(), limit: 100, afterEntry: nil).map { "\($0.rule) \($0.amount)" }
                 let bodies = try (0...7).compactMap { try tx.orderBody(id: "O\($0)") }
-                return (orders + cases + findings + ledger + bodies).joined(separator: "\n")
+                let events = try tx.events(after: 0, topics: nil, limit: 1000).map { "\($0.seq) \($0.topic) \($0.body)" }
+                return (orders + cases + findings + ledger + bodies + events).joined(separator: "\n")
             }
         }
         #expect(try state(together) == state(oneByOne))
