@@ -28,9 +28,6 @@ int warden_unix_connect(int fd, const char *path) {
     return connect(fd, (struct sockaddr *)&address, length);
 }
 
-int warden_rename_noreplace(const char *from, const char *to) {
-    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
-}
 
 int warden_renameat_noreplace(int fromdir, const char *from, int todir, const char *to) {
     return renameat2(fromdir, from, todir, to, RENAME_NOREPLACE);

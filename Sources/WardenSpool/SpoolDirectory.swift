@@ -133,9 +133,9 @@ public struct SpoolDirectory: Sendable {
 
     /// Moves accepted files to `processed/<day>/`, in order. Both directories are opened
     /// once and each file is renamed relative to them (no path walk per file), never
-    /// replacing a file there (a taken name gets a number, as `moveNoReplace`). A name
-    /// that is gone from `incoming/` is skipped. Throws at the first error; the files
-    /// before it are moved, the rest stay in `incoming/`.
+    /// replacing a file there (`moveNoReplace`). A name that is gone from `incoming/` is
+    /// skipped. Throws at the first error; the files before it are moved, the rest stay
+    /// in `incoming/`.
     public func moveToProcessed(_ names: [String], day: String) throws {
         guard !names.isEmpty else { return }
         let dir = processed + "/" + day
@@ -146,35 +146,10 @@ public struct SpoolDirectory: Sendable {
         let to = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard to >= 0 else { throw SpoolError.io(path: dir, errno: errno) }
         defer { close(to) }
-        names: for name in names {
-            var candidate = name
-            var n = 1
-            while warden_renameat_noreplace(from, name, to, candidate) != 0 {
-                switch errno {
-                case EEXIST:
-                    let (stem, ext) = Self.splitExtension(name)
-                    n += 1
-                    candidate = stem + ".\(n)" + ext
-                case ENOENT where access(incoming + "/" + name, F_OK) != 0:
-                    continue names  // gone meanwhile (another consumer, an operator)
-                case EINVAL, ENOSYS:
-                    try moveToProcessed(name, day: day)  // no RENAME_NOREPLACE here; counts it
-                    continue names
-                default:
-                    throw SpoolError.io(path: incoming + "/" + name, errno: errno)
-                }
-            }
+        for name in names {
+            guard try Self.moveNoReplace(name, from: (from, incoming), to: (to, dir)) != nil else { continue }
             tally.withLock { if $0 != nil { $0!.processed += 1 } }
         }
-    }
-
-    /// Moves an accepted file to `processed/<day>/`; returns the destination path.
-    @discardableResult
-    public func moveToProcessed(_ name: String, day: String) throws -> String {
-        let dir = processed + "/" + day
-        let dest = try Self.moveNoReplace(incoming + "/" + name, into: dir, as: name, makeDirectory: true)
-        tally.withLock { if $0 != nil { $0!.processed += 1 } }
-        return dest
     }
 
     /// Moves a refused file, unchanged, to `rejected/` and writes `NAME.error.json` beside
@@ -224,27 +199,28 @@ public struct SpoolDirectory: Sendable {
         return Counts(incoming: incomingCount, processed: processedCount, rejected: rejectedCount)
     }
 
-    /// Renames `from` to `dir/name`, or `dir/stem.N.ext` with the first free N, never
-    /// replacing a file (`renameat2` with `RENAME_NOREPLACE`). Creates `dir` if asked
-    /// and missing.
-    static func moveNoReplace(_ from: String, into dir: String, as name: String, makeDirectory: Bool) throws -> String {
+    /// Renames `name` from one directory into another (each an open descriptor and its
+    /// path, for messages), as `name` or `stem.N.ext` with the first free N, never
+    /// replacing a file (`renameat2` with `RENAME_NOREPLACE`; on a filesystem without it,
+    /// check, then rename). Returns the name used, or nil if `name` is gone from the
+    /// source directory.
+    static func moveNoReplace(_ name: String, from: (fd: Int32, path: String), to: (fd: Int32, path: String)) throws -> String? {
         let (stem, ext) = splitExtension(name)
-        var candidate = dir + "/" + name
+        var candidate = name
         var n = 1
-        while warden_rename_noreplace(from, candidate) != 0 {
+        while warden_renameat_noreplace(from.fd, name, to.fd, candidate) != 0 {
             switch errno {
             case EEXIST:
                 n += 1
-                candidate = dir + "/" + stem + ".\(n)" + ext
-            case ENOENT where makeDirectory && access(dir, F_OK) != 0:
-                if mkdir(dir, 0o750) != 0 && errno != EEXIST { throw SpoolError.io(path: dir, errno: errno) }
+                candidate = stem + ".\(n)" + ext
+            case ENOENT where access(from.path + "/" + name, F_OK) != 0:
+                return nil  // gone meanwhile (another consumer, an operator)
             case EINVAL, ENOSYS:
-                // A filesystem without RENAME_NOREPLACE: check, then rename.
-                let free = try freeName(in: dir, for: name)
-                try rename(from, free)
-                return free
+                let free = try freeName(in: to.path, for: name)
+                try rename(from.path + "/" + name, free)
+                return String(free.dropFirst(to.path.count + 1))
             default:
-                throw SpoolError.io(path: from, errno: errno)
+                throw SpoolError.io(path: from.path + "/" + name, errno: errno)
             }
         }
         return candidate

@@ -13,28 +13,17 @@ import GRDBSQLite
 /// environmental errors from data errors exactly as for GRDB's own.
 final class HotStatements: @unchecked Sendable {
     enum Kind: Int, CaseIterable {
-        case insertRecord, recordBody, updateRecord, upsertOrder, relatedRecords
+        case recordBody, updateRecord
         case savepoint, release, rollbackTo
 
         var sql: String {
             switch self {
-            case .insertRecord:
-                """
-                INSERT INTO records (type, key, body, order_id, complaint_id, event_at, received_at, updated_at, source)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(type, key) DO NOTHING
-                """
             case .recordBody: "SELECT body FROM records WHERE type = ? AND key = ?"
             case .updateRecord:
                 """
                 UPDATE records SET body = ?, event_at = ?, updated_at = ?, revision = revision + 1, source = ?
                 WHERE type = ? AND key = ?
                 """
-            case .upsertOrder:
-                """
-                INSERT INTO orders (order_id, category, module, shop, item, paid_fen, paid_at, ship_by, shipped_at, delivery_service, presale)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """ + HotStatements.orderConflict
-            case .relatedRecords: "SELECT EXISTS (SELECT 1 FROM records WHERE order_id = ? AND type != 'order')"
             case .savepoint: "SAVEPOINT warden_file"
             case .release: "RELEASE SAVEPOINT warden_file"
             case .rollbackTo: "ROLLBACK TO SAVEPOINT warden_file"
@@ -42,7 +31,8 @@ final class HotStatements: @unchecked Sendable {
         }
     }
 
-    /// Statements that insert several rows at once, by kind and row count.
+    /// Statements over one or several rows, by kind and row count (one row for a single
+    /// record).
     enum Multi: Hashable {
         case insertRecords(rows: Int)
         case upsertOrders(rows: Int)
@@ -60,17 +50,15 @@ final class HotStatements: @unchecked Sendable {
             case .upsertOrders(let n):
                 "INSERT INTO orders (order_id, category, module, shop, item, paid_fen, paid_at, ship_by, shipped_at, delivery_service, presale) VALUES "
                     + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
-                    + HotStatements.orderConflict
+                    + """
+                     ON CONFLICT(order_id) DO UPDATE SET category = excluded.category, module = excluded.module,
+                        shop = excluded.shop, item = excluded.item, paid_fen = excluded.paid_fen, paid_at = excluded.paid_at,
+                        ship_by = excluded.ship_by, shipped_at = coalesce(excluded.shipped_at, orders.shipped_at),
+                        delivery_service = excluded.delivery_service, presale = excluded.presale
+                    """
             }
         }
     }
-
-    static let orderConflict = """
-         ON CONFLICT(order_id) DO UPDATE SET category = excluded.category, module = excluded.module,
-            shop = excluded.shop, item = excluded.item, paid_fen = excluded.paid_fen, paid_at = excluded.paid_at,
-            ship_by = excluded.ship_by, shipped_at = coalesce(excluded.shipped_at, orders.shipped_at),
-            delivery_service = excluded.delivery_service, presale = excluded.presale
-        """
 
     let connection: OpaquePointer
     private var arena = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 8)
@@ -192,9 +180,6 @@ final class HotStatements: @unchecked Sendable {
         }
     }
 
-    /// Rows changed by the last statement.
-    var changes: Int { Int(sqlite3_changes(connection)) }
-
     private func statement(_ kind: Kind) throws -> OpaquePointer {
         if let s = prepared[kind.rawValue] { return s }
         let statement = try prepare(kind.sql)
@@ -233,11 +218,6 @@ enum HotValue {
 
     var string: String? {
         if case .text(let s) = self { return s }
-        return nil
-    }
-
-    var int: Int64? {
-        if case .int(let i) = self { return i }
         return nil
     }
 }

@@ -51,16 +51,12 @@ public struct StoreTransaction {
     /// (key order, white space, escapes) are the same record: a byte-equal body is a
     /// re-delivery at once; otherwise both are compared in canonical form.
     public func storeRecord(_ record: WardenCore.Record, source: String, now: Timestamp) throws -> RecordChange {
+        // Optimistic: most records are new, so try the insert first (one statement).
+        if try !insertNewRecords([record][...], source: source, now: now).isEmpty { return .new }
         let hot = try hotStatements()
         let body = Self.storedBody(record)
         let type = HotValue.text(record.type.rawValue)
         let key = HotValue.text(record.key)
-        // Optimistic: most records are new, so try the insert first (one statement).
-        try hot.run(.insertRecord, [
-            type, key, .text(body), HotValue(record.orderId), HotValue(record.complaintId), .int(record.eventTime.milliseconds),
-            .int(now.milliseconds), .int(now.milliseconds), .text(source),
-        ])
-        if hot.changes > 0 { return .new }
         let existing = try hot.run(.recordBody, [type, key]).string ?? ""
         if existing == body { return .unchanged }
         let old = (try? JSONParser.parse(existing))?.object ?? JSONObject()
@@ -151,7 +147,7 @@ public struct StoreTransaction {
     /// Whether any record other than the order itself refers to an order: when none
     /// does, there is nothing to gather or replay for it (the common case of a new order).
     public func hasRelatedRecords(orderId: String) throws -> Bool {
-        try hotStatements().run(.relatedRecords, [.text(orderId)]).int == 1
+        try !ordersWithRelatedRecords([orderId]).isEmpty
     }
 
     /// Marks a stored record as waiting for its order or case (or no longer waiting).
@@ -206,7 +202,7 @@ public struct StoreTransaction {
     // MARK: - Orders
 
     public func upsertOrder(_ o: Order, module: String?) throws {
-        try hotStatements().run(.upsertOrder, Self.orderValues(o, module: module))
+        try upsertOrders([(o, module)])
     }
 
     public func order(id: String) throws -> Order? {
