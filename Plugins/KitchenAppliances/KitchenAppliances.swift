@@ -44,7 +44,7 @@ public struct KitchenAppliances: Policy {
                 name: "compensation", kind: .money, defaultValue: .money(.yuan(10)),
                 summary: "red envelope deducted from the deposit per defaulted or liable case (K4)"),
         ],
-        make: { p in KitchenAppliances(evidenceWindow: p.duration("evidence_window"), compensation: p.money("compensation")) }
+        make: { p in KitchenAppliances(evidenceWindow: try p.duration("evidence_window"), compensation: try p.money("compensation")) }
     )
 
     public func evaluate(_ input: PolicyInput, facts: Facts) -> [Decision] {

@@ -31,7 +31,7 @@ public struct Luggage: Policy {
         parameters: [
             ParameterSpec(name: "evidence_window", kind: .duration, defaultValue: .duration(.hours(24)), summary: "time to answer an infringement complaint with evidence (L7, assumption)")
         ],
-        make: { p in Luggage(evidenceWindow: p.duration("evidence_window")) }
+        make: { p in Luggage(evidenceWindow: try p.duration("evidence_window")) }
     )
 
     public func evaluate(_ input: PolicyInput, facts: Facts) -> [Decision] {
@@ -41,7 +41,7 @@ public struct Luggage: Policy {
             return [.changeState(caseId: caseId, state: .defaulted, at: due, note: "L7: no evidence within \(evidenceWindow) (deadline \(cst(due))); RULES.md set no amount, none booked")]
         case .record(let record):
             switch record.payload {
-            case .listing(let l): return listingArrived(l)
+            case .listing(let l): return listingArrived(l, now: facts.now)
             case .complaint(let c): return complaintArrived(c, facts: facts)
             case .evidence(let e): return evidenceArrived(e, facts: facts)
             case .verdict(let v): return verdictArrived(v, facts: facts)
@@ -52,10 +52,11 @@ public struct Luggage: Policy {
 
     // MARK: - L6
 
-    func listingArrived(_ l: Listing) -> [Decision] {
+    /// An undated listing (no `first_listed_at`) is judged when it arrives (`now`).
+    func listingArrived(_ l: Listing, now: Timestamp) -> [Decision] {
         let subject = "listing:\(l.listingId)"
         guard let registered = l.prototypeRegisteredAt else {
-            return [.recordFinding(NewFinding(rule: "L6", subject: subject, severity: .violation, message: "no prototype photo registered: registration before first listing is mandatory, and without it the design is not protected", at: l.firstListedAt ?? Timestamp(milliseconds: 0), dedupeKey: "L6:\(subject)"))]
+            return [.recordFinding(NewFinding(rule: "L6", subject: subject, severity: .violation, message: "no prototype photo registered: registration before first listing is mandatory, and without it the design is not protected", at: l.firstListedAt ?? now, dedupeKey: "L6:\(subject)"))]
         }
         if let first = l.firstListedAt, registered >= first {
             return [.recordFinding(NewFinding(rule: "L6", subject: subject, severity: .warning, message: "prototype photo registered \(cst(registered)), not before the first listing \(cst(first)): protection does not hold", at: first, dedupeKey: "L6:\(subject)"))]

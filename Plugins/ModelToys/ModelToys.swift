@@ -41,14 +41,14 @@ public struct ModelToys: Policy {
         summary: "Taobao model toys: urge-shipment fee, ship-time cap, negotiated shipping, pre-sale tool (M1–M7)",
         parameters: [
             ParameterSpec(name: "action_window", kind: .duration, defaultValue: .duration(.hours(24)), summary: "time after an urge to ship, refund or reply (M3, assumption)"),
-            ParameterSpec(name: "max_ship_days", kind: .integer, defaultValue: .integer(120), summary: "longest promised ship time (M4)"),
-            ParameterSpec(name: "max_negotiations", kind: .integer, defaultValue: .integer(3), summary: "confirmed ship negotiations allowed per order (M5)"),
-            ParameterSpec(name: "max_negotiation_days", kind: .integer, defaultValue: .integer(270), summary: "days beyond the original promise all negotiations may add (M5)"),
+            ParameterSpec(name: "max_ship_days", kind: .integer, defaultValue: .integer(120), summary: "longest promised ship time (M4)", range: 1...RecordParser.maxShipDays),
+            ParameterSpec(name: "max_negotiations", kind: .integer, defaultValue: .integer(3), summary: "confirmed ship negotiations allowed per order (M5)", range: 0...100),
+            ParameterSpec(name: "max_negotiation_days", kind: .integer, defaultValue: .integer(270), summary: "days beyond the original promise all negotiations may add (M5)", range: 0...RecordParser.maxShipDays),
         ],
         make: { p in
             ModelToys(
-                actionWindow: p.duration("action_window"), maxShipDays: p.integer("max_ship_days"),
-                negotiation: NegotiationRules(maxNegotiations: p.integer("max_negotiations"), maxDays: p.integer("max_negotiation_days")))
+                actionWindow: try p.duration("action_window"), maxShipDays: try p.integer("max_ship_days"),
+                negotiation: NegotiationRules(maxNegotiations: try p.integer("max_negotiations"), maxDays: try p.integer("max_negotiation_days")))
         }
     )
 
@@ -63,7 +63,7 @@ public struct ModelToys: Policy {
         case .record(let record):
             switch record.payload {
             case .order(let o): return orderArrived(o, facts: facts)
-            case .listing(let l): return listingArrived(l)
+            case .listing(let l): return listingArrived(l, now: facts.now)
             case .shipNegotiation: return negotiationsChanged(facts: facts)
             case .complaint(let c): return complaintArrived(c, facts: facts)
             case .shipment(let s): return actionTaken(at: s.shippedAt, what: "shipped", cases: facts.orderCases)
@@ -88,9 +88,10 @@ public struct ModelToys: Policy {
         return decisions
     }
 
-    func listingArrived(_ l: Listing) -> [Decision] {
+    /// An undated listing (no `first_listed_at`) is judged when it arrives (`now`).
+    func listingArrived(_ l: Listing, now: Timestamp) -> [Decision] {
         var decisions: [Decision] = []
-        let at = l.firstListedAt ?? Timestamp(milliseconds: 0)
+        let at = l.firstListedAt ?? now
         if let days = l.shipTimeDays, days > maxShipDays {
             decisions.append(.recordFinding(NewFinding(rule: "M4", subject: "listing:\(l.listingId)", severity: .violation, message: "promised ship time of \(days) days exceeds the \(maxShipDays)-day maximum", at: at, dedupeKey: "M4:listing:\(l.listingId)")))
         }

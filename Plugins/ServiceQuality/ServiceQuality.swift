@@ -30,19 +30,19 @@ public struct ServiceQuality: Policy {
         categories: [],
         summary: "All shops: monthly chat satisfaction and 3-minute response rate, 4 A-class points per failed month (S1–S3)",
         parameters: [
-            ParameterSpec(name: "min_satisfaction_percent", kind: .integer, defaultValue: .integer(70), summary: "S1 satisfaction threshold"),
-            ParameterSpec(name: "min_response_percent", kind: .integer, defaultValue: .integer(90), summary: "S1 3-minute response-rate threshold"),
-            ParameterSpec(name: "min_ratings", kind: .integer, defaultValue: .integer(30), summary: "fewer ratings: satisfaction not assessed"),
-            ParameterSpec(name: "min_rounds", kind: .integer, defaultValue: .integer(100), summary: "fewer buyer rounds: response rate not assessed"),
-            ParameterSpec(name: "points", kind: .integer, defaultValue: .integer(4), summary: "A-class points per failed month (S3)"),
+            ParameterSpec(name: "min_satisfaction_percent", kind: .integer, defaultValue: .integer(70), summary: "S1 satisfaction threshold", range: 0...100),
+            ParameterSpec(name: "min_response_percent", kind: .integer, defaultValue: .integer(90), summary: "S1 3-minute response-rate threshold", range: 0...100),
+            ParameterSpec(name: "min_ratings", kind: .integer, defaultValue: .integer(30), summary: "fewer ratings: satisfaction not assessed", range: 0...RecordParser.maxCount),
+            ParameterSpec(name: "min_rounds", kind: .integer, defaultValue: .integer(100), summary: "fewer buyer rounds: response rate not assessed", range: 0...RecordParser.maxCount),
+            ParameterSpec(name: "points", kind: .integer, defaultValue: .integer(4), summary: "A-class points per failed month (S3)", range: 0...1000),
         ],
         make: { p in
             var s = ServiceQuality()
-            s.minSatisfactionPercent = p.integer("min_satisfaction_percent")
-            s.minResponsePercent = p.integer("min_response_percent")
-            s.minRatings = p.integer("min_ratings")
-            s.minRounds = p.integer("min_rounds")
-            s.points = p.integer("points")
+            s.minSatisfactionPercent = try p.integer("min_satisfaction_percent")
+            s.minResponsePercent = try p.integer("min_response_percent")
+            s.minRatings = try p.integer("min_ratings")
+            s.minRounds = try p.integer("min_rounds")
+            s.points = try p.integer("points")
             return s
         }
     )

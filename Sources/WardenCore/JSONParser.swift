@@ -1,15 +1,26 @@
 /// A strict RFC 8259 JSON parser over UTF-8 bytes.
 ///
 /// It trusts nothing: invalid UTF-8, control characters in strings, lone surrogates,
-/// trailing garbage and nesting deeper than `maxDepth` are errors that name the line and
-/// column. It counts lines so that callers can say where each element of a top-level
-/// array starts (`parseTopLevel`).
+/// trailing garbage, nesting deeper than `maxDepth` and a key repeated in one object are
+/// errors that name the line and column. Duplicate keys are refused (I-JSON, RFC 7493):
+/// for input that decides money, "the last one wins" would let a record say two things.
+/// It counts lines so that callers can say where each element of a top-level array
+/// starts (`parseTopLevel`).
 public struct JSONParser {
     public struct Error: Swift.Error, Sendable, Equatable, CustomStringConvertible {
         public var message: String
         public var line: Int
         public var column: Int
+        /// The object key the error is about (a duplicate key), if any.
+        public var key: String?
+        /// In `parseTopLevel`, the 1-based element of the top-level array the error is in.
+        public var element: Int?
         public var description: String { "line \(line), column \(column): \(message)" }
+
+        /// As a record error for a spool report: where, and the duplicate key as the field.
+        public func recordError(record: Int? = nil, line: Int? = nil) -> RecordError {
+            RecordError(record: record ?? element, line: line ?? self.line, field: key, message: "invalid JSON: \(message) (column \(column))")
+        }
     }
 
     public static let maxDepth = 256
@@ -118,7 +129,14 @@ public struct JSONParser {
                 let startLine = line
                 depth = 1
                 let start = index
-                let value = try parseValue()
+                let value: JSON
+                do {
+                    value = try parseValue()
+                } catch {
+                    var e = error
+                    e.element = elements.count + 1
+                    throw e
+                }
                 elements.append((value, startLine, start..<index))
                 skipWhitespace()
                 guard let c = next() else { throw error("unterminated array") }
@@ -151,6 +169,7 @@ public struct JSONParser {
         defer { depth -= 1 }
         index += 1  // {
         var pairs: [(key: String, value: JSON)] = []
+        var seen = Set<String>()
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             index += 1
@@ -159,7 +178,23 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw error("expected a string key in object") }
+            let keyStart = index
             let key = try parseString()
+            // A scan for the small objects records are; a set past a few dozen keys, so a
+            // hostile object cannot make parsing quadratic.
+            let duplicate: Bool
+            if pairs.count < 32 {
+                duplicate = pairs.contains { $0.key == key }
+            } else {
+                if seen.isEmpty { seen = Set(pairs.lazy.map(\.key)) }
+                duplicate = !seen.insert(key).inserted
+            }
+            if duplicate {
+                index = keyStart
+                var e = error("duplicate key \"\(key)\" in one object (I-JSON, RFC 7493: keys must be unique)")
+                e.key = key
+                throw e
+            }
             skipWhitespace()
             guard next() == UInt8(ascii: ":") else { throw error("expected ':' after object key", back: 1) }
             skipWhitespace()

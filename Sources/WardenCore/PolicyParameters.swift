@@ -1,4 +1,6 @@
-/// A parameter a policy takes from `[policies.<id>]`, with its RULES.md default.
+/// A parameter a policy takes from `[policies.<id>]`, with its RULES.md default and the
+/// range of values the rules can use (a value outside it is a config error, so no rule
+/// ever computes with an absurd window or threshold).
 public struct ParameterSpec: Sendable {
     public enum Kind: String, Sendable {
         case duration, money, integer, bool
@@ -8,26 +10,42 @@ public struct ParameterSpec: Sendable {
     public var kind: Kind
     public var defaultValue: ParameterValue
     public var summary: String
+    /// The values an `integer` parameter accepts.
+    public var integerRange: ClosedRange<Int>
 
-    public init(name: String, kind: Kind, defaultValue: ParameterValue, summary: String) {
+    /// The longest duration a parameter may set: ten years.
+    public static let maxDuration = TimeSpan.days(3650)
+
+    public init(name: String, kind: Kind, defaultValue: ParameterValue, summary: String, range: ClosedRange<Int> = 0...1_000_000) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
         self.summary = summary
+        self.integerRange = range
     }
 
     /// Interprets a config value; the error says what would be accepted.
     public func interpret(_ raw: RawParameter) -> Result<ParameterValue, ParameterError> {
         switch (kind, raw) {
         case (.duration, .string(let s)):
-            if let span = TimeSpan.parse(s), span.milliseconds > 0 { return .success(.duration(span)) }
-            return .failure(ParameterError("\"\(s)\" is not a duration; expected e.g. \"24h\", \"90m\", \"1h30m\""))
+            guard let span = TimeSpan.parse(s), span.milliseconds > 0 else {
+                return .failure(ParameterError("\"\(s)\" is not a duration; expected e.g. \"24h\", \"90m\", \"1h30m\""))
+            }
+            guard span <= Self.maxDuration else {
+                return .failure(ParameterError("\"\(s)\" is longer than the longest duration accepted (\(Self.maxDuration))"))
+            }
+            return .success(.duration(span))
         case (.money, .string(let s)):
-            if let m = Money(parsing: s), m.fen >= 0 { return .success(.money(m)) }
-            return .failure(ParameterError("\"\(s)\" is not an amount; expected a decimal string like \"10.00\""))
+            guard let m = Money(parsing: s), m.fen >= 0 else {
+                return .failure(ParameterError("\"\(s)\" is not an amount; expected a decimal string like \"10.00\""))
+            }
+            guard m <= Money.maximum else {
+                return .failure(ParameterError("\"\(s)\" is over the largest amount accepted (\(Money.maximum))"))
+            }
+            return .success(.money(m))
         case (.integer, .integer(let i)):
-            if i >= 0 { return .success(.integer(i)) }
-            return .failure(ParameterError("must not be negative"))
+            if integerRange.contains(i) { return .success(.integer(i)) }
+            return .failure(ParameterError("\(i) is out of range; expected \(integerRange.lowerBound) to \(integerRange.upperBound)"))
         case (.bool, .bool(let b)):
             return .success(.bool(b))
         default:
@@ -43,9 +61,10 @@ public struct ParameterSpec: Sendable {
     }
 }
 
-public struct ParameterError: Error, Sendable, Equatable {
+public struct ParameterError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// A config value before a policy interprets it (the config adapter produces these, so
@@ -95,19 +114,39 @@ public struct PolicyParameters: Sendable, Equatable {
 
     public subscript(name: String) -> ParameterValue? { values.first { $0.name == name }?.value }
 
-    public func duration(_ name: String) -> TimeSpan {
-        guard case .duration(let d) = self[name] else { preconditionFailure("parameter \(name) is not a declared duration") }
+    // Typed accessors for a module's `make`: a name the module did not declare, or
+    // declared with another kind, is the module's bug, reported as an error (the registry
+    // marks the module failed with it) rather than a crash of the daemon.
+
+    public func duration(_ name: String) throws(ParameterError) -> TimeSpan {
+        guard case .duration(let d) = try value(name, "a duration") else { throw mismatch(name, "a duration") }
         return d
     }
 
-    public func money(_ name: String) -> Money {
-        guard case .money(let m) = self[name] else { preconditionFailure("parameter \(name) is not a declared amount") }
+    public func money(_ name: String) throws(ParameterError) -> Money {
+        guard case .money(let m) = try value(name, "an amount") else { throw mismatch(name, "an amount") }
         return m
     }
 
-    public func integer(_ name: String) -> Int {
-        guard case .integer(let i) = self[name] else { preconditionFailure("parameter \(name) is not a declared integer") }
+    public func integer(_ name: String) throws(ParameterError) -> Int {
+        guard case .integer(let i) = try value(name, "an integer") else { throw mismatch(name, "an integer") }
         return i
+    }
+
+    public func bool(_ name: String) throws(ParameterError) -> Bool {
+        guard case .bool(let b) = try value(name, "a boolean") else { throw mismatch(name, "a boolean") }
+        return b
+    }
+
+    private func value(_ name: String, _ kind: String) throws(ParameterError) -> ParameterValue {
+        guard let v = self[name] else {
+            throw ParameterError("the module asked for parameter \"\(name)\" (\(kind)), which it does not declare; declared: \(values.map(\.name).joined(separator: ", "))")
+        }
+        return v
+    }
+
+    private func mismatch(_ name: String, _ kind: String) -> ParameterError {
+        ParameterError("the module asked for parameter \"\(name)\" as \(kind), but declares it as another kind")
     }
 
     public var json: JSON { .object(JSONObject(values.map { ($0.name, $0.value.json) })) }

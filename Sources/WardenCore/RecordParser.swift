@@ -13,6 +13,16 @@ public struct RecordParser: Sendable {
     public static let supportedTypes = Set(RecordType.allCases)
     public static let maxIdLength = 128
 
+    // Bounds on numbers, so that no arithmetic a rule does on a record can overflow
+    // (amounts are bounded by `Money.maximum`).
+
+    /// The largest count (ratings, rounds, points, live streams) a record may carry.
+    public static let maxCount = 1_000_000_000
+    /// The longest promised ship time a listing may state, in days (100 years).
+    public static let maxShipDays = 36_500
+    /// Times a record may name: from 1970 to the end of 9999.
+    public static let timeRange = Timestamp(milliseconds: 0)...Timestamp(milliseconds: 253_402_300_799_999)
+
     public init(zone: Zone, acceptedTypes: Set<RecordType> = RecordParser.supportedTypes) {
         self.zone = zone
         self.acceptedTypes = acceptedTypes
@@ -160,7 +170,7 @@ extension RecordParser {
         let category = r.string("category", required: true)
         let listing = Listing(
             listingId: id ?? "", category: category ?? "", shop: r.string("shop"), item: r.string("item"),
-            deliveryService: r.enumeration("delivery_service", DeliveryService.self), shipTimeDays: r.count("ship_time_days"),
+            deliveryService: r.enumeration("delivery_service", DeliveryService.self), shipTimeDays: r.count("ship_time_days", max: RecordParser.maxShipDays),
             presale: r.bool("presale"), usesPresaleTool: r.bool("uses_presale_tool"), firstListedAt: r.time("first_listed_at"),
             prototypeRegisteredAt: r.time("prototype_registered_at"))
         guard let id, category != nil else { return nil }
@@ -270,7 +280,13 @@ struct FieldReader {
         switch value {
         case .string(let s):
             if let m = Money(parsing: s) {
-                if m.fen < 0 { errors.append((field, "must not be negative")) } else { return m }
+                if m.fen < 0 {
+                    errors.append((field, "must not be negative"))
+                } else if m > Money.maximum {
+                    errors.append((field, "\"\(s)\" is over the largest amount accepted (\(Money.maximum))"))
+                } else {
+                    return m
+                }
             } else {
                 errors.append((field, "\"\(s)\" is not an amount: expected a decimal string with at most two decimals, e.g. \"1299.00\""))
             }
@@ -293,6 +309,10 @@ struct FieldReader {
         }
         guard let t = TimeFormat.parse(s, defaultZone: zone) else {
             errors.append((field, "\"\(s)\" is not a time: expected RFC 3339 (2023-04-05T09:30:00+08:00) or \"2023-04-05 09:30:00\" (read in \(zone.identifier))"))
+            return nil
+        }
+        guard RecordParser.timeRange.contains(t) else {
+            errors.append((field, "\"\(s)\" is outside the years 1970 to 9999 that records may name"))
             return nil
         }
         return t
@@ -323,14 +343,18 @@ struct FieldReader {
         return e
     }
 
-    /// A non-negative integer (a count, points, days).
-    mutating func count(_ name: String, required: Bool = false) -> Int? {
+    /// A non-negative integer (a count, points, days) no larger than `max`.
+    mutating func count(_ name: String, required: Bool = false, max: Int = RecordParser.maxCount) -> Int? {
         guard let (field, value) = lookup(name, []) else {
             if required { missing(name, []) }
             return nil
         }
         guard let i = value.int, i >= 0 else {
             errors.append((field, "expected a non-negative integer, got \(value)"))
+            return nil
+        }
+        guard i <= max else {
+            errors.append((field, "\(i) is over the largest value accepted (\(max))"))
             return nil
         }
         return i

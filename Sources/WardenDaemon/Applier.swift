@@ -30,6 +30,7 @@ struct Applier {
     /// is acted on again (findings and ledger entries are deduplicated); any update is
     /// noted in the history of the cases it concerns.
     mutating func receive(_ record: Record) throws {
+        FaultInjection.crashIfPoison(record.key)
         switch try tx.storeRecord(record, source: source, now: now) {
         case .unchanged:
             report.unchanged += 1
@@ -74,6 +75,7 @@ struct Applier {
     /// on in file order (a new order judged, one stored before received as usual), so
     /// events and logs come in the order one-by-one processing gives.
     private mutating func receiveOrders(_ run: ArraySlice<Record>) throws {
+        for record in run { FaultInjection.crashIfPoison(record.key) }
         let inserted = try tx.insertNewRecords(run, source: source, now: now)
         var policies: [Int: (any Policy)?] = [:]
         var rows: [(order: Order, module: String?)] = []
@@ -256,7 +258,7 @@ struct Applier {
             try tx.markWarningsDone(caseId: caseId, [offset] + skipped)
             guard let current = try tx.caseRecord(id: caseId) else { return }
             let remaining = (due - now).seconds
-            let seq = try tx.appendEvent(
+            let seq = try event(
                 topic: "deadline.warning", at: now,
                 body: caseBody(current, ["due_at": .string(TimeFormat.format(due, in: zone)), "remaining_s": JSON(remaining), "warn_before": .string(offset.description)]))
             var meta = caseMeta(current, seq: seq)

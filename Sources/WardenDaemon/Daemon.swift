@@ -65,9 +65,18 @@ public struct Daemon {
             store: store, settings: Engine.Settings(registry: registry, zone: config.zone, warnBefore: config.warnBefore),
             clock: clock, logger: logger)
 
+        let inHand: FilesInHand
+        do {
+            inHand = try FilesInHand(stateDir: config.stateDir)
+        } catch {
+            throw StartupError(description: "cannot open the record of spool files in hand: \(error)")
+        }
         let spoolService = SpoolService(
             spool: spool, engine: engine, clock: clock, logger: logger, maxFileSize: config.maxFileSize,
-            maxLine: config.spoolMaxLine, rescanInterval: config.rescanInterval)
+            maxLine: config.spoolMaxLine, rescanInterval: config.rescanInterval, inHand: inHand)
+        // A file that was in hand at two unclean stops is quarantined before the backlog
+        // is read, so it cannot crash this start too.
+        spoolService.recoverFilesInHand()
         await spoolService.processBacklog()
         await spoolService.recordRejections()
         let deadlineService = try DeadlineService(engine: engine, clock: clock, logger: logger)

@@ -97,13 +97,11 @@ public final class Engine: Sendable {
     public func ingest(_ records: [Record], source: String) async throws -> IngestReport {
         let settings = self.settings
         let now = clock.now()
-        let (report, effects) = try await store.write { tx in
+        return try await commit { tx in
             var applier = Applier(tx: tx, settings: settings, now: now, source: source)
             try applier.receive(records)
             return (applier.report, applier.effects)
         }
-        publish(effects)
-        return report
     }
 
     /// Why one file of a batch could not be applied (its savepoint was rolled back).
@@ -118,7 +116,7 @@ public final class Engine: Sendable {
     public func ingest(files: [(source: String, records: [Record])]) async throws -> [Result<IngestReport, FileFailure>] {
         let settings = self.settings
         let now = clock.now()
-        let (results, effects) = try await store.write { tx in
+        return try await commit { tx in
             var results: [Result<IngestReport, FileFailure>] = []
             var effects = Effects()
             for file in files {
@@ -139,8 +137,6 @@ public final class Engine: Sendable {
             }
             return (results, effects)
         }
-        publish(effects)
-        return results
     }
 
     /// Applies a stream of records in one transaction without holding them all: `each`
@@ -149,35 +145,33 @@ public final class Engine: Sendable {
     public func ingest(source: String, each: @escaping @Sendable (_ emit: ([Record]) throws -> Void) throws -> Void) async throws -> IngestReport {
         let settings = self.settings
         let now = clock.now()
-        let (report, effects) = try await store.write { tx in
+        return try await commit { tx in
             var applier = Applier(tx: tx, settings: settings, now: now, source: source)
             try each { records in try applier.receive(records) }
             return (applier.report, applier.effects)
         }
-        publish(effects)
-        return report
     }
 
     /// Records evidence submitted through the socket at the engine's current time.
     public func submitEvidence(caseId: String, items: [EvidenceItem], note: String?) async throws -> CaseRecord {
         let settings = self.settings
         let now = clock.now()
-        let result: Result<(CaseRecord, Effects), Failure> = try await store.write { tx in
-            guard let current = try tx.caseRecord(id: caseId) else { return .failure(.notFound("case \(caseId)")) }
+        let result: Result<CaseRecord, Failure> = try await commit { tx in
+            guard let current = try tx.caseRecord(id: caseId) else { return (.failure(.notFound("case \(caseId)")), Effects()) }
             guard settings.registry.policy(id: current.category) != nil else {
-                return .failure(.wrongState("policy \(current.category) is disabled; enable it to submit evidence for case \(caseId)"))
+                return (.failure(.wrongState("policy \(current.category) is disabled; enable it to submit evidence for case \(caseId)")), Effects())
             }
             switch current.state {
             case .awaitingEvidence:
                 if let deadline = current.deadline, now >= deadline {
-                    return .failure(.deadlinePassed("the evidence deadline of case \(caseId) was \(TimeFormat.format(deadline, in: settings.zone))"))
+                    return (.failure(.deadlinePassed("the evidence deadline of case \(caseId) was \(TimeFormat.format(deadline, in: settings.zone))")), Effects())
                 }
             case .evidenceSubmitted:
                 break
             case .defaulted:
-                return .failure(.deadlinePassed("case \(caseId) defaulted: the evidence window closed"))
+                return (.failure(.deadlinePassed("case \(caseId) defaulted: the evidence window closed")), Effects())
             default:
-                return .failure(.wrongState("case \(caseId) is \(current.state.rawValue); evidence is taken while it is awaiting-evidence or evidence-submitted"))
+                return (.failure(.wrongState("case \(caseId) is \(current.state.rawValue); evidence is taken while it is awaiting-evidence or evidence-submitted")), Effects())
             }
             var body = JSONObject()
             body["type"] = "evidence"
@@ -197,25 +191,24 @@ public final class Engine: Sendable {
                 payload: .evidence(EvidenceSubmission(complaintId: caseId, submittedAt: now, items: items, note: note)))
             var applier = Applier(tx: tx, settings: settings, now: now, source: "socket:evidence.submit")
             try applier.receive(record)
-            return .success((try tx.caseRecord(id: caseId)!, applier.effects))
+            return (.success(try tx.caseRecord(id: caseId)!), applier.effects)
         }
-        let (updated, effects) = try result.get()
-        publish(effects)
-        return updated
+        return try result.get()
     }
 
     /// Records a refused spool file (for `spool.rejected`) and logs it.
     public func recordRejection(file: String, errors: [RecordError]) async throws {
         let now = clock.now()
         let body: JSONObject = ["file": .string(file), "errors": JSON(errors.count)]
-        let seq = try await store.write { tx in
+        let message = "Spool file rejected: \(errors.first?.description ?? "invalid")\(errors.count > 1 ? " (and \(errors.count - 1) more)" : "")"
+        try await commit { tx in
             try tx.recordRejection(file: file, at: now, errors: errors)
-            return try tx.appendEvent(topic: "spool.rejected", at: now, body: body)
+            let seq = try tx.appendEvent(topic: "spool.rejected", at: now, body: body)
+            var effects = Effects()
+            effects.events.append(StoredEvent(seq: seq, topic: "spool.rejected", at: now, body: body))
+            effects.logs.append(.init(level: .error, message: message, metadata: ["warden.event": "spool.rejected", "warden.file": "\(file)", "warden.seq": "\(seq)"]))
+            return ((), effects)
         }
-        eventHook.value?([StoredEvent(seq: seq, topic: "spool.rejected", at: now, body: body)])
-        logger.error(
-            "Spool file rejected: \(errors.first?.description ?? "invalid")\(errors.count > 1 ? " (and \(errors.count - 1) more)" : "")",
-            metadata: ["warden.event": "spool.rejected", "warden.file": "\(file)", "warden.seq": "\(seq)"])
     }
 
     /// Fires one deadline event, exactly once: a firing whose deadline is no longer
@@ -223,12 +216,11 @@ public final class Engine: Sendable {
     public func fire(_ firing: DeadlineSchedule.Firing) async throws {
         let settings = self.settings
         let now = clock.now()
-        let effects = try await store.write { tx in
+        try await commit { tx in
             var applier = Applier(tx: tx, settings: settings, now: now, source: "deadline")
             try applier.fire(firing)
-            return applier.effects
+            return ((), applier.effects)
         }
-        publish(effects)
     }
 
     /// The pending deadlines as a schedule, for start-up. Warnings not yet sent are
@@ -246,6 +238,13 @@ public final class Engine: Sendable {
     }
 
     // MARK: - After commit
+
+    /// Runs `body` in one write transaction and releases its effects once it commits,
+    /// in commit order (so live events reach subscribers in `seq` order whichever of the
+    /// spool, the socket and the deadline loop wrote them).
+    func commit<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> (T, Effects)) async throws -> T {
+        try await store.write(body, afterCommit: { [self] effects in publish(effects) })
+    }
 
     func publish(_ effects: Effects) {
         for entry in effects.logs {

@@ -7,6 +7,7 @@ public enum MessageIDs {
         "deadline.expired": "ead0d34167e84561acf0c834bff27925",
         "ledger.entry": "8c0a06176fa44eceba38cb5bfc5299ad",
         "spool.rejected": "4d3e9279cf684ad2ae0ba530ba5b5819",
+        "spool.quarantined": "4365fdc2d0b34d1a8a1ca94e81ac4f30",
         "config.reloaded": "3bbd8b6caaac45ac970fb8935c97a390",
         "config.invalid": "e1be6f6a63f4468da41ae304b17f3876",
     ]

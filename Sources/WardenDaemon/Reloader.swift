@@ -35,7 +35,7 @@ public final class Reloader: Service, Sendable {
     /// Listens for SIGHUP until shutdown.
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             for await _ in signals.cancelOnGracefulShutdown() {
                 _ = await self.reload()
             }

@@ -19,6 +19,11 @@ import WardenStore
 ///
 /// Discovery: inotify as a hint, a full scan at start-up and every `rescanInterval`.
 /// Graceful stop finishes the file in hand.
+///
+/// Poison files: before it reads a group of files the loop records their names
+/// (`FilesInHand`); a file found in hand after an unclean stop is worked on alone, and a
+/// file in hand at two unclean stops is quarantined in `rejected/` at start-up
+/// (`recoverFilesInHand`), so one file can never make the daemon crash at every start.
 public final class SpoolService: Service, Sendable {
     public let spool: SpoolDirectory
     let engine: Engine
@@ -32,8 +37,14 @@ public final class SpoolService: Service, Sendable {
     public let ticks = Locked(0)
     /// Set while an error on Warden's side pauses ingestion.
     public let paused = Locked<String?>(nil)
+    /// The record of files in hand (nil: not kept, in tests that do not need it).
+    let inHand: FilesInHand?
 
-    public init(spool: SpoolDirectory, engine: Engine, clock: any WardenClock, logger: Logger, maxFileSize: Int, maxLine: Int = 1 << 20, rescanInterval: TimeSpan) {
+    public init(
+        spool: SpoolDirectory, engine: Engine, clock: any WardenClock, logger: Logger, maxFileSize: Int, maxLine: Int = 1 << 20,
+        rescanInterval: TimeSpan, inHand: FilesInHand? = nil
+    ) {
+        self.inHand = inHand
         self.maxLine = maxLine
         self.spool = spool
         self.engine = engine
@@ -106,14 +117,22 @@ public final class SpoolService: Service, Sendable {
     /// if an error on Warden's side left files behind (the caller retries sooner).
     @discardableResult
     public func processBacklog() async -> Bool {
-        let names: [String]
+        let pending: SpoolDirectory.Pending
         do {
-            names = try spool.pendingFiles()
+            pending = try spool.pendingFiles()
         } catch {
             pause("cannot list \(spool.incoming): \(error)")
             return false
         }
-        return await process(names)
+        for raw in pending.unreadableNames {
+            do {
+                let finalName = try spool.rejectUnreadableName(raw)
+                rejections.withLock { $0.append((finalName, [RecordError(message: "the file name is not valid UTF-8")])) }
+            } catch {
+                pause("cannot move \(SpoolDirectory.readableName(raw)) to rejected/: \(error)")
+            }
+        }
+        return await process(pending.names)
     }
 
     /// Names from inotify events that are still to be read: candidates only, each once,
@@ -123,11 +142,80 @@ public final class SpoolService: Service, Sendable {
         return names.filter { SpoolDirectory.isCandidate($0) && seen.insert($0).inserted }
     }
 
+    /// At start-up, before the backlog: counts an unclean stop against the files that were
+    /// in hand, and quarantines those in hand at `FilesInHand.quarantineAfter` of them.
+    public func recoverFilesInHand() {
+        guard let inHand else { return }
+        let recovery: FilesInHand.Recovery
+        do {
+            recovery = try inHand.recover()
+        } catch {
+            logger.error("Cannot read the record of spool files in hand; a file that crashes the daemon will not be quarantined", metadata: ["warden.event": "spool.in_hand_unreadable", "warden.error": "\(error)"])
+            return
+        }
+        if recovery.unreadable {
+            logger.warning("The record of spool files in hand was unreadable; starting it afresh", metadata: ["warden.event": "spool.in_hand_unreadable", "warden.file": "\(inHand.path)"])
+        }
+        if !recovery.suspects.isEmpty {
+            logger.warning(
+                "The last stop was unclean with \(recovery.suspects.count) spool file\(recovery.suspects.count == 1 ? "" : "s") in hand; each is now read on its own",
+                metadata: ["warden.event": "spool.suspects", "warden.files": "\(recovery.suspects.sorted().joined(separator: ", "))"])
+        }
+        for (name, stops) in recovery.quarantine {
+            let error = RecordError(
+                message: "quarantined: wardend stopped uncleanly \(stops) times while this file was in hand (a crash, an abort or a kill), so it is not read again; look in the journal for the crash (WARDEN_FILE=\(name)), then hand the file over again once fixed")
+            do {
+                let finalName = try spool.reject(name, errors: [error])
+                rejections.withLock { $0.append((finalName, [error])) }
+                logger.critical(
+                    "Spool file quarantined: the daemon stopped uncleanly \(stops) times while it was in hand",
+                    metadata: ["warden.event": "spool.quarantined", "warden.file": "\(name)", "warden.rejected_as": "\(finalName)"])
+            } catch SpoolError.io(_, let e) where e == ENOENT {
+                continue  // no longer in incoming/ (an operator moved it)
+            } catch {
+                logger.critical("Cannot quarantine spool file \(name): \(error)", metadata: ["warden.event": "spool.quarantine_failed", "warden.file": "\(name)"])
+            }
+        }
+        do {
+            try inHand.end(isGone: spool.isGone)
+        } catch {
+            pause("cannot write \(inHand.path): \(error)")
+        }
+    }
+
+    /// Records `names` as in hand before any of them is read; false (and paused) if the
+    /// record cannot be written.
+    func markInHand(_ names: [String]) -> Bool {
+        guard let inHand else { return true }
+        do {
+            try inHand.begin(names)
+            return true
+        } catch {
+            pause("cannot write \(inHand.path): \(error)")
+            return false
+        }
+    }
+
     /// Processes the named files of `incoming/`, in order; a name that is gone is skipped.
     /// Batches are committed and moved by a child task while the next files are read, so
     /// reading and parsing overlap with SQLite and the renames; commits stay in order (a
-    /// batch starts only after the previous one is durable and moved).
+    /// batch starts only after the previous one is durable and moved). The names of the
+    /// group being read and of the batch in flight are recorded as in hand first; a file
+    /// that was in hand at an unclean stop is read, committed and moved on its own.
     func process(_ names: [String]) async -> Bool {
+        let done = await processGroups(names)
+        if let inHand {
+            do {
+                try inHand.end(isGone: spool.isGone)
+            } catch {
+                pause("cannot write \(inHand.path): \(error)")
+                return false
+            }
+        }
+        return done
+    }
+
+    private func processGroups(_ names: [String]) async -> Bool {
         var batch: [(name: String, records: [Record])] = []
         var batchRecords = 0
         var committing: Task<Bool, Never>?
@@ -148,8 +236,35 @@ public final class SpoolService: Service, Sendable {
         // Files are opened relative to incoming/, opened once for the pass.
         let directory = open(spool.incoming, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         defer { if directory >= 0 { close(directory) } }
-        for name in names {
+        var previousGroup: [String] = []
+        var groupEnd = 0
+        for (index, name) in names.enumerated() {
             if stopping.value { break }
+            if inHand?.isSuspect(name) == true {
+                // Alone: what is in flight first, then this file by itself.
+                guard await handOff(), await settle(), markInHand([name]) else { return false }
+                previousGroup = []
+                groupEnd = index + 1
+                switch prepare(name, in: directory >= 0 ? directory : AT_FDCWD) {
+                case .done: continue
+                case .blocked: return false
+                case .stream: guard await stream(name) else { return false }
+                case .records(let records): guard await commit([(name, records)]) else { return false }
+                }
+                continue
+            }
+            if index >= groupEnd {
+                // The next group: its names, and those of the batch that may still be in
+                // flight, are in hand from now on.
+                groupEnd = min(index + Self.batchFiles, names.count)
+                let group = names[index..<groupEnd].filter { inHand?.isSuspect($0) != true }
+                guard markInHand(previousGroup + group) else {
+                    _ = await handOff()
+                    _ = await settle()
+                    return false
+                }
+                previousGroup = group
+            }
             switch prepare(name, in: directory >= 0 ? directory : AT_FDCWD) {
             case .done: continue
             case .blocked:
@@ -249,7 +364,7 @@ public final class SpoolService: Service, Sendable {
                         let value = try JSONParser.parse(bytes)
                         if case .failure(let e) = parser.parse(value, index: record, line: number) { problems = e.errors } else { problems = [] }
                     } catch {
-                        problems = [RecordError(record: record, line: number, message: "invalid JSON: \(error.message) (column \(error.column))")]
+                        problems = [error.recordError(record: record, line: number)]
                     }
                     found += problems.count
                     errors += problems.prefix(max(0, Self.maxReportedErrors - errors.count))

@@ -105,22 +105,3 @@ public final class SystemdService: Service, Sendable {
         return line
     }
 }
-
-/// A test-only fault: `WARDEN_TEST_FAULT=hang-after:N` makes the spool loop stop N seconds
-/// after start-up, as a hung main loop would, so tests can watch the watchdog act.
-public enum FaultInjection {
-    public static let hangAfter: Duration? = {
-        guard let spec = ProcessInfo.processInfo.environment["WARDEN_TEST_FAULT"], spec.hasPrefix("hang-after:"),
-            let seconds = Int(spec.dropFirst("hang-after:".count))
-        else { return nil }
-        return .seconds(seconds)
-    }()
-    static let started = ContinuousClock.now
-
-    /// Never returns once the fault is due.
-    static func hangIfDue(_ logger: Logger) async {
-        guard let after = hangAfter, ContinuousClock.now - started >= after else { return }
-        logger.critical("WARDEN_TEST_FAULT: the spool loop hangs now", metadata: ["warden.event": "fault.hang"])
-        while true { try? await Task.sleep(for: .seconds(3600)) }
-    }
-}

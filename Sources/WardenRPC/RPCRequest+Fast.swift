@@ -27,7 +27,11 @@ extension RPCRequest {
         var pairs: [(key: String, value: JSON)] = []
         if !s.literal("}") {
             while true {
-                guard s.peek == UInt8(ascii: "\""), let key = s.plainString(), s.literal(":") else { return nil }
+                // A repeated key is left to the full parser, which refuses it; so are more
+                // than a few parameters (no method takes many; the scan stays short).
+                guard pairs.count < 16, s.peek == UInt8(ascii: "\""), let key = s.plainString(), s.literal(":"),
+                    !pairs.contains(where: { $0.key == key })
+                else { return nil }
                 let value: JSON
                 switch s.peek {
                 case UInt8(ascii: "\""):

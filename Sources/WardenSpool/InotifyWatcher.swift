@@ -117,7 +117,11 @@ public final class InotifyWatcher: Sendable {
                 // A directory moved in is not a spool file (the listing skips them too).
                 if length > 0, offset + header + length <= raw.count, mask & UInt32(IN_ISDIR) == 0 {
                     let name = raw[(offset + header)..<(offset + header + length)].prefix(while: { $0 != 0 })
-                    if !name.isEmpty { arrivals.names.append(String(decoding: name, as: UTF8.self)) }
+                    if let text = String(validating: name, as: UTF8.self) {
+                        if !text.isEmpty { arrivals.names.append(text) }
+                    } else {
+                        arrivals.mustList = true  // not UTF-8: the listing rejects it by its bytes
+                    }
                 }
                 offset += header + length
             }

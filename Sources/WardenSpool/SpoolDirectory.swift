@@ -43,23 +43,85 @@ public struct SpoolDirectory: Sendable {
         !name.hasPrefix(".") && !name.hasSuffix(".tmp") && !name.hasSuffix(".part")
     }
 
-    /// Names in `incoming/` to read, oldest modification first (then by name), so files
-    /// are taken roughly in the order producers handed them over.
-    public func pendingFiles() throws -> [String] {
+    /// What a listing of `incoming/` found.
+    public struct Pending: Sendable, Equatable {
+        /// Names to read, oldest modification first (then by name), so files are taken
+        /// roughly in the order producers handed them over.
+        public var names: [String]
+        /// Names that are not valid UTF-8, as raw bytes: no record can name them and no
+        /// report could quote them, so they are moved to `rejected/` under a readable name
+        /// (`rejectUnreadableName`) rather than left in `incoming/` forever.
+        public var unreadableNames: [[UInt8]]
+    }
+
+    /// Lists `incoming/`.
+    public func pendingFiles() throws -> Pending {
         guard let dir = opendir(incoming) else { throw SpoolError.io(path: incoming, errno: errno) }
         defer { closedir(dir) }
         var found: [(name: String, mtime: Int64)] = []
+        var unreadable: [[UInt8]] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            let raw = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
+            var st = stat()
+            guard lstat(incoming + "/", raw, &st) == 0 else { continue }  // vanished meanwhile
+            if (st.st_mode & S_IFMT) == S_IFDIR { continue }  // a directory is not a spool file; leave it
+            guard let name = String(validating: raw, as: UTF8.self) else {
+                if raw.first != UInt8(ascii: ".") { unreadable.append(raw) }
+                continue
             }
             guard Self.isCandidate(name) else { continue }
-            var st = stat()
-            guard lstat(incoming + "/" + name, &st) == 0 else { continue }  // vanished meanwhile
-            if (st.st_mode & S_IFMT) == S_IFDIR { continue }  // a directory is not a spool file; leave it
             found.append((name, Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)))
         }
-        return found.sorted { ($0.mtime, $0.name) < ($1.mtime, $1.name) }.map(\.name)
+        return Pending(names: found.sorted { ($0.mtime, $0.name) < ($1.mtime, $1.name) }.map(\.name), unreadableNames: unreadable)
+    }
+
+    /// Whether `name` is no longer in `incoming/`.
+    public func isGone(_ name: String) -> Bool {
+        access(incoming + "/" + name, F_OK) != 0 && errno == ENOENT
+    }
+
+    /// `lstat` of `directory` + raw name bytes (a name need not be valid UTF-8).
+    private func lstat(_ directory: String, _ name: [UInt8], _ st: inout stat) -> Int32 {
+        (Array(directory.utf8) + name + [0]).withUnsafeBufferPointer { path in
+            path.withMemoryRebound(to: CChar.self) { Glibc.lstat($0.baseAddress!, &st) }
+        }
+    }
+
+    /// A readable stand-in for a name that is not valid UTF-8: its valid parts as they
+    /// are, every other byte as `%XX` (`order\xff.json` → `order%FF.json`).
+    public static func readableName(_ raw: [UInt8]) -> String {
+        var out = ""
+        var rest = raw[...]
+        while !rest.isEmpty {
+            // The longest valid prefix, then one escaped byte.
+            var end = rest.endIndex
+            while end > rest.startIndex, String(validating: rest[rest.startIndex..<end], as: UTF8.self) == nil { end -= 1 }
+            out += String(decoding: rest[rest.startIndex..<end], as: UTF8.self)
+            if end < rest.endIndex {
+                let byte = rest[end]
+                out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+                rest = rest[(end + 1)...]
+            } else {
+                rest = rest[end...]
+            }
+        }
+        return out
+    }
+
+    /// Moves a file whose name is not valid UTF-8 to `rejected/` under `readableName`,
+    /// with `NAME.error.json` saying what the name was. Returns the name used.
+    @discardableResult
+    public func rejectUnreadableName(_ raw: [UInt8]) throws -> String {
+        let readable = Self.readableName(raw)
+        let hex = raw.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
+        let error = RecordError(message: "the file name is not valid UTF-8 (bytes: \(hex)); the file was not read. Name spool files in UTF-8 and hand the file over again")
+        return try reject(from: { dest in
+            let source = Array(incoming.utf8) + [UInt8(ascii: "/")] + raw + [0]
+            let status = source.withUnsafeBufferPointer { s in
+                s.withMemoryRebound(to: CChar.self) { Glibc.rename($0.baseAddress!, dest) }
+            }
+            if status != 0 { throw SpoolError.io(path: incoming + "/" + readable, errno: errno) }
+        }, name: readable, errors: [error])
     }
 
     /// Opens a file in `incoming/` refusing symlinks, non-regular files and files over
@@ -157,16 +219,47 @@ public struct SpoolDirectory: Sendable {
     /// again, never a file without its reason). Returns the name used in `rejected/`.
     @discardableResult
     public func reject(_ name: String, errors: [RecordError]) throws -> String {
-        let dest = try Self.freeName(in: rejected, for: name)
+        try reject(from: { dest in try Self.rename(incoming + "/" + name, dest) }, name: name, errors: errors)
+    }
+
+    /// Writes the report for a file going to `rejected/` as `name` (or a free variant,
+    /// shortened if needed so that `NAME.error.json` fits a file name), then moves it
+    /// there with `move(destinationPath)`. A name longer than the report's suffix allows
+    /// is shortened, and the report then gives the original name too.
+    private func reject(from move: (String) throws -> Void, name: String, errors: [RecordError]) throws -> String {
+        let fitted = Self.fitted(name, room: Self.maxNameBytes - ".error.json".utf8.count - 8)
+        let dest = try Self.freeName(in: rejected, for: fitted)
         let finalName = String(dest.dropFirst(rejected.count + 1))
-        let report: JSON = ["file": .string(finalName), "errors": .array(errors.map(\.json))]
+        var report: JSONObject = ["file": .string(finalName)]
+        if finalName != name { report["original_name"] = .string(name) }
+        report["errors"] = .array(errors.map(\.json))
         let errorPath = dest + ".error.json"
-        let temp = rejected + "/." + finalName + ".error.json.tmp"
-        try Self.writeFile(temp, JSONWriter.bytes(report) + [0x0A])
+        let temp = rejected + "/.report-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).error.json.tmp"
+        try Self.writeFile(temp, JSONWriter.bytes(.object(report)) + [0x0A])
         try Self.rename(temp, errorPath)
-        try Self.rename(incoming + "/" + name, dest)
+        try move(dest)
         tally.withLock { if $0 != nil { $0!.rejected += 1 } }
         return finalName
+    }
+
+    /// The longest file name Linux filesystems take, in bytes.
+    static let maxNameBytes = 255
+
+    /// `name` if it is at most `room` bytes; else its start (whole characters), a hash of
+    /// the whole and its extension, so distinct long names stay distinct.
+    static func fitted(_ name: String, room: Int) -> String {
+        guard name.utf8.count > room else { return name }
+        let (stem, ext) = splitExtension(name)
+        let keptExt = ext.utf8.count <= 16 ? ext : ""
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let tag = "~" + String(hash, radix: 16)
+        var start = ""
+        for c in stem {
+            guard start.utf8.count + c.utf8.count + tag.utf8.count + keptExt.utf8.count <= room else { break }
+            start.append(c)
+        }
+        return start + tag + keptExt
     }
 
     public struct Counts: Sendable, Equatable {
@@ -205,13 +298,17 @@ public struct SpoolDirectory: Sendable {
     /// check, then rename). Returns the name used, or nil if `name` is gone from the
     /// source directory.
     static func moveNoReplace(_ name: String, from: (fd: Int32, path: String), to: (fd: Int32, path: String)) throws -> String? {
-        let (stem, ext) = splitExtension(name)
+        var (stem, ext) = splitExtension(name)
         var candidate = name
         var n = 1
         while warden_renameat_noreplace(from.fd, name, to.fd, candidate) != 0 {
             switch errno {
             case EEXIST:
                 n += 1
+                candidate = stem + ".\(n)" + ext
+            case ENAMETOOLONG where candidate != name || name.utf8.count > maxNameBytes - 8:
+                // `stem.N.ext` of a name near the limit: shorten the stem, keep it distinct.
+                (stem, ext) = splitExtension(fitted(name, room: maxNameBytes - 8))
                 candidate = stem + ".\(n)" + ext
             case ENOENT where access(from.path + "/" + name, F_OK) != 0:
                 return nil  // gone meanwhile (another consumer, an operator)

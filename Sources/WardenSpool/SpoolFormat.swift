@@ -34,7 +34,7 @@ public enum SpoolFormat {
         do {
             return .success(try JSONParser.parseTopLevel(bytes).map { ($0.value, $0.line, String(decoding: bytes[$0.span], as: UTF8.self)) })
         } catch {
-            return .failure(RecordErrors([RecordError(line: error.line, message: "invalid JSON: \(error.message) (column \(error.column))")]))
+            return .failure(RecordErrors([error.recordError()]))
         }
     }
 
@@ -55,7 +55,7 @@ public enum SpoolFormat {
             do {
                 values.append((try JSONParser.parse(line), lineNumber, String(decoding: line, as: UTF8.self)))
             } catch {
-                errors.append(RecordError(record: record, line: lineNumber, message: "invalid JSON: \(error.message) (column \(error.column))"))
+                errors.append(error.recordError(record: record, line: lineNumber))
             }
         }
         return errors.isEmpty ? .success(values) : .failure(RecordErrors(errors))

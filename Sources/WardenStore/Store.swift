@@ -88,6 +88,21 @@ public final class Store: Sendable {
         try await pool.write { db in try body(StoreTransaction(db: db, hot: self.hotStatements(db))) }
     }
 
+    /// Runs `body` in one write transaction; once it has committed, and before any later
+    /// transaction commits, `afterCommit` receives what `body` returned as its effects.
+    /// Writers commit one at a time, so effects are released in commit order (events in
+    /// `seq` order) however many tasks write concurrently. Nothing is released if the
+    /// transaction rolls back. `afterCommit` runs on the writer: it must not block.
+    public func write<T: Sendable, E: Sendable>(
+        _ body: @Sendable (StoreTransaction) throws -> (T, E), afterCommit: @escaping @Sendable (E) -> Void
+    ) async throws -> T {
+        try await pool.write { db in
+            let (value, effects) = try body(StoreTransaction(db: db, hot: self.hotStatements(db)))
+            db.afterNextTransaction(onCommit: { _ in afterCommit(effects) })
+            return value
+        }
+    }
+
     /// The hot statements for the writer connection `db` (called on the writer only).
     func hotStatements(_ db: Database) -> HotStatements? {
         guard let connection = db.sqliteConnection else { return nil }

@@ -214,7 +214,7 @@ public struct StoreTransaction {
             paidAt: Timestamp(milliseconds: row["paid_at"]), shop: row["shop"], item: row["item"],
             shipBy: (row["ship_by"] as Int64?).map(Timestamp.init(milliseconds:)),
             shippedAt: (row["shipped_at"] as Int64?).map(Timestamp.init(milliseconds:)),
-            deliveryService: (row["delivery_service"] as String?).flatMap(DeliveryService.init(rawValue:)),
+            deliveryService: try (row["delivery_service"] as String?).map { try Self.decode(DeliveryService.self, $0, "orders", "delivery_service", id) },
             presale: row["presale"], refundedAt: (row["refunded_at"] as Int64?).map(Timestamp.init(milliseconds:)))
     }
 
@@ -275,6 +275,25 @@ public struct StoreTransaction {
         return (row["n"], row["u"])
     }
 
+    /// A value this version does not know, read back from the database (the file was
+    /// changed by another program or a newer Warden): an error that names where it is,
+    /// never a silent substitute.
+    public struct UnknownValue: Error, CustomStringConvertible {
+        public var table: String
+        public var column: String
+        public var row: String
+        public var value: String
+        public var description: String {
+            "the database holds \(table).\(column) = \"\(value)\" for \(row), which this version of Warden does not know"
+        }
+    }
+
+    static func decode<E: RawRepresentable>(_ type: E.Type, _ raw: String, _ table: String, _ column: String, _ row: String) throws -> E
+    where E.RawValue == String {
+        guard let value = E(rawValue: raw) else { throw UnknownValue(table: table, column: column, row: row, value: raw) }
+        return value
+    }
+
     // MARK: - Cases
 
     public func insertCase(_ c: NewCase, now: Timestamp) throws {
@@ -323,29 +342,29 @@ public struct StoreTransaction {
         guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM cases WHERE case_id = ?"), arguments: [id]) else {
             return nil
         }
-        var c = Self.caseSummary(row)
+        var c = try Self.caseSummary(row)
         c.evidence = try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM case_evidence WHERE case_id = ? ORDER BY id"), arguments: [id]
         ).map { r in
             CaseRecord.EvidenceEntry(
                 item: EvidenceItem(
-                    kind: EvidenceKind(rawValue: r["kind"]) ?? .other, ref: r["ref"], sha256: r["sha256"],
+                    kind: try Self.decode(EvidenceKind.self, r["kind"], "case_evidence", "kind", id), ref: r["ref"], sha256: r["sha256"],
                     registeredAt: (r["registered_at"] as Int64?).map(Timestamp.init(milliseconds:))),
                 submittedAt: Timestamp(milliseconds: r["submitted_at"]), inTime: r["in_time"])
         }
         c.history = try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM case_history WHERE case_id = ? ORDER BY id"), arguments: [id]
         ).map { r in
             CaseRecord.HistoryEntry(
-                at: Timestamp(milliseconds: r["at"]), state: CaseState(rawValue: r["state"]) ?? .resolved, note: r["note"])
+                at: Timestamp(milliseconds: r["at"]), state: try Self.decode(CaseState.self, r["state"], "case_history", "state", id), note: r["note"])
         }
         return c
     }
 
-    static func caseSummary(_ row: Row) -> CaseRecord {
+    static func caseSummary(_ row: Row) throws -> CaseRecord {
         let liabilityFen: Int64? = row["liability_fen"]
         return CaseRecord(
             caseId: row["case_id"], orderId: row["order_id"], category: row["category"], shop: row["shop"],
-            reason: ComplaintReason(rawValue: row["reason"]) ?? .other,
-            state: CaseState(rawValue: row["state"]) ?? .resolved, openedAt: Timestamp(milliseconds: row["opened_at"]),
+            reason: try decode(ComplaintReason.self, row["reason"], "cases", "reason", row["case_id"]),
+            state: try decode(CaseState.self, row["state"], "cases", "state", row["case_id"]), openedAt: Timestamp(milliseconds: row["opened_at"]),
             deadline: (row["deadline"] as Int64?).map(Timestamp.init(milliseconds:)),
             liability: liabilityFen.map { Liability(amount: Money(fen: $0), points: row["liability_points"] ?? 0) })
     }
@@ -434,7 +453,7 @@ public struct StoreTransaction {
                 WHERE d.status = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.case_id LIMIT ?
                 """), arguments: [(now + window).milliseconds, limit]
         ).map { r in
-            (r["case_id"], r["category"], CaseState(rawValue: r["state"]) ?? .awaitingEvidence, Timestamp(milliseconds: r["due_at"]))
+            (r["case_id"], r["category"], try Self.decode(CaseState.self, r["state"], "cases", "state", r["case_id"]), Timestamp(milliseconds: r["due_at"]))
         }
     }
 
@@ -575,7 +594,7 @@ public struct StoreTransaction {
         return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
             Finding(
                 findingId: "F\(r["finding_id"] as Int64)", rule: r["rule"], subject: r["subject"],
-                severity: Severity(rawValue: r["severity"]) ?? .info, message: r["message"], at: Timestamp(milliseconds: r["at"]))
+                severity: try Self.decode(Severity.self, r["severity"], "findings", "severity", "F\(r["finding_id"] as Int64)"), message: r["message"], at: Timestamp(milliseconds: r["at"]))
         }
     }
 

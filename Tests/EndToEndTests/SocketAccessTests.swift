@@ -75,7 +75,7 @@ struct SocketAccessTests {
         var env = ProcessInfo.processInfo.environment
         env["WARDEN_LOG_TARGET"] = "stderr"
         p.environment = env
-        FileManager.default.createFile(atPath: d.logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: d.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: d.logPath))
         p.standardOutput = log
         p.standardError = log

@@ -47,6 +47,7 @@ final class EngineFixture: @unchecked Sendable {
         try texts.map { try engine.parser.parse(JSONParser.parse($0)).get() }
     }
 
+    @discardableResult
     func ingest(_ texts: String...) async throws -> Engine.IngestReport {
         let records = try texts.map { try engine.parser.parse(JSONParser.parse($0)).get() }
         return try await engine.ingest(records, source: "test")

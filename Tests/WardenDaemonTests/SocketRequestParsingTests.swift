@@ -11,7 +11,7 @@ struct SocketRequestParsingTests {
         #"{"jsonrpc":"2.0","id":0,"method":"daemon.status"}"#,
         #"{"jsonrpc":"2.0","id":"abc","method":"case.list","params":{}}"#,
         #"{"jsonrpc":"2.0","id":123456789012345,"method":"case.list","params":{"state":"defaulted","limit":20,"cursor":null}}"#,
-        #"{"jsonrpc":"2.0","id":7,"method":"x","params":{"a":true,"b":false,"a":"再"}}"#,
+        #"{"jsonrpc":"2.0","id":7,"method":"x","params":{"a":true,"b":false,"c":"再"}}"#,
     ]
     static let others = [
         #"{"jsonrpc":"2.0","id":1,"method":"case.get","params":{"case_id":"C\"1"}}"#,  // escape
@@ -30,6 +30,7 @@ struct SocketRequestParsingTests {
         #"{"jsonrpc":"2.0","id":1,"method":3}"#,
         #"{"jsonrpc":"2.0","id":1,"method":"a"#,
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\u{1}\"}",  // control character
+        #"{"jsonrpc":"2.0","id":7,"method":"x","params":{"a":true,"b":false,"a":"再"}}"#,  // repeated key
     ]
 
     static func fast(_ line: String) -> RPCRequest? {
@@ -48,6 +49,18 @@ struct SocketRequestParsingTests {
     @Test(arguments: others)
     func everythingElseIsLeftToTheFullParser(_ line: String) {
         #expect(Self.fast(line) == nil)
+    }
+
+    @Test func aRepeatedKeyIsRefusedByTheFullParserNamingIt() {
+        let line = #"{"jsonrpc":"2.0","id":7,"method":"x","params":{"a":true,"b":false,"a":"再"}}"#
+        #expect(Self.fast(line) == nil)
+        #expect(throws: JSONParser.Error.self) { try JSONParser.parse(line) }
+        do {
+            _ = try JSONParser.parse(line)
+        } catch {
+            #expect(error.key == "a")
+            #expect("\(error)".contains("\"a\""))
+        }
     }
 
     @Test func invalidUTF8IsLeftToTheFullParser() {
