@@ -26,6 +26,28 @@ struct MoneyTests {
         #expect(Money(parsing: paid)!.percentage(basisPoints: 500).description == expected)
     }
 
+    /// Issue 10: 5 % of 999,999,999,999,999.99 trapped (SIGILL) inside the write
+    /// transaction. Every amount and rate now gives an exact or saturated result.
+    @Test(arguments: [
+        (Int64.max, Int64(500), Int64(461_168_601_842_738_790)),  // exact at double width, rounded half up
+        (Int64.min, Int64(500), Int64(-461_168_601_842_738_790)),
+        (Int64(99_999_999_999_999_999), Int64(500), Int64(5_000_000_000_000_000)),
+        (Int64.max, Int64.max, Int64.max),  // beyond Int64: saturated
+        (Int64.min, Int64.max, Int64.min),
+        (Int64.max, Int64(-10_000), -Int64.max),
+        (Int64(-1), Int64(5_000), Int64(-1)),  // -0.005 rounds half away from zero
+    ])
+    func percentageNeverTraps(fen: Int64, basisPoints: Int64, expected: Int64) {
+        #expect(Money(fen: fen).percentage(basisPoints: basisPoints).fen == expected)
+    }
+
+    @Test func additionReportsOverflow() {
+        #expect(Money(fen: .max).adding(Money(fen: 1)) == nil)
+        #expect(Money(fen: .min).adding(Money(fen: -1)) == nil)
+        #expect(Money.maximum.adding(.maximum) == Money(fen: 200_000_000_000))
+        #expect(Money(fen: Int64.min).description == "-92233720368547758.08")
+    }
+
     @Test func clamps() {
         let range = Money.yuan(5)...Money.yuan(30)
         #expect(Money(fen: 295).clamped(to: range) == .yuan(5))

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import WardenCore
+import WardenDaemon
+import WardenStore
+import WardenTestKit
+
+/// Issue 10: what the engine publishes, and what it reads back, cannot go wrong silently.
+@Suite("Engine: live events in order, nothing read back silently")
+struct EngineHardeningTests {
+    /// A subscriber connected while a warning fires gets it live, not only on replay.
+    @Test func aLiveSubscriberGetsTheDeadlineWarning() async throws {
+        let f = try EngineFixture()
+        let topics = Locked<[String]>([])
+        f.engine.onEvents { events in topics.withLock { $0 += events.map(\.topic) } }
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        f.clock.advance(to: EngineFixture.due - .hours(4))
+        await f.deadlines.fireDue()
+        f.clock.advance(to: EngineFixture.due)
+        await f.deadlines.fireDue()
+        #expect(topics.value == ["case.opened", "deadline.warning", "deadline.expired", "case.changed", "ledger.entry"])
+        #expect(try f.events("deadline.warning") == 1)
+    }
+
+    /// Spool, socket and deadline writers racing: subscribers still see `seq` in order,
+    /// with no gap (SPEC: events are delivered in order).
+    @Test func eventsArePublishedInSeqOrderWhateverWritesThem() async throws {
+        let f = try EngineFixture()
+        let seqs = Locked<[Int64]>([])
+        f.engine.onEvents { events in seqs.withLock { $0 += events.map(\.seq) } }
+        let writers = 8
+        let perWriter = 60
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<writers {
+                group.addTask {
+                    for i in 0..<perWriter {
+                        if (w + i) % 3 == 0 {
+                            try await f.engine.recordRejection(file: "w\(w)-\(i).json", errors: [RecordError(message: "bad")])
+                        } else {
+                            let order = #"{"type":"order","order_id":"O\#(w)-\#(i)","category":"stand-mixer","paid_amount":"10.00","paid_at":"2023-04-01 10:00:00","delivery_service":"merchant"}"#
+                            let complaint = #"{"type":"complaint","complaint_id":"C\#(w)-\#(i)","order_id":"O\#(w)-\#(i)","reason":"not-delivered-to-door","opened_at":"2023-04-05 09:30:00"}"#
+                            let records = try [order, complaint].map { try f.engine.parser.parse(JSONParser.parse($0)).get() }
+                            try await f.engine.ingest(records, source: "w\(w)")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let seen = seqs.value
+        #expect(seen.count == writers * perWriter)
+        #expect(seen == seen.sorted(), "published out of seq order")
+        #expect(Set(seen).count == seen.count)
+        if let first = seen.first { #expect(seen == Array(first..<first + Int64(seen.count)), "a gap in seq") }
+    }
+
+    /// A state this version does not know (a newer Warden wrote it, or a hand edit) is an
+    /// error naming the table, column and row, not a case silently `resolved`.
+    @Test func anUnknownStateReadBackIsAnError() async throws {
+        let f = try EngineFixture()
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [f.dir.path + "/warden.sqlite", "UPDATE cases SET state = 'escalated-to-mars', reason = 'gremlins' WHERE case_id = 'C1'"]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        #expect(sqlite.terminationStatus == 0)
+        #expect {
+            _ = try f.caseRecord("C1")
+        } throws: { error in
+            "\(error)".contains("cases.") && "\(error)".contains("C1") && ("\(error)".contains("escalated-to-mars") || "\(error)".contains("gremlins"))
+        }
+    }
+}
