@@ -91,10 +91,10 @@ public enum ConfigLoader {
             if let v = reader.duration(t, "spool", "rescan_interval") { config.rescanInterval = v }
         }
         if let t = reader.table(root, "socket") {
-            reader.known(t, "socket", ["max_line", "max_connections", "max_in_flight"])
+            reader.known(t, "socket", ["max_line", "max_connections", "max_connections_per_uid", "max_in_flight"])
             for (key, apply) in [
                 ("max_line", { (v: Int) in config.maxLine = v }), ("max_connections", { config.maxConnections = $0 }),
-                ("max_in_flight", { config.maxInFlight = $0 }),
+                ("max_connections_per_uid", { config.maxConnectionsPerUID = $0 }), ("max_in_flight", { config.maxInFlight = $0 }),
             ] as [(String, (Int) -> Void)] {
                 if let v = reader.int(t, "socket", key) {
                     if v > 0 { apply(v) } else { reader.fail(key, table: "socket", "must be positive") }

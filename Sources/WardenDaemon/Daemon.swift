@@ -32,9 +32,35 @@ public struct Daemon {
         public var description: String
     }
 
+    /// The socket's limits: a connection cap the descriptor limit can hold (configured
+    /// higher, it is lowered, and the log says so: no silent cap), and a per-uid cap.
+    static func socketLimits(_ config: WardenConfig, softLimit: Int, logger: Logger) -> RPCServer.Limits {
+        let affordable = DescriptorBudget.connectionCap(softLimit: softLimit)
+        var connections = config.maxConnections ?? affordable
+        if connections > affordable {
+            logger.warning(
+                "socket.max_connections = \(connections) is more than the open-file limit (\(softLimit)) allows after the daemon's own reserve (\(DescriptorBudget.reserve)); using \(affordable). Raise LimitNOFILE to allow more",
+                metadata: ["warden.event": "config.warning", "warden.key": "socket.max_connections"])
+            connections = affordable
+        }
+        let perUID = min(config.maxConnectionsPerUID ?? DescriptorBudget.perUIDCap(connections: connections), connections)
+        logger.info(
+            "Socket limits: \(connections) connections, \(perUID) per uid (open-file limit \(softLimit))",
+            metadata: ["warden.event": "socket.limits", "warden.max_connections": "\(connections)", "warden.max_connections_per_uid": "\(perUID)", "warden.fd_soft": "\(softLimit)"])
+        return RPCServer.Limits(maxLine: config.maxLine, maxConnections: connections, maxConnectionsPerUID: perUID, maxInFlight: config.maxInFlight)
+    }
+
     public func run() async throws {
         EarlySignals.install()
         umask(0o027)
+        // Before anything is opened: the descriptors are a budget (DescriptorBudget).
+        let descriptors = DescriptorBudget.raise()
+        if let error = descriptors.error {
+            logger.warning(
+                "Cannot raise the open-file limit; working within \(descriptors.soft)",
+                metadata: ["warden.event": "daemon.fd_limit", "warden.error": "\(error)", "warden.fd_soft": "\(descriptors.soft)", "warden.fd_hard": "\(descriptors.hard)"])
+        }
+        let limits = Self.socketLimits(config, softLimit: descriptors.soft, logger: logger)
         let notifier = SystemdNotifier()
         let spool = SpoolDirectory(root: config.spoolDir)
         do {
@@ -96,7 +122,7 @@ public struct Daemon {
             nextDeadline: { deadlineService.nextDue })
         let server = RPCServer(
             dispatcher: methods,
-            limits: RPCServer.Limits(maxLine: config.maxLine, maxConnections: config.maxConnections, maxInFlight: config.maxInFlight),
+            limits: limits,
             logger: logger, threads: 2)
         var listening = config.socket
         if let fd = SystemdNotifier.listenDescriptors().first {

@@ -80,7 +80,7 @@ public final class Reloader: Service, Sendable {
             if old.socket != config.socket { restart.append("daemon.socket") }
             if old.spoolDir != config.spoolDir { restart.append("daemon.spool_dir") }
             if old.stateDir != config.stateDir { restart.append("daemon.state_dir") }
-            if old.maxLine != config.maxLine || old.maxConnections != config.maxConnections || old.maxInFlight != config.maxInFlight { restart.append("[socket] limits") }
+            if old.maxLine != config.maxLine || old.maxConnections != config.maxConnections || old.maxConnectionsPerUID != config.maxConnectionsPerUID || old.maxInFlight != config.maxInFlight { restart.append("[socket] limits") }
             if old.maxFileSize != config.maxFileSize || old.rescanInterval != config.rescanInterval { restart.append("[spool] settings") }
             if !restart.isEmpty {
                 logger.warning("Changed settings take effect at the next restart: \(restart.joined(separator: ", "))", metadata: ["warden.event": "config.restart_needed"])

@@ -26,7 +26,10 @@ public struct WardenConfig: Sendable, Equatable {
     public var processedRetention: TimeSpan?
     public var rescanInterval: TimeSpan
     public var maxLine: Int
-    public var maxConnections: Int
+    /// Connections at once; nil derives it from the descriptor limit (`DescriptorBudget`).
+    public var maxConnections: Int?
+    /// Connections at once from one peer uid; nil is a quarter of `maxConnections`.
+    public var maxConnectionsPerUID: Int?
     public var maxInFlight: Int
 
     public static let defaultPath = "/etc/warden/warden.toml"
@@ -37,7 +40,7 @@ public struct WardenConfig: Sendable, Equatable {
             file: file, socket: "/run/warden/warden.sock", socketGroup: nil, spoolDir: "/var/spool/warden",
             stateDir: "/var/lib/warden", zone: .shanghai, logLevel: "info", storageBackend: "sqlite",
             warnBefore: [.hours(4), .hours(1)], policies: [:], writers: [], maxFileSize: 64 << 20,
-            spoolMaxLine: 1 << 20, processedRetention: .days(30), rescanInterval: .seconds(30), maxLine: 1 << 20, maxConnections: 1024, maxInFlight: 128)
+            spoolMaxLine: 1 << 20, processedRetention: .days(30), rescanInterval: .seconds(30), maxLine: 1 << 20, maxConnections: nil, maxConnectionsPerUID: nil, maxInFlight: 128)
     }
 
     public var databasePath: String { stateDir + "/warden.sqlite" }

@@ -30,6 +30,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     private var inputClosed = false
     private var pendingRead = false
     private var refused = false
+    private var uid: uid_t?
 
     init(server: RPCServer) {
         self.server = server
@@ -47,10 +48,12 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
             }
         }
         connection = RPCConnection(channel: context.channel, peer: peer)
-        registered = server.register(context.channel)
-        if !registered {
+        uid = peer?.uid
+        let refusal = server.register(context.channel, uid: uid)
+        registered = refusal == nil
+        if let refusal {
             refused = true
-            write(context: context, RPCResponse.failure(id: .null, error: .overloaded("too many connections (limit \(server.limits.maxConnections))")))
+            write(context: context, RPCResponse.failure(id: .null, error: .overloaded(refusal)))
             context.flush()
             context.close(promise: nil)
             return
@@ -59,7 +62,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if registered { server.unregister(context.channel) }
+        if registered { server.unregister(context.channel, uid: uid) }
         connection?.didClose()
         context.fireChannelInactive()
     }

@@ -13,9 +13,10 @@ import Glibc
 ///
 /// Trusts: nothing a client sends. Every line is parsed strictly; a line longer than
 /// `maxLine` is answered with `-32600` and the connection closed (the only error that
-/// closes a connection). Refuses: more than `maxConnections` connections and more than
-/// `maxInFlight` unanswered requests on one connection (answered `1006`, never buffered
-/// without bound). Who may write is the dispatcher's decision, from `SO_PEERCRED`.
+/// closes a connection). Refuses: more than `maxConnections` connections, more than
+/// `maxConnectionsPerUID` from one peer uid, and more than `maxInFlight` unanswered
+/// requests on one connection (answered `1006` at once, never queued or buffered without
+/// bound). Who may write is the dispatcher's decision, from `SO_PEERCRED`.
 ///
 /// Event loops only frame bytes and run the dispatcher's immediate methods (reads from
 /// SQLite in WAL mode, which never wait for the writer); deferred methods run as tasks and
@@ -25,10 +26,14 @@ public final class RPCServer: Sendable {
     public struct Limits: Sendable {
         public var maxLine: Int
         public var maxConnections: Int
+        /// Connections at once from one peer uid (as varlink limits them), so one user's
+        /// runaway client leaves room for the others.
+        public var maxConnectionsPerUID: Int
         public var maxInFlight: Int
-        public init(maxLine: Int = 1 << 20, maxConnections: Int = 1024, maxInFlight: Int = 128) {
+        public init(maxLine: Int = 1 << 20, maxConnections: Int = 1024, maxConnectionsPerUID: Int? = nil, maxInFlight: Int = 128) {
             self.maxLine = maxLine
             self.maxConnections = maxConnections
+            self.maxConnectionsPerUID = maxConnectionsPerUID ?? maxConnections
             self.maxInFlight = maxInFlight
         }
     }
@@ -40,6 +45,7 @@ public final class RPCServer: Sendable {
     struct State {
         var serverChannel: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
+        var perUID: [uid_t: Int] = [:]
         var tasksInFlight = 0
         var accepting = true
     }
@@ -142,16 +148,27 @@ public final class RPCServer: Sendable {
 
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
-    func register(_ channel: any Channel) -> Bool {
+    /// Why a connection is refused, or nil when it is registered.
+    func register(_ channel: any Channel, uid: uid_t?) -> String? {
         state.withLock { s in
-            guard s.accepting, s.connections.count < limits.maxConnections else { return false }
+            guard s.accepting else { return "the daemon is stopping" }
+            guard s.connections.count < limits.maxConnections else { return "too many connections (limit \(limits.maxConnections))" }
+            if let uid {
+                guard s.perUID[uid, default: 0] < limits.maxConnectionsPerUID else {
+                    return "too many connections from uid \(uid) (limit \(limits.maxConnectionsPerUID) per uid)"
+                }
+                s.perUID[uid, default: 0] += 1
+            }
             s.connections[ObjectIdentifier(channel)] = channel
-            return true
+            return nil
         }
     }
 
-    func unregister(_ channel: any Channel) {
-        state.withLock { $0.connections[ObjectIdentifier(channel)] = nil }
+    func unregister(_ channel: any Channel, uid: uid_t?) {
+        state.withLock { s in
+            s.connections[ObjectIdentifier(channel)] = nil
+            if let uid, let n = s.perUID[uid] { s.perUID[uid] = n > 1 ? n - 1 : nil }
+        }
     }
 
     func taskStarted() { state.withLock { $0.tasksInFlight += 1 } }

@@ -16,6 +16,10 @@ public final class DaemonHarness: @unchecked Sendable {
     public var stateDir: String { root.path + "/state" }
     public var logPath: String { root.path + "/wardend.log" }
     public private(set) var process: Process?
+    /// A command and arguments that run wardend (e.g. `prlimit --nofile=1024:1024 --`).
+    public var launcher: [String] = []
+    /// Extra environment for wardend (e.g. `WARDEN_TEST_FAULT` in a debug build).
+    public var environment: [String: String] = [:]
 
     /// The directory holding the built executables (next to the test bundle).
     public static var binDirectory: String {
@@ -48,9 +52,15 @@ public final class DaemonHarness: @unchecked Sendable {
     /// Starts wardend and waits until its socket answers.
     public func start(timeout: Double = 60) throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary("wardend"))
-        p.arguments = ["--config", configPath]
+        if let command = launcher.first {
+            p.executableURL = URL(fileURLWithPath: command)
+            p.arguments = Array(launcher.dropFirst()) + [Self.binary("wardend"), "--config", configPath]
+        } else {
+            p.executableURL = URL(fileURLWithPath: Self.binary("wardend"))
+            p.arguments = ["--config", configPath]
+        }
         var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
         env["WARDEN_LOG_TARGET"] = env["WARDEN_LOG_TARGET"] ?? "stderr"  // the harness reads the log from stderr
         p.environment = env
         close(open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640))
