@@ -55,10 +55,12 @@ let package = Package(
             dependencies: ["WardenCore", "CWardenSys", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // JSON-RPC requests and errors without the server (no NIO): fuzzed on their own.
+        .target(name: "WardenProtocol", dependencies: ["WardenCore"], swiftSettings: swiftSettings),
         .target(
             name: "WardenRPC",
             dependencies: [
-                "WardenCore", "CWardenSys",
+                "WardenCore", "WardenProtocol", "CWardenSys",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -71,12 +73,17 @@ let package = Package(
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // warden.toml: its types and loader, without the daemon (fuzzed on their own).
+        .target(
+            name: "WardenConfigFile",
+            dependencies: ["WardenCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "WardenDaemon",
             dependencies: [
-                "WardenCore", "CWardenSys", "WardenStore", "WardenSpool", "WardenRPC", "WardenLogging",
+                "WardenCore", "CWardenSys", "WardenStore", "WardenSpool", "WardenRPC", "WardenLogging", "WardenConfigFile",
                 "KitchenAppliancesPolicy", "ModelToysPolicy", "LuggagePolicy", "ServiceQualityPolicy",
-                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -105,6 +112,19 @@ let package = Package(
             dependencies: ["WardenCore", "WardenClient"],
             swiftSettings: swiftSettings
         ),
+        // Fuzz targets (scripts/fuzz): built with libFuzzer by `scripts/fuzz`; in an
+        // ordinary build each is a replayer of its corpus (Fuzz/corpus/NAME).
+        .target(name: "CFuzzer", path: "Fuzz/CFuzzer"),
+        .target(name: "WardenFuzzSupport", dependencies: ["CFuzzer"], path: "Fuzz/Support", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-records", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenSpool"], path: "Fuzz/records", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-rpc", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenProtocol"], path: "Fuzz/rpc", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-csv", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenSpool"], path: "Fuzz/csv", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-ndjson", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenSpool"], path: "Fuzz/ndjson", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "fuzz-config",
+            dependencies: ["WardenFuzzSupport", "WardenCore", "WardenConfigFile", "KitchenAppliancesPolicy", "LuggagePolicy", "ModelToysPolicy", "ServiceQualityPolicy"],
+            path: "Fuzz/config", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-time-money", dependencies: ["WardenFuzzSupport", "WardenCore"], path: "Fuzz/time-money", swiftSettings: swiftSettings),
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "WardenTestKit"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KitchenAppliancesTests",
@@ -131,7 +151,10 @@ let package = Package(
             name: "EndToEndTests",
             // The executables are dependencies so that `swift test` builds them; the tests
             // run the built binaries, not their code in-process.
-            dependencies: ["WardenCore", "WardenClient", "WardenTestKit", "wardend", "wardenctl"],
+            dependencies: [
+                "WardenCore", "WardenClient", "WardenTestKit", "wardend", "wardenctl",
+                "fuzz-records", "fuzz-rpc", "fuzz-csv", "fuzz-ndjson", "fuzz-config", "fuzz-time-money",
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -20,8 +20,11 @@ public struct RecordParser: Sendable {
     public static let maxCount = 1_000_000_000
     /// The longest promised ship time a listing may state, in days (100 years).
     public static let maxShipDays = 36_500
-    /// Times a record may name: from 1970 to the end of 9999.
-    public static let timeRange = Timestamp(milliseconds: 0)...Timestamp(milliseconds: 253_402_300_799_999)
+    /// Times a record may name: from 1970-01-01 to 9999-12-30 (UTC), so that every time
+    /// stored can be written back in any time zone (UTC−12 to UTC+14) with a four-digit
+    /// year and read again (found by the time fuzzer: 9999-12-31T23:59Z is year 10000
+    /// in Shanghai).
+    public static let timeRange = Timestamp(milliseconds: 0)...Timestamp(milliseconds: 253_402_214_399_999)
 
     public init(zone: Zone, acceptedTypes: Set<RecordType> = RecordParser.supportedTypes) {
         self.zone = zone
@@ -312,7 +315,7 @@ struct FieldReader {
             return nil
         }
         guard RecordParser.timeRange.contains(t) else {
-            errors.append((field, "\"\(s)\" is outside the years 1970 to 9999 that records may name"))
+            errors.append((field, "\"\(s)\" is outside 1970-01-01 to 9999-12-30, the times records may name"))
             return nil
         }
         return t

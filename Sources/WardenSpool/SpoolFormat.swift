@@ -43,15 +43,19 @@ public enum SpoolFormat {
         var errors: [RecordError] = []
         var lineNumber = 0
         var record = 0
-        for var line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            lineNumber += 1
-            if line.last == 0x0D { line = line.dropLast() }
+        for split in LineReader.lines(in: bytes, maxLine: maxLine) {
+            let line: ArraySlice<UInt8>
+            switch split {
+            case .tooLong(let number, let length):
+                record += 1
+                errors.append(RecordError(record: record, line: number, message: "line of \(length) bytes is over the \(maxLine)-byte limit ([spool] max_line)"))
+                continue
+            case .text(let text, let number):
+                lineNumber = number
+                line = text
+            }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             record += 1
-            if line.count > maxLine {
-                errors.append(RecordError(record: record, line: lineNumber, message: "line of \(line.count) bytes is over the \(maxLine)-byte limit ([spool] max_line)"))
-                continue
-            }
             do {
                 values.append((try JSONParser.parse(line), lineNumber, String(decoding: line, as: UTF8.self)))
             } catch {

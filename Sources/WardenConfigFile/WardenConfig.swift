@@ -53,6 +53,13 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public var key: String?
     public var message: String
 
+    public init(file: String, line: Int? = nil, key: String? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.message = message
+    }
+
     public var description: String {
         var s = file
         if let line { s += ":\(line)" }
@@ -65,5 +72,6 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 /// All the problems found in one configuration file.
 public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
     public var errors: [ConfigError]
+    public init(errors: [ConfigError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
