@@ -63,10 +63,10 @@ public enum ConfigLoader {
                 if let array = value.array {
                     var spans: [TimeSpan] = []
                     for element in array {
-                        if let s = element.string, let span = TimeSpan.parse(s), span.milliseconds > 0 {
+                        if let s = element.string, let span = TimeSpan.parse(s), span.milliseconds > 0, span <= Self.longestDuration {
                             spans.append(span)
                         } else {
-                            reader.fail("warn_before", table: "deadlines", "\(element.debugDescription) is not a duration; expected e.g. [\"4h\", \"1h\"]")
+                            reader.fail("warn_before", table: "deadlines", "\(element.debugDescription) is not a duration from 1ms to 3650d; expected e.g. [\"4h\", \"1h\"]")
                         }
                     }
                     config.warnBefore = Array(Set(spans)).sorted(by: >)
@@ -77,12 +77,8 @@ public enum ConfigLoader {
         }
         if let t = reader.table(root, "spool") {
             reader.known(t, "spool", ["max_file_size", "max_line", "rescan_interval", "processed_retention"])
-            if let v = reader.int(t, "spool", "max_file_size") {
-                if v > 0 { config.maxFileSize = v } else { reader.fail("max_file_size", table: "spool", "must be a positive number of bytes") }
-            }
-            if let v = reader.int(t, "spool", "max_line") {
-                if v > 0 { config.spoolMaxLine = v } else { reader.fail("max_line", table: "spool", "must be a positive number of bytes") }
-            }
+            if let v = reader.int(t, "spool", "max_file_size", in: 1...(1 << 36)) { config.maxFileSize = v }
+            if let v = reader.int(t, "spool", "max_line", in: 1...(1 << 30)) { config.spoolMaxLine = v }
             if t["processed_retention"]?.string == "forever" {
                 config.processedRetention = nil
             } else if let v = reader.duration(t, "spool", "processed_retention") {
@@ -92,14 +88,10 @@ public enum ConfigLoader {
         }
         if let t = reader.table(root, "socket") {
             reader.known(t, "socket", ["max_line", "max_connections", "max_connections_per_uid", "max_in_flight"])
-            for (key, apply) in [
-                ("max_line", { (v: Int) in config.maxLine = v }), ("max_connections", { config.maxConnections = $0 }),
-                ("max_connections_per_uid", { config.maxConnectionsPerUID = $0 }), ("max_in_flight", { config.maxInFlight = $0 }),
-            ] as [(String, (Int) -> Void)] {
-                if let v = reader.int(t, "socket", key) {
-                    if v > 0 { apply(v) } else { reader.fail(key, table: "socket", "must be positive") }
-                }
-            }
+            if let v = reader.int(t, "socket", "max_line", in: 1...(1 << 30)) { config.maxLine = v }
+            if let v = reader.int(t, "socket", "max_connections", in: 1...(1 << 20)) { config.maxConnections = v }
+            if let v = reader.int(t, "socket", "max_connections_per_uid", in: 1...(1 << 20)) { config.maxConnectionsPerUID = v }
+            if let v = reader.int(t, "socket", "max_in_flight", in: 1...65_536) { config.maxInFlight = v }
         }
         if let t = reader.table(root, "access") {
             reader.known(t, "access", ["writers"])
@@ -158,6 +150,10 @@ public enum ConfigLoader {
         return config
     }
 
+    /// The longest duration any key takes (ten years): beyond it a value is a typo, and
+    /// time arithmetic on it stays far from overflowing.
+    public static let longestDuration = TimeSpan.days(3650)
+
     static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         let cwd = FileManager.default.currentDirectoryPath
@@ -202,10 +198,14 @@ public enum ConfigLoader {
             return s
         }
 
-        mutating func int(_ t: TOMLTable, _ table: String, _ key: String) -> Int? {
+        mutating func int(_ t: TOMLTable, _ table: String, _ key: String, in range: ClosedRange<Int>) -> Int? {
             guard let value = t[key] else { return nil }
             guard let i = value.int else {
                 fail(key, table: table, "expected an integer")
+                return nil
+            }
+            guard range.contains(i) else {
+                fail(key, table: table, "\(i) is outside \(range.lowerBound) to \(range.upperBound)")
                 return nil
             }
             return i
@@ -213,8 +213,8 @@ public enum ConfigLoader {
 
         mutating func duration(_ t: TOMLTable, _ table: String, _ key: String) -> TimeSpan? {
             guard let s = string(t, table, key) else { return nil }
-            guard let span = TimeSpan.parse(s), span.milliseconds > 0 else {
-                fail(key, table: table, "\"\(s)\" is not a duration; expected e.g. \"30s\", \"5m\"")
+            guard let span = TimeSpan.parse(s), span.milliseconds > 0, span <= ConfigLoader.longestDuration else {
+                fail(key, table: table, "\"\(s)\" is not a duration from 1ms to 3650d; expected e.g. \"30s\", \"5m\"")
                 return nil
             }
             return span

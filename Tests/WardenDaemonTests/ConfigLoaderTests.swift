@@ -95,6 +95,36 @@ struct ConfigLoaderTests {
         #expect(throws: ConfigErrors.self) { try parse("[policies.kitchen-appliances]\nevidence_window = \"\(value)\"\n") }
     }
 
+    /// Issue 10: every number and duration is bounded, the error names the key and line.
+    @Test(arguments: [
+        ("[deadlines]\nwarn_before = [\"3651d\"]", "deadlines.warn_before"),
+        ("[spool]\nrescan_interval = \"999999999d\"", "spool.rescan_interval"),
+        ("[spool]\nprocessed_retention = \"3651d\"", "spool.processed_retention"),
+        ("[spool]\nmax_file_size = 0", "spool.max_file_size"),
+        ("[spool]\nmax_line = 9223372036854775807", "spool.max_line"),
+        ("[socket]\nmax_connections = 2000000", "socket.max_connections"),
+        ("[socket]\nmax_connections_per_uid = -1", "socket.max_connections_per_uid"),
+        ("[socket]\nmax_in_flight = 65537", "socket.max_in_flight"),
+        ("[policies.model-toys]\nmax_ship_days = 36501", "policies.model-toys.max_ship_days"),
+        ("[policies.kitchen-appliances]\ncompensation = \"1000000000.01\"", "policies.kitchen-appliances.compensation"),
+    ])
+    func outOfRangeValuesAreRefusedNamingTheKey(text: String, key: String) {
+        do {
+            _ = try parse(text)
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.errors.map(\.key) == [key], "\(error)")
+            #expect(error.errors.first?.line == 2, "\(error)")
+        }
+    }
+
+    @Test func theLargestValuesAreAccepted() throws {
+        let config = try parse("[deadlines]\nwarn_before = [\"3650d\"]\n[socket]\nmax_in_flight = 65536\nmax_connections_per_uid = 10\n")
+        #expect(config.warnBefore == [.days(3650)])
+        #expect(config.maxInFlight == 65_536)
+        #expect(config.maxConnectionsPerUID == 10)
+    }
+
     @Test func aSyntaxErrorNamesItsLine() {
         do {
             _ = try parse("[daemon]\nsocket = \"unterminated\n")
