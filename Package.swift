@@ -31,7 +31,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .target(name: "WardenCore", swiftSettings: swiftSettings),
@@ -73,10 +72,12 @@ let package = Package(
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // A strict TOML 1.0 parser in Swift (no C++ underneath), for warden.toml.
+        .target(name: "WardenTOML", swiftSettings: swiftSettings),
         // warden.toml: its types and loader, without the daemon (fuzzed on their own).
         .target(
             name: "WardenConfigFile",
-            dependencies: ["WardenCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["WardenCore", "WardenTOML"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -125,6 +126,7 @@ let package = Package(
             dependencies: ["WardenFuzzSupport", "WardenCore", "WardenConfigFile", "KitchenAppliancesPolicy", "LuggagePolicy", "ModelToysPolicy", "ServiceQualityPolicy"],
             path: "Fuzz/config", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-time-money", dependencies: ["WardenFuzzSupport", "WardenCore"], path: "Fuzz/time-money", swiftSettings: swiftSettings),
+        .testTarget(name: "WardenTOMLTests", dependencies: ["WardenTOML"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "WardenTestKit"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KitchenAppliancesTests",

@@ -12,10 +12,9 @@ import WardenFuzzSupport
 /// TOML itself is broken).
 func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let input = Fuzz.input(data, size)
-    guard let text = String(validating: input, as: UTF8.self) else { return 0 }  // the loader refuses non-UTF-8 before parsing
     let registrations = [KitchenAppliances.registration, Luggage.registration, ModelToys.registration, ServiceQuality.registration]
     do {
-        let config = try ConfigLoader.parse(text, file: "fuzz.toml", registrations: registrations)
+        let config = try ConfigLoader.parse(bytes: Array(input), file: "fuzz.toml", registrations: registrations)
         Fuzz.check(config.warnBefore.allSatisfy { $0.milliseconds > 0 }, "a non-positive warn_before was accepted")
     } catch {
         Fuzz.check(!error.errors.isEmpty, "a refusal without a reason")

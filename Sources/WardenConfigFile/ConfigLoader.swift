@@ -1,35 +1,45 @@
 import Foundation
-import TOMLKit
+import WardenTOML
 import WardenCore
 
 /// Reads and validates `warden.toml`. Every error in the file is reported at once, each
 /// with its line and key. Unknown tables and keys are errors, so a misspelt key is caught
 /// by `wardend check-config` instead of silently doing nothing.
+///
+/// Trusts: nothing in the file. The TOML is read by Warden's own strict TOML 1.0 parser
+/// (`WardenTOML`: no C++ underneath, bounded nesting, fuzzed), every value is typed and
+/// bounded, and a module's parameters are checked against its declaration.
 public enum ConfigLoader {
     public static func load(path: String, registrations: [PolicyRegistration]) throws(ConfigErrors) -> WardenConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigErrors(errors: [ConfigError(file: path, message: "cannot read the file (\(String(cString: strerror(errno))))")])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigErrors(errors: [ConfigError(file: path, message: "the file is not valid UTF-8")])
-        }
-        return try parse(text, file: path, registrations: registrations)
+        // The bytes as they are (no decoding on the way: a byte-order mark where it does
+        // not belong is an error the TOML parser must see).
+        return try parse(bytes: [UInt8](data), file: path, registrations: registrations)
     }
 
     public static func parse(_ text: String, file: String, registrations: [PolicyRegistration]) throws(ConfigErrors) -> WardenConfig {
+        try parse(bytes: Array(text.utf8), file: file, registrations: registrations)
+    }
+
+    public static func parse(bytes: [UInt8], file: String, registrations: [PolicyRegistration]) throws(ConfigErrors) -> WardenConfig {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw ConfigErrors(errors: [ConfigError(file: file, message: "the file is not valid UTF-8")])
+        }
         let root: TOMLTable
         do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigErrors(errors: [ConfigError(file: file, line: error.source.begin.line, message: "TOML syntax: \(error.description)")])
+            root = try TOML.parse(bytes: bytes)
         } catch {
-            throw ConfigErrors(errors: [ConfigError(file: file, message: "TOML syntax: \(error)")])
+            throw ConfigErrors(errors: [
+                ConfigError(file: file, line: error.position.line, message: "TOML syntax: \(error.message) (column \(error.position.column))")
+            ])
         }
-        var reader = Reader(file: file, lines: text.components(separatedBy: "\n"))
+        var reader = Reader(file: file, root: root)
         var config = WardenConfig.defaults(file: file)
 
         for key in root.keys where !["daemon", "storage", "deadlines", "policies", "access", "spool", "socket"].contains(key) {
-            reader.fail(key, table: nil, "unknown table; known: [daemon], [storage], [deadlines], [spool], [socket], [access], [policies.<id>]")
+            reader.fail(key, in: root, table: nil, "unknown table; known: [daemon], [storage], [deadlines], [spool], [socket], [access], [policies.<id>]")
         }
         if let t = reader.table(root, "daemon") {
             reader.known(t, "daemon", ["socket", "socket_group", "spool_dir", "state_dir", "timezone", "log_level"])
@@ -39,13 +49,13 @@ public enum ConfigLoader {
             if let v = reader.string(t, "daemon", "state_dir") { config.stateDir = absolute(v) }
             if let v = reader.string(t, "daemon", "timezone") {
                 if let zone = Zone(identifier: v) { config.zone = zone } else {
-                    reader.fail("timezone", table: "daemon", "unknown time zone \"\(v)\"; expected an IANA name like \"Asia/Shanghai\"")
+                    reader.fail("timezone", in: t, table: "daemon", "unknown time zone \"\(v)\"; expected an IANA name like \"Asia/Shanghai\"")
                 }
             }
             if let v = reader.string(t, "daemon", "log_level") {
                 let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
                 if levels.contains(v) { config.logLevel = v } else {
-                    reader.fail("log_level", table: "daemon", "expected one of \(levels.joined(separator: ", "))")
+                    reader.fail("log_level", in: t, table: "daemon", "expected one of \(levels.joined(separator: ", "))")
                 }
             }
         }
@@ -53,7 +63,7 @@ public enum ConfigLoader {
             reader.known(t, "storage", ["backend", "url"])
             if let v = reader.string(t, "storage", "backend") {
                 if v == "sqlite" { config.storageBackend = v } else {
-                    reader.fail("backend", table: "storage", "\"\(v)\" is not available in this version; the embedded backend is \"sqlite\"")
+                    reader.fail("backend", in: t, table: "storage", "\"\(v)\" is not available in this version; the embedded backend is \"sqlite\"")
                 }
             }
         }
@@ -66,12 +76,12 @@ public enum ConfigLoader {
                         if let s = element.string, let span = TimeSpan.parse(s), span.milliseconds > 0, span <= Self.longestDuration {
                             spans.append(span)
                         } else {
-                            reader.fail("warn_before", table: "deadlines", "\(element.debugDescription) is not a duration from 1ms to 3650d; expected e.g. [\"4h\", \"1h\"]")
+                            reader.fail("warn_before", in: t, table: "deadlines", "\(Reader.describe(element)) is not a duration from 1ms to 3650d; expected e.g. [\"4h\", \"1h\"]")
                         }
                     }
                     config.warnBefore = Array(Set(spans)).sorted(by: >)
                 } else {
-                    reader.fail("warn_before", table: "deadlines", "expected an array of durations, e.g. [\"4h\", \"1h\"]")
+                    reader.fail("warn_before", in: t, table: "deadlines", "expected an array of durations, e.g. [\"4h\", \"1h\"]")
                 }
             }
         }
@@ -99,12 +109,12 @@ public enum ConfigLoader {
                 if let array = value.array {
                     config.writers = array.compactMap { element in
                         if let s = element.string { return s }
-                        if let i = element.int { return String(i) }
-                        reader.fail("writers", table: "access", "expected uids (integers) and group names (strings)")
+                        if let i = element.integer { return String(i) }
+                        reader.fail("writers", in: t, table: "access", "expected uids (integers) and group names (strings)")
                         return nil
                     }
                 } else {
-                    reader.fail("writers", table: "access", "expected an array of uids and group names")
+                    reader.fail("writers", in: t, table: "access", "expected an array of uids and group names")
                 }
             }
         }
@@ -112,24 +122,23 @@ public enum ConfigLoader {
             for id in t.keys {
                 let tableName = "policies.\(id)"
                 guard let policyTable = t[id]?.table else {
-                    reader.fail(id, table: "policies", "expected a table [policies.\(id)]")
+                    reader.fail(id, in: t, table: "policies", "expected a table [policies.\(id)]")
                     continue
                 }
                 var settings = PolicySettings()
-                for key in policyTable.keys {
-                    let value = policyTable[key]!
+                for (key, value) in policyTable.entries {
                     if key == "enabled" {
-                        if let b = value.bool { settings.enabled = b } else { reader.fail(key, table: tableName, "expected true or false") }
+                        if let b = value.bool { settings.enabled = b } else { reader.fail(key, in: policyTable, table: tableName, "expected true or false") }
                     } else if let s = value.string {
                         settings.parameters[key] = .string(s)
-                    } else if let i = value.int {
-                        settings.parameters[key] = .integer(i)
+                    } else if let i = value.integer {
+                        settings.parameters[key] = .integer(Int(i))
                     } else if let b = value.bool {
                         settings.parameters[key] = .bool(b)
                     } else if let d = value.double {
                         settings.parameters[key] = .double(d)
                     } else {
-                        reader.fail(key, table: tableName, "unsupported value \(value.debugDescription)")
+                        reader.fail(key, in: policyTable, table: tableName, "unsupported value \(Reader.describe(value)); expected a string, an integer, a boolean or a number")
                     }
                 }
                 config.policies[id] = settings
@@ -143,7 +152,10 @@ public enum ConfigLoader {
                 let parts = e.key.split(separator: ".").map(String.init)
                 let key = parts.count >= 3 ? parts[2] : parts.count == 2 ? parts[1] : nil
                 let table = parts.count >= 3 ? "policies.\(parts[1])" : "policies"
-                reader.errors.append(ConfigError(file: file, line: key.flatMap { reader.line(of: $0, inTable: table) }, key: e.key, message: e.message))
+                let module = parts.count >= 2 ? root["policies"]?.table?[parts[1]]?.table : nil
+                let line = key.flatMap { module?.position(of: $0)?.line } ?? (parts.count >= 2 ? root["policies"]?.table?.position(of: parts[1])?.line : nil)
+                _ = table
+                reader.errors.append(ConfigError(file: file, line: line, key: e.key, message: e.message))
             }
         }
         if !reader.errors.isEmpty { throw ConfigErrors(errors: reader.errors) }
@@ -165,19 +177,32 @@ public enum ConfigLoader {
     /// Typed lookups that record an error (with the key's line) instead of throwing.
     struct Reader {
         let file: String
-        let lines: [String]
+        let root: TOMLTable
         var errors: [ConfigError] = []
 
-        mutating func fail(_ key: String, table: String?, _ message: String) {
+        /// Records an error about `key` of `t` (named `table`; nil for the root).
+        mutating func fail(_ key: String, in t: TOMLTable, table: String?, _ message: String) {
             let fullKey = table.map { "\($0).\(key)" } ?? key
-            let line = table == nil ? line(ofTable: key) : line(of: key, inTable: table!)
-            errors.append(ConfigError(file: file, line: line, key: fullKey, message: message))
+            errors.append(ConfigError(file: file, line: (t.position(of: key) ?? t.position)?.line, key: fullKey, message: message))
+        }
+
+        /// A value as the file spells it, for messages.
+        static func describe(_ value: TOMLValue) -> String {
+            switch value {
+            case .string(let s): return "\"\(s)\""
+            case .integer(let i): return "\(i)"
+            case .float(let d): return "\(d)"
+            case .bool(let b): return "\(b)"
+            case .array: return "an array"
+            case .table: return "a table"
+            default: return value.dateTimeText.map { "\($0) (a \(value.typeName))" } ?? value.typeName
+            }
         }
 
         mutating func table(_ root: TOMLTable, _ name: String) -> TOMLTable? {
             guard let value = root[name] else { return nil }
             guard let t = value.table else {
-                fail(name, table: nil, "expected a table [\(name)]")
+                fail(name, in: root, table: nil, "expected a table [\(name)]")
                 return nil
             }
             return t
@@ -185,14 +210,14 @@ public enum ConfigLoader {
 
         mutating func known(_ t: TOMLTable, _ table: String, _ keys: [String]) {
             for key in t.keys where !keys.contains(key) {
-                fail(key, table: table, "unknown key; known in [\(table)]: \(keys.joined(separator: ", "))")
+                fail(key, in: t, table: table, "unknown key; known in [\(table)]: \(keys.joined(separator: ", "))")
             }
         }
 
         mutating func string(_ t: TOMLTable, _ table: String, _ key: String) -> String? {
             guard let value = t[key] else { return nil }
             guard let s = value.string else {
-                fail(key, table: table, "expected a string")
+                fail(key, in: t, table: table, "expected a string, got \(Reader.describe(value))")
                 return nil
             }
             return s
@@ -200,47 +225,24 @@ public enum ConfigLoader {
 
         mutating func int(_ t: TOMLTable, _ table: String, _ key: String, in range: ClosedRange<Int>) -> Int? {
             guard let value = t[key] else { return nil }
-            guard let i = value.int else {
-                fail(key, table: table, "expected an integer")
+            guard let i = value.integer else {
+                fail(key, in: t, table: table, "expected an integer, got \(Reader.describe(value))")
                 return nil
             }
-            guard range.contains(i) else {
-                fail(key, table: table, "\(i) is outside \(range.lowerBound) to \(range.upperBound)")
+            guard let v = Int(exactly: i), range.contains(v) else {
+                fail(key, in: t, table: table, "\(i) is outside \(range.lowerBound) to \(range.upperBound)")
                 return nil
             }
-            return i
+            return v
         }
 
         mutating func duration(_ t: TOMLTable, _ table: String, _ key: String) -> TimeSpan? {
             guard let s = string(t, table, key) else { return nil }
             guard let span = TimeSpan.parse(s), span.milliseconds > 0, span <= ConfigLoader.longestDuration else {
-                fail(key, table: table, "\"\(s)\" is not a duration from 1ms to 3650d; expected e.g. \"30s\", \"5m\"")
+                fail(key, in: t, table: table, "\"\(s)\" is not a duration from 1ms to 3650d; expected e.g. \"30s\", \"5m\"")
                 return nil
             }
             return span
-        }
-
-        /// The 1-based line of `[name]`.
-        func line(ofTable name: String) -> Int? {
-            lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix("[\(name)]") }.map { $0 + 1 }
-        }
-
-        /// The 1-based line of `key = …` inside `[table]` (or a dotted table header).
-        func line(of key: String, inTable table: String) -> Int? {
-            var current = ""
-            for (i, raw) in lines.enumerated() {
-                let line = raw.trimmingCharacters(in: .whitespaces)
-                if line.hasPrefix("[") {
-                    current = line.trimmingCharacters(in: CharacterSet(charactersIn: "[] ")).components(separatedBy: "]").first ?? ""
-                    current = current.replacingOccurrences(of: "\"", with: "")
-                    if "\(current)" == "\(table).\(key)" { return i + 1 }
-                    continue
-                }
-                guard current == table else { continue }
-                let name = line.split(separator: "=", maxSplits: 1).first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
-                if name == key { return i + 1 }
-            }
-            return line(ofTable: table)
         }
     }
 }

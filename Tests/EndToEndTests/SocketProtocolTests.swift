@@ -137,7 +137,7 @@ struct SocketProtocolTests {
     }
 
     @Test func connectionAndInFlightCapsAnswer1006AndKeepServing() throws {
-        let d = try DaemonHarness(extraConfig: "[socket]\nmax_connections = 3\nmax_in_flight = 2\n")
+        let d = try DaemonHarness(extraConfig: "[socket]\nmax_connections = 3\nmax_connections_per_uid = 3\nmax_in_flight = 2\n")
         try d.start()
         defer { d.stop() }
         // Given three connections (the cap), once the harness's probe has gone
