@@ -72,6 +72,20 @@ let package = Package(
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // The external module protocol (SPEC.md §6) as values: handshake and decisions,
+        // read and written without processes (fuzzed on their own).
+        .target(name: "WardenPluginProtocol", dependencies: ["WardenCore"], swiftSettings: swiftSettings),
+        // The host side of external modules: processes, pipes, supervision.
+        .target(
+            name: "WardenPlugin",
+            dependencies: [
+                "WardenCore", "WardenPluginProtocol", "WardenRPC", "CWardenSys",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // A strict TOML 1.0 parser in Swift (no C++ underneath), for warden.toml.
         .target(name: "WardenTOML", swiftSettings: swiftSettings),
         // warden.toml: its types and loader, without the daemon (fuzzed on their own).

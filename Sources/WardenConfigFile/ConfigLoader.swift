@@ -126,7 +126,14 @@ public enum ConfigLoader {
                     continue
                 }
                 var settings = PolicySettings()
-                for (key, value) in policyTable.entries {
+                if let exec = reader.string(policyTable, tableName, "exec") {
+                    settings.external = reader.external(policyTable, tableName, exec: exec, configFile: file)
+                } else {
+                    for key in ["args", "timeout"] where policyTable[key] != nil {
+                        reader.fail(key, in: policyTable, table: tableName, "\(key) is for an external module, which needs exec = \"PATH\" too")
+                    }
+                }
+                for (key, value) in policyTable.entries where !(settings.external != nil && ["exec", "args", "timeout"].contains(key)) {
                     if key == "enabled" {
                         if let b = value.bool { settings.enabled = b } else { reader.fail(key, in: policyTable, table: tableName, "expected true or false") }
                     } else if let s = value.string {
@@ -144,9 +151,11 @@ public enum ConfigLoader {
                 config.policies[id] = settings
             }
         }
-        // Let the policies check their own parameters.
+        // Let the built-in policies check their own parameters (an external module checks
+        // its own when it starts: its declaration comes from its handshake).
         do {
-            _ = try PolicyRegistry(registrations: registrations, settings: config.policies)
+            let external = Set(config.policies.filter { $0.value.external != nil }.keys)
+            _ = try PolicyRegistry(registrations: registrations.filter { !external.contains($0.id) }, settings: config.policies.filter { $0.value.external == nil })
         } catch {
             for e in error.errors {
                 let parts = e.key.split(separator: ".").map(String.init)
@@ -234,6 +243,42 @@ public enum ConfigLoader {
                 return nil
             }
             return v
+        }
+
+        /// `exec`, `args` and `timeout` of an external module's table. The executable
+        /// must exist and be executable by this user now (it is run at start and reload).
+        mutating func external(_ t: TOMLTable, _ table: String, exec: String, configFile: String) -> ExternalSettings? {
+            guard !exec.isEmpty else {
+                fail("exec", in: t, table: table, "must name an executable")
+                return nil
+            }
+            var path = exec
+            if !path.hasPrefix("/") {
+                let dir = (ConfigLoader.absolute(configFile) as NSString).deletingLastPathComponent
+                path = dir + "/" + exec
+            }
+            var info = stat()
+            if stat(path, &info) != 0 {
+                fail("exec", in: t, table: table, "\(path): \(String(cString: strerror(errno)))")
+            } else if info.st_mode & S_IFMT != S_IFREG || access(path, X_OK) != 0 {
+                fail("exec", in: t, table: table, "\(path) is not an executable file")
+            }
+            var settings = ExternalSettings(exec: path)
+            if let value = t["args"] {
+                if let array = value.array, array.count <= 256, array.allSatisfy({ $0.string.map { !$0.utf8.contains(0) } == true }) {
+                    settings.args = array.compactMap(\.string)
+                } else {
+                    fail("args", in: t, table: table, "expected an array of strings (at most 256, no NUL bytes)")
+                }
+            }
+            if let timeout = duration(t, table, "timeout") {
+                if timeout < TimeSpan(milliseconds: 100) || timeout > ExternalSettings.maxTimeout {
+                    fail("timeout", in: t, table: table, "\(timeout) is outside 100ms to \(ExternalSettings.maxTimeout)")
+                } else {
+                    settings.timeout = timeout
+                }
+            }
+            return settings
         }
 
         mutating func duration(_ t: TOMLTable, _ table: String, _ key: String) -> TimeSpan? {

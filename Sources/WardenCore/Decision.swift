@@ -16,6 +16,10 @@ public enum Decision: Sendable, Equatable {
     case bookLedger(LedgerBooking)
     /// Record a finding (no deadline), once per `dedupeKey`.
     case recordFinding(NewFinding)
+    /// Give an open case a new deadline (replacing a pending one), in its current state.
+    case setDeadline(caseId: String, due: Timestamp)
+    /// Drop a case's pending deadline without changing its state.
+    case clearDeadline(caseId: String)
     /// Set an order's effective ship-by deadline and the standing of its negotiations
     /// (shown by `order.get`).
     case setShipTerms(orderId: String, shipDeadline: Timestamp?, negotiations: [NegotiationStatus])

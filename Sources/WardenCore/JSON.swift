@@ -44,6 +44,7 @@ public struct JSONObject: Sendable, Equatable {
 
     public var keys: [String] { pairs.map(\.key) }
     public var count: Int { pairs.count }
+    public var isEmpty: Bool { pairs.isEmpty }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.pairs.count == rhs.pairs.count else { return false }

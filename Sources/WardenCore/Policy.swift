@@ -14,9 +14,14 @@ public protocol Policy: Sendable {
     /// `original_design`, `service_quality`). Evaluated at query time, so a judgement
     /// that depends on the date (a search shield that ended) is always current.
     func shopView(_ facts: ShopFacts) -> JSONObject
+    /// True for a module that runs out of process (SPEC.md §6): the engine queues its
+    /// inputs and applies its decisions later, outside the transaction that stored them,
+    /// instead of calling `evaluate` there.
+    var runsOutOfProcess: Bool { get }
 }
 
 extension Policy {
+    public var runsOutOfProcess: Bool { false }
     public var shopRecordTypes: Set<RecordType> { [] }
     public func shopView(_ facts: ShopFacts) -> JSONObject { JSONObject() }
 }

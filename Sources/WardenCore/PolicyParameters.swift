@@ -3,7 +3,18 @@
 /// ever computes with an absurd window or threshold).
 public struct ParameterSpec: Sendable {
     public enum Kind: String, Sendable {
-        case duration, money, integer, bool
+        case duration, money, integer, bool, string, time
+
+        /// The kind named as SPEC.md §6 names it (`boolean` for `bool`).
+        public init?(specName: String) {
+            switch specName {
+            case "boolean": self = .bool
+            case "bool": return nil
+            default: self.init(rawValue: specName)
+            }
+        }
+
+        public var specName: String { self == .bool ? "boolean" : rawValue }
     }
 
     public var name: String
@@ -12,9 +23,13 @@ public struct ParameterSpec: Sendable {
     public var summary: String
     /// The values an `integer` parameter accepts.
     public var integerRange: ClosedRange<Int>
+    /// A parameter without a default (an external module's): the config must set it.
+    public var isRequired = false
 
     /// The longest duration a parameter may set: ten years.
     public static let maxDuration = TimeSpan.days(3650)
+    /// The longest string parameter, in bytes.
+    public static let maxString = 4096
 
     public init(name: String, kind: Kind, defaultValue: ParameterValue, summary: String, range: ClosedRange<Int> = 0...1_000_000) {
         self.name = name
@@ -48,6 +63,16 @@ public struct ParameterSpec: Sendable {
             return .failure(ParameterError("\(i) is out of range; expected \(integerRange.lowerBound) to \(integerRange.upperBound)"))
         case (.bool, .bool(let b)):
             return .success(.bool(b))
+        case (.string, .string(let s)):
+            guard s.utf8.count <= Self.maxString else {
+                return .failure(ParameterError("longer than \(Self.maxString) bytes"))
+            }
+            return .success(.string(s))
+        case (.time, .string(let s)):
+            guard let t = TimeFormat.parse(s, defaultZone: .utc), RecordParser.timeRange.contains(t) else {
+                return .failure(ParameterError("\"\(s)\" is not a time; expected RFC 3339, e.g. \"2023-04-05T09:30:00+08:00\""))
+            }
+            return .success(.time(t))
         default:
             let expected: String =
                 switch kind {
@@ -55,6 +80,8 @@ public struct ParameterSpec: Sendable {
                 case .money: "a decimal string like \"10.00\""
                 case .integer: "an integer"
                 case .bool: "true or false"
+                case .string: "a string"
+                case .time: "an RFC 3339 time string"
                 }
             return .failure(ParameterError("expected \(expected), got \(raw.kindName)"))
         }
@@ -90,6 +117,8 @@ public enum ParameterValue: Sendable, Equatable {
     case money(Money)
     case integer(Int)
     case bool(Bool)
+    case string(String)
+    case time(Timestamp)
 
     /// As shown by `policy.list`: durations and money as the strings the config takes.
     public var json: JSON {
@@ -98,6 +127,8 @@ public enum ParameterValue: Sendable, Equatable {
         case .money(let m): .string(m.description)
         case .integer(let i): JSON(i)
         case .bool(let b): .bool(b)
+        case .string(let s): .string(s)
+        case .time(let t): .string(TimeFormat.format(t, in: .utc))
         }
     }
 }

@@ -44,12 +44,19 @@ public struct PolicyRegistry: Sendable {
             errors.append(ConfigError(key: "policies.\(id)", message: "no policy module with this id; known: \(registrations.map(\.id).joined(separator: ", "))"))
         }
         var entries: [Entry] = []
+        var owned: [String: String] = [:]  // category -> module, of the enabled modules so far
         for registration in registrations {
             precondition(seen.insert(registration.id).inserted, "duplicate policy id \(registration.id)")
             let setting = settings[registration.id] ?? PolicySettings()
+            // An external module's parameter errors fail that module, not the whole
+            // configuration: its declaration is only known once it runs.
+            let errorsBefore = errors.count
             var values: [(name: String, value: ParameterValue)] = []
             for spec in registration.parameters {
                 guard let raw = setting.parameters[spec.name] else {
+                    if spec.isRequired {
+                        errors.append(ConfigError(key: "policies.\(registration.id).\(spec.name)", message: "missing required parameter (\(spec.kind.specName)); the module declares no default"))
+                    }
                     values.append((spec.name, spec.defaultValue))
                     continue
                 }
@@ -66,9 +73,21 @@ public struct PolicyRegistry: Sendable {
             }
             let parameters = PolicyParameters(values: values)
             var entry = Entry(registration: registration, status: setting.enabled ? .enabled : .disabled, parameters: parameters, policy: nil)
-            if setting.enabled {
+            if registration.origin == .external, errors.count > errorsBefore {
+                let mine = errors[errorsBefore...].map(\.description)
+                errors.removeSubrange(errorsBefore...)
+                if setting.enabled { entry.status = .failed(mine.joined(separator: "; ")) }
+            }
+            if setting.enabled, let failure = registration.failure {
+                entry.status = .failed(failure)
+            }
+            if entry.status == .enabled, let clash = registration.categories.first(where: { owned[$0] != nil }) {
+                entry.status = .failed("category \"\(clash)\" is already handled by module \(owned[clash]!)")
+            }
+            if entry.status == .enabled {
                 do {
                     entry.policy = try registration.make(parameters)
+                    for category in registration.categories { owned[category] = registration.id }
                 } catch {
                     entry.status = .failed("\(error)")
                 }
@@ -80,9 +99,17 @@ public struct PolicyRegistry: Sendable {
         for (i, entry) in entries.enumerated() where entry.status == .enabled {
             for category in entry.registration.categories { byCategory[category] = i }
         }
+        var declarations: [RecordType: RecordDeclaration] = [:]
+        for entry in entries where entry.status == .enabled {
+            for d in entry.registration.recordTypes where declarations[d.type] == nil { declarations[d.type] = d }
+        }
         self.entries = entries
         self.byCategory = byCategory
+        self.declarations = declarations
     }
+
+    /// Record types declared by the enabled modules, for `RecordParser`.
+    public let declarations: [RecordType: RecordDeclaration]
 
     public struct ConfigErrors: Error, Sendable, Equatable {
         public var errors: [ConfigError]

@@ -13,6 +13,8 @@ public struct Record: Sendable, Equatable {
         case listing(Listing)
         case shopProfile(ShopProfile)
         case chatMetrics(ChatMetrics)
+        /// A record of a type a module declared (`RecordDeclaration`).
+        case declared(DeclaredRecord)
     }
 
     public var type: RecordType
@@ -42,6 +44,7 @@ public struct Record: Sendable, Equatable {
         case .evidence(let e): e.complaintId
         case .verdict(let v): v.complaintId
         case .ticketReply(let r): r.complaintId
+        case .declared(let d): d.complaintId
         case .order, .shipment, .refund, .shipNegotiation, .listing, .shopProfile, .chatMetrics: nil
         }
     }
@@ -54,6 +57,7 @@ public struct Record: Sendable, Equatable {
         case .shipment(let s): s.orderId
         case .refund(let r): r.orderId
         case .shipNegotiation(let n): n.orderId
+        case .declared(let d): d.orderId
         case .evidence, .verdict, .ticketReply, .listing, .shopProfile, .chatMetrics: nil
         }
     }
@@ -65,6 +69,7 @@ public struct Record: Sendable, Equatable {
         case .chatMetrics(let m): m.shop
         case .listing(let l): l.shop
         case .order(let o): o.shop
+        case .declared(let d): d.shop
         default: nil
         }
     }
@@ -84,6 +89,7 @@ public struct Record: Sendable, Equatable {
         case .listing(let l): l.firstListedAt ?? Timestamp(milliseconds: 0)
         case .shopProfile: Timestamp(milliseconds: 0)
         case .chatMetrics(let m): m.start(in: .shanghai) ?? Timestamp(milliseconds: 0)
+        case .declared(let d): d.at ?? Timestamp(milliseconds: 0)
         }
     }
 }

@@ -9,8 +9,11 @@ public struct RecordParser: Sendable {
     public let zone: Zone
     /// Record types accepted; others are rejected with a message naming the ones accepted.
     public let acceptedTypes: Set<RecordType>
+    /// Types declared by policy modules (SPEC.md §6 `record_types`), validated from their
+    /// declarations.
+    public let declarations: [RecordType: RecordDeclaration]
 
-    public static let supportedTypes = Set(RecordType.allCases)
+    public static let supportedTypes = Set(RecordType.builtin)
     public static let maxIdLength = 128
 
     // Bounds on numbers, so that no arithmetic a rule does on a record can overflow
@@ -26,9 +29,10 @@ public struct RecordParser: Sendable {
     /// in Shanghai).
     public static let timeRange = Timestamp(milliseconds: 0)...Timestamp(milliseconds: 253_402_214_399_999)
 
-    public init(zone: Zone, acceptedTypes: Set<RecordType> = RecordParser.supportedTypes) {
+    public init(zone: Zone, acceptedTypes: Set<RecordType> = RecordParser.supportedTypes, declarations: [RecordType: RecordDeclaration] = [:]) {
         self.zone = zone
         self.acceptedTypes = acceptedTypes
+        self.declarations = declarations
     }
 
     /// Validates one record. `index` and `line` (1-based) are copied into each error.
@@ -43,11 +47,14 @@ public struct RecordParser: Sendable {
         guard case .string(let typeName) = typeValue else {
             return fail("type", "expected a string, got \(typeValue.kindName)")
         }
-        guard let type = RecordType(rawValue: typeName) else {
-            return fail("type", "unknown record type \"\(typeName)\"; expected one of \(Self.names(RecordType.allCases))")
+        let type = RecordType(typeName)
+        let declaration = declarations[type]
+        guard type.isBuiltin || declaration != nil else {
+            let declared = declarations.keys.sorted().map { " or \"\($0.rawValue)\" (module \(declarations[$0]!.module))" }.joined()
+            return fail("type", "unknown record type \"\(typeName.prefix(RecordDeclaration.maxNameLength))\"; expected one of \(Self.names(RecordType.builtin))\(declared)")
         }
-        guard acceptedTypes.contains(type) else {
-            let accepted = RecordType.allCases.filter(acceptedTypes.contains)
+        guard acceptedTypes.contains(type) || declaration != nil else {
+            let accepted = RecordType.builtin.filter(acceptedTypes.contains)
             return fail("type", "record type \"\(typeName)\" is not handled by this version of Warden; accepted: \(Self.names(accepted))")
         }
         var reader = FieldReader(object: object, zone: zone)
@@ -64,6 +71,7 @@ public struct RecordParser: Sendable {
             case .listing: Self.listing(&reader)
             case .shopProfile: Self.shopProfile(&reader)
             case .chatMetrics: Self.chatMetrics(&reader)
+            default: declaration.flatMap { Self.declared(&reader, $0) }
             }
         if !reader.errors.isEmpty || built == nil {
             let errors = reader.errors.isEmpty ? [(field: String?.none, message: "unsupported record type")] : reader.errors

@@ -1,14 +1,28 @@
-/// The record types of SPEC.md §2, by their `"type"` value.
-public enum RecordType: String, Sendable, CaseIterable, Hashable {
-    case order
-    case complaint
-    case shipment
-    case refund
-    case ticketReply = "ticket-reply"
-    case shipNegotiation = "ship-negotiation"
-    case evidence
-    case verdict
-    case listing
-    case shopProfile = "shop-profile"
-    case chatMetrics = "chat-metrics"
+/// A record's `"type"`. The core's own types (SPEC.md §2) are the static members; a
+/// policy module may declare more (`RecordDeclaration`), validated from the declaration.
+public struct RecordType: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ name: String) { self.rawValue = name }
+
+    public static let order = RecordType("order")
+    public static let complaint = RecordType("complaint")
+    public static let shipment = RecordType("shipment")
+    public static let refund = RecordType("refund")
+    public static let ticketReply = RecordType("ticket-reply")
+    public static let shipNegotiation = RecordType("ship-negotiation")
+    public static let evidence = RecordType("evidence")
+    public static let verdict = RecordType("verdict")
+    public static let listing = RecordType("listing")
+    public static let shopProfile = RecordType("shop-profile")
+    public static let chatMetrics = RecordType("chat-metrics")
+
+    /// The types the core parses itself, in SPEC.md §2's order.
+    public static let builtin: [RecordType] = [
+        .order, .complaint, .shipment, .refund, .ticketReply, .shipNegotiation, .evidence, .verdict, .listing, .shopProfile, .chatMetrics,
+    ]
+
+    public var isBuiltin: Bool { Self.builtin.contains(self) }
+    public var description: String { rawValue }
+    public static func < (a: RecordType, b: RecordType) -> Bool { a.rawValue < b.rawValue }
 }

@@ -21,7 +21,7 @@ struct Applier {
 
     var registry: PolicyRegistry { settings.registry }
     var zone: Zone { settings.zone }
-    var parser: RecordParser { RecordParser(zone: settings.zone) }
+    var parser: RecordParser { settings.parser }
 
     // MARK: - Records
 
@@ -108,20 +108,14 @@ struct Applier {
             guard try tx.caseRecord(id: complaint.complaintId) == nil else { return }
             guard let order = try tx.order(id: complaint.orderId) else { return try wait(record, for: "order \(complaint.orderId)") }
             guard let policy = registry.policy(forCategory: order.category) else { return }  // unmanaged order
-            try apply(policy.evaluate(.record(record), facts: facts(order: order, current: nil, record: record)), policy: policy.id)
-            if try tx.caseRecord(id: complaint.complaintId) != nil {
-                for body in try tx.pendingBodies(complaintId: complaint.complaintId) {
-                    guard let waiting = replayable(body) else { continue }
-                    try tx.setPending(waiting.type, key: waiting.key, false)
-                    try act(on: waiting)
-                }
-            }
+            try decide(policy, .record(record)) { r in try r.facts(order: order, current: nil, record: record) }
+            try replayWaiting(forCase: complaint.complaintId)
         case .shipment, .refund:
             try applyOrderEvent(record)
         case .shipNegotiation(let n):
             guard let order = try tx.order(id: n.orderId) else { return try wait(record, for: "order \(n.orderId)") }
             guard let policy = registry.policy(forCategory: order.category) else { return }
-            try apply(policy.evaluate(.record(record), facts: facts(order: order, current: nil)), policy: policy.id)
+            try decide(policy, .record(record)) { r in try r.facts(order: order, current: nil) }
         case .evidence, .verdict, .ticketReply:
             let caseId = record.complaintId!
             guard let current = try tx.caseRecord(id: caseId) else { return try wait(record, for: "case \(caseId)") }
@@ -129,16 +123,30 @@ struct Applier {
                 try addNote(caseId, state: current.state, "\(record.type.rawValue) recorded while policy \(current.category) is disabled; not judged")
                 return
             }
-            let order = try tx.order(id: current.orderId)
-            try apply(policy.evaluate(.record(record), facts: facts(order: order, current: current)), policy: policy.id)
+            try decide(policy, .record(record)) { r in try r.facts(order: r.tx.order(id: current.orderId), current: current) }
         case .listing(let listing):
             guard let policy = registry.policy(forCategory: listing.category) else { return }
-            try apply(policy.evaluate(.record(record), facts: Facts(listing: listing, now: now)), policy: policy.id)
+            try decide(policy, .record(record)) { r in Facts(listing: listing, now: r.now) }
         case .shopProfile, .chatMetrics:
             for entry in registry.entries where entry.status == .enabled {
                 guard let policy = entry.policy, policy.shopRecordTypes.contains(record.type) else { continue }
-                try apply(policy.evaluate(.record(record), facts: Facts(now: now)), policy: policy.id)
+                try decide(policy, .record(record)) { r in Facts(now: r.now) }
             }
+        case .declared(let declared):
+            // A type a module declared goes to that module, with the order and case it
+            // names, when known (a record naming an unknown order or case waits for it).
+            guard let policy = registry.policy(id: declared.module) else { return }
+            var current: CaseRecord?
+            if let caseId = declared.complaintId {
+                guard let c = try tx.caseRecord(id: caseId) else { return try wait(record, for: "case \(caseId)") }
+                current = c
+            }
+            var order: Order?
+            if let orderId = declared.orderId ?? current?.orderId {
+                guard let o = try tx.order(id: orderId) else { return try wait(record, for: "order \(orderId)") }
+                order = o
+            }
+            try decide(policy, .record(record)) { r in try r.facts(order: order, current: current) }
         }
     }
 
@@ -146,12 +154,11 @@ struct Applier {
     /// refers to it (`StoreTransaction.hasRelatedRecords`).
     private mutating func judge(_ record: Record, order: Order, policy: (any Policy)?, related: Bool) throws {
         guard related else {
-            if let policy { try apply(policy.evaluate(.record(record), facts: Facts(order: order, now: now)), policy: policy.id) }
+            if let policy { try decide(policy, .record(record)) { r in Facts(order: order, now: r.now) } }
             return
         }
         if let policy {
-            let fresh = try tx.order(id: order.orderId) ?? order
-            try apply(policy.evaluate(.record(record), facts: facts(order: fresh, current: nil)), policy: policy.id)
+            try decide(policy, .record(record)) { r in try r.facts(order: r.tx.order(id: order.orderId) ?? order, current: nil) }
         }
         // Complaints stored while the order was unknown or unmanaged, and other records
         // that were waiting for this order.
@@ -178,7 +185,32 @@ struct Applier {
         default: break
         }
         guard let order = try tx.order(id: orderId), let policy = registry.policy(forCategory: order.category) else { return }
-        try apply(policy.evaluate(.record(record), facts: facts(order: order, current: nil)), policy: policy.id)
+        try decide(policy, .record(record)) { r in try r.facts(order: order, current: nil) }
+    }
+
+    /// Asks `policy` about `input` now, or, for a module that runs out of process,
+    /// queues the input for it (in this transaction: the record and its queue entry are
+    /// committed together) and leaves the facts to be read when it is evaluated.
+    mutating func decide(_ policy: any Policy, _ input: PolicyInput, facts: (FactReader) throws -> Facts) throws {
+        guard policy.runsOutOfProcess else {
+            return try apply(policy.evaluate(input, facts: facts(FactReader(tx: tx, now: now, parser: parser))), policy: policy.id)
+        }
+        switch input {
+        case .record(let record): try tx.enqueue(module: policy.id, .record(type: record.type, key: record.key), at: now)
+        case .deadlineDue(let caseId, let due): try tx.enqueue(module: policy.id, .deadline(caseId: caseId, due: due), at: now)
+        }
+        effects.queued.insert(policy.id)
+    }
+
+    /// Once a case exists, the records that waited for it (evidence, verdicts, ticket
+    /// replies, a module's own types) are acted on, oldest first.
+    mutating func replayWaiting(forCase caseId: String) throws {
+        guard try tx.caseRecord(id: caseId) != nil else { return }
+        for body in try tx.pendingBodies(complaintId: caseId) {
+            guard let waiting = replayable(body) else { continue }
+            try tx.setPending(waiting.type, key: waiting.key, false)
+            try act(on: waiting)
+        }
     }
 
     /// Stores nothing more: the record is already stored; it waits for what it refers to.
@@ -188,35 +220,11 @@ struct Applier {
         log(.info, "\(record.type.rawValue) record waits for \(what)", event: "record.waiting", ["warden.record": "\(record.type.rawValue):\(record.key)"])
     }
 
-    /// Everything a policy may need about an order and a case.
     func facts(order: Order?, current: CaseRecord?, record: Record? = nil) throws -> Facts {
-        guard let order else { return Facts(currentCase: current, now: now) }
-        let cases = try tx.caseIds(orderId: order.orderId).compactMap { try tx.caseRecord(id: $0) }
-        let negotiations = try tx.recordBodies(type: .shipNegotiation, orderId: order.orderId).compactMap { body -> ShipNegotiation? in
-            if case .shipNegotiation(let n)? = replayable(body)?.payload { return n }
-            return nil
-        }
-        // The listing a complaint (or its order) names with `listing_id`.
-        var listing: Listing?
-        var listingId = record?.body["listing_id"]?.string
-        if listingId == nil, let body = try tx.orderBody(id: order.orderId), let json = try? JSONParser.parse(body) {
-            listingId = json["listing_id"]?.string
-        }
-        if listingId == nil, let current, let body = try tx.recordBody(type: .complaint, key: current.caseId), let json = try? JSONParser.parse(body) {
-            listingId = json["listing_id"]?.string
-        }
-        if let listingId, let body = try tx.recordBody(type: .listing, key: listingId), case .listing(let l)? = replayable(body)?.payload {
-            listing = l
-        }
-        return Facts(
-            order: order, currentCase: current, orderCases: cases, negotiations: negotiations, listing: listing,
-            bookedKeys: try tx.bookedKeys(orderId: order.orderId), now: now)
+        try FactReader(tx: tx, now: now, parser: parser).facts(order: order, current: current, record: record)
     }
 
-    func replayable(_ body: String) -> Record? {
-        guard let json = try? JSONParser.parse(body), case .success(let record) = parser.parse(json) else { return nil }
-        return record
-    }
+    func replayable(_ body: String) -> Record? { FactReader.replayable(body, parser: parser) }
 
     mutating func noteUpdate(_ record: Record, fields: [String]) throws {
         let what = "\(record.type.rawValue) record updated (\(fields.joined(separator: ", "))) by \(source)"
@@ -249,8 +257,7 @@ struct Applier {
             guard try tx.markDeadlineFired(caseId: caseId, due: due, at: now) else { return }
             let seq = try event(topic: "deadline.expired", at: now, body: caseBody(current, ["due_at": .string(TimeFormat.format(due, in: zone))]))
             log(.error, "Deadline expired", event: "deadline.expired", caseMeta(current, seq: seq))
-            let order = try tx.order(id: current.orderId)
-            try apply(policy.evaluate(.deadlineDue(caseId: caseId, due: due), facts: facts(order: order, current: current)), policy: policy.id)
+            try decide(policy, .deadlineDue(caseId: caseId, due: due)) { r in try r.facts(order: r.tx.order(id: current.orderId), current: current) }
         case .warning(let caseId, let due, let offset, let skipped):
             guard let pending = try tx.pendingDeadline(caseId: caseId), pending.dueAt == due,
                 !pending.warningsDone.contains(offset)
@@ -313,6 +320,15 @@ struct Applier {
                 if let c = entry.caseId { meta["warden.case_id"] = "\(c)" }
                 if let o = entry.orderId { meta["warden.order_id"] = "\(o)" }
                 log(.error, "Penalty booked: \(entry.amount) yuan, \(entry.points) points (\(entry.rule))", event: "ledger.entry", meta)
+            case .setDeadline(let caseId, let due):
+                guard let current = try tx.caseRecord(id: caseId), current.state.hasDeadline else { continue }
+                let ahead = DeadlineSchedule.warningsAhead(due: due, warnBefore: settings.warnBefore, now: now)
+                try tx.insertDeadline(caseId: caseId, due: due, warningsDone: settings.warnBefore.filter { !ahead.contains($0) })
+                try tx.setCaseDeadline(caseId, due)
+                effects.deadlineChanges.append(.schedule(DeadlineSchedule.Entry(caseId: caseId, due: due, pendingWarnings: ahead)))
+            case .clearDeadline(let caseId):
+                if try tx.cancelDeadline(caseId: caseId) { effects.deadlineChanges.append(.cancel(caseId: caseId)) }
+                try tx.setCaseDeadline(caseId, nil)
             case .setShipTerms(let orderId, let shipDeadline, let negotiations):
                 try tx.setShipTerms(orderId: orderId, shipDeadline: shipDeadline, negotiations: negotiations)
             case .recordFinding(let new):
@@ -361,8 +377,50 @@ extension Decision {
         switch self {
         case .openCase(let c): c.caseId
         case .changeState(let id, _, _, _), .attachEvidence(let id, _, _, _), .note(let id, _, _): id
+        case .setDeadline(let id, _), .clearDeadline(let id): id
         case .bookLedger(let b): b.caseId
         case .recordFinding, .setShipTerms: nil
         }
     }
+}
+
+
+/// Reads, inside a transaction, what a policy may need to know about an input.
+struct FactReader {
+    let tx: StoreTransaction
+    let now: Timestamp
+    let parser: RecordParser
+
+    /// Everything a policy may need about an order and a case.
+    func facts(order: Order?, current: CaseRecord?, record: Record? = nil) throws -> Facts {
+        guard let order else { return Facts(currentCase: current, now: now) }
+        let cases = try tx.caseIds(orderId: order.orderId).compactMap { try tx.caseRecord(id: $0) }
+        let negotiations = try tx.recordBodies(type: .shipNegotiation, orderId: order.orderId).compactMap { body -> ShipNegotiation? in
+            if case .shipNegotiation(let n)? = replayable(body)?.payload { return n }
+            return nil
+        }
+        // The listing a complaint (or its order) names with `listing_id`.
+        var listing: Listing?
+        var listingId = record?.body["listing_id"]?.string
+        if listingId == nil, let body = try tx.orderBody(id: order.orderId), let json = try? JSONParser.parse(body) {
+            listingId = json["listing_id"]?.string
+        }
+        if listingId == nil, let current, let body = try tx.recordBody(type: .complaint, key: current.caseId), let json = try? JSONParser.parse(body) {
+            listingId = json["listing_id"]?.string
+        }
+        if let listingId, let body = try tx.recordBody(type: .listing, key: listingId), case .listing(let l)? = replayable(body)?.payload {
+            listing = l
+        }
+        return Facts(
+            order: order, currentCase: current, orderCases: cases, negotiations: negotiations, listing: listing,
+            bookedKeys: try tx.bookedKeys(orderId: order.orderId), now: now)
+    }
+
+    func replayable(_ body: String) -> Record? { Self.replayable(body, parser: parser) }
+
+    static func replayable(_ body: String, parser: RecordParser) -> Record? {
+        guard let json = try? JSONParser.parse(body), case .success(let record) = parser.parse(json) else { return nil }
+        return record
+    }
+
 }

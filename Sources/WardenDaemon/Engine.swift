@@ -34,6 +34,9 @@ public final class Engine: Sendable {
             self.zone = zone
             self.warnBefore = warnBefore
         }
+
+        /// Validates the core's record types and those the enabled modules declare.
+        public var parser: RecordParser { RecordParser(zone: zone, declarations: registry.declarations) }
     }
 
     public enum DeadlineChange: Sendable, Equatable {
@@ -70,7 +73,7 @@ public final class Engine: Sendable {
         set { state.value = newValue }
     }
 
-    public var parser: RecordParser { RecordParser(zone: settings.zone) }
+    public var parser: RecordParser { settings.parser }
 
     /// Receives the ids of every case a transaction changed (state, history, evidence,
     /// liability, deadline), after it committed: for caches of case answers.
@@ -131,6 +134,7 @@ public final class Engine: Sendable {
                     effects.deadlineChanges += applied.effects.deadlineChanges
                     effects.events += applied.effects.events
                     effects.touchedCases.formUnion(applied.effects.touchedCases)
+                    effects.queued.formUnion(applied.effects.queued)
                 } catch where !Store.isEnvironmental(error) {
                     results.append(.failure(FileFailure(description: "\(error)")))
                 }
@@ -274,6 +278,8 @@ struct Effects: Sendable {
     var deadlineChanges: [Engine.DeadlineChange] = []
     var events: [StoredEvent] = []
     var touchedCases: Set<String> = []
+    /// Modules that run out of process with new inputs queued.
+    var queued: Set<String> = []
 }
 
 /// An event as stored in the `events` table: `seq` is monotonic and never reused.

@@ -122,8 +122,9 @@ enum OpenRPC {
         (
             "Record",
             [
-                "type": "object", "description": "a spool record (SPEC.md §2): ids and money are strings",
-                "properties": ["type": enumeration(RecordType.allCases.map(\.rawValue))], "required": ["type"],
+                "type": "object",
+                "description": "a spool record (SPEC.md §2): ids and money are strings; type is one of the core's types or one an enabled module declares (policy.list record_types)",
+                "properties": ["type": ["type": "string", "examples": .array(RecordType.builtin.map { .string($0.rawValue) })]], "required": ["type"],
             ]
         ),
         (

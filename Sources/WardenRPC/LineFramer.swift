@@ -1,7 +1,7 @@
 import NIOCore
 
 /// What the framer finds in the input.
-enum LineEvent {
+public enum LineEvent {
     case line(ByteBuffer)
     /// A line grew past the limit. Everything after it is discarded.
     case tooLong
@@ -16,16 +16,16 @@ enum LineEvent {
 ///
 /// A plain value driven by the connection handler, which pulls one line at a time and can
 /// stop pulling (when the client does not read its answers) without losing input.
-struct LineFramer {
+public struct LineFramer {
     let maxLine: Int
     private var scanned = 0
     private(set) var discarding = false
 
-    init(maxLine: Int) { self.maxLine = maxLine }
+    public init(maxLine: Int) { self.maxLine = maxLine }
 
     /// The next complete line (without its `\n` or `\r\n`), `.tooLong`, or nil when
     /// `buffer` holds no complete line yet. Empty lines are skipped.
-    mutating func next(_ buffer: inout ByteBuffer) -> LineEvent? {
+    public mutating func next(_ buffer: inout ByteBuffer) -> LineEvent? {
         while true {
             if discarding {
                 buffer.moveReaderIndex(to: buffer.writerIndex)
@@ -49,7 +49,7 @@ struct LineFramer {
     }
 
     /// At end of input: what is left, if anything, is a last line without its `\n`.
-    mutating func last(_ buffer: inout ByteBuffer) -> LineEvent? {
+    public mutating func last(_ buffer: inout ByteBuffer) -> LineEvent? {
         if let event = next(&buffer) { return event }
         guard !discarding, buffer.readableBytes > 0 else { return nil }
         var length = buffer.readableBytes

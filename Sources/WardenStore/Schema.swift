@@ -170,6 +170,29 @@ enum Schema {
                     CREATE INDEX records_order_refs ON records(order_id, type) WHERE order_id IS NOT NULL AND type != 'order';
                     """)
         }
+        migrator.registerMigration("v4-plugin-inbox") { db in
+            // Inputs for modules that run out of process (SPEC.md §6): written in the
+            // transaction that stores the record or fires the deadline, removed in the one
+            // that applies the module's decisions, so an input is evaluated after a crash
+            // and applied once. `held`: failed twice; waits for a reload or a restart.
+            try db.execute(
+                sql: """
+                    CREATE TABLE plugin_inbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        module TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        record_type TEXT,
+                        record_key TEXT,
+                        case_id TEXT,
+                        due_at INTEGER,
+                        queued_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        held INTEGER NOT NULL DEFAULT 0,
+                        reason TEXT
+                    );
+                    CREATE INDEX plugin_inbox_module ON plugin_inbox(module, held, id);
+                    """)
+        }
         return migrator
     }
 }

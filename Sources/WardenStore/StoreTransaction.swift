@@ -310,6 +310,11 @@ public struct StoreTransaction {
         try db.cachedStatement(sql: "UPDATE cases SET state = ?, open = ?, updated_at = ? WHERE case_id = ?").execute(arguments: [state.rawValue, state.isOpen, now.milliseconds, caseId])
     }
 
+    /// The deadline a case shows (`case.get`), set or cleared by a module.
+    public func setCaseDeadline(_ caseId: String, _ due: Timestamp?) throws {
+        try db.cachedStatement(sql: "UPDATE cases SET deadline = ? WHERE case_id = ?").execute(arguments: [due?.milliseconds, caseId])
+    }
+
     public func addLiability(_ caseId: String, amount: Money, points: Int) throws {
         try db.cachedStatement(sql: """
                 UPDATE cases SET liability_fen = coalesce(liability_fen, 0) + ?,

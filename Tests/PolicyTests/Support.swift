@@ -29,6 +29,8 @@ struct Outcome {
             case .recordFinding(let f): findings.append(f)
             case .note(_, _, let n): notes.append(n)
             case .setShipTerms(_, let deadline, let statuses): shipTerms = (deadline, statuses)
+            case .setDeadline(_, let due): deadline = due
+            case .clearDeadline: deadline = nil
             case .attachEvidence: break
             }
         }

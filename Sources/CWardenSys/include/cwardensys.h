@@ -17,4 +17,21 @@ int warden_unix_address(const char *path, struct sockaddr_un *address, socklen_t
 /* connect(2) to the Unix socket at `path`; returns 0 or -1 with errno set. */
 int warden_unix_connect(int fd, const char *path);
 
+#include <sys/types.h>
+
+/* Starts an external policy module: `path` with `argv` and `envp` (NULL-terminated),
+   stdin, stdout and stderr on `in_fd`, `out_fd`, `err_fd`, in a process group of its
+   own (pgid = pid), every other descriptor closed, signal dispositions and mask reset,
+   and PR_SET_PDEATHSIG = SIGKILL. The fork runs on one long-lived thread of the
+   daemon, so the death signal fires when the daemon dies, not when some worker thread
+   ends. Returns the pid, or -1 with errno set (an exec failure included: the child
+   reports its errno through a close-on-exec pipe). */
+pid_t warden_spawn(const char *path, char *const argv[], char *const envp[], int in_fd, int out_fd, int err_fd);
+
+/* pipe2(fds, O_CLOEXEC); 0 or -1 with errno. */
+int warden_pipe_cloexec(int fds[2]);
+
+/* kill(2) of a process group; 0 or -1 with errno. */
+int warden_kill_group(pid_t pgid, int sig);
+
 #endif

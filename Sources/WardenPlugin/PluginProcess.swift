@@ -1,0 +1,449 @@
+import CWardenSys
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import WardenCore
+import WardenPluginProtocol
+import WardenRPC
+
+/// Why a call to a module did not give a usable answer. Every fault is the module's:
+/// the daemon applies nothing of the input and the supervisor decides what follows.
+public enum PluginFault: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No answer within the call's timeout.
+    case timeout(String)
+    /// The process exited, or closed its stdout, or could not be written to.
+    case exited(String)
+    /// It wrote something that is not the protocol (not JSON, no id, an unknown id, a
+    /// line over the limit).
+    case garbage(String)
+    /// A JSON-RPC error answer.
+    case error(code: Int, message: String)
+    /// An answer of the wrong shape or with a decision that cannot be applied.
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .timeout(let s): "no answer within \(s)"
+        case .exited(let s): s
+        case .garbage(let s): "protocol violation: \(s)"
+        case .error(let code, let message): "JSON-RPC error \(code): \(message)"
+        case .invalid(let s): "invalid answer: \(s)"
+        }
+    }
+}
+
+/// One running module process: spawned in its own process group, spoken to over
+/// pipes with line-delimited JSON-RPC (requests may be pipelined), its stderr logged
+/// line by line with `WARDEN_PLUGIN=<id>`.
+///
+/// Trusts nothing the process writes: stdout lines are parsed with the line limit of
+/// `PluginProtocol.maxLine`; an answer to an id that was not asked is a protocol
+/// violation; stderr lines are cut at 4 KiB and rate-limited. Every call has a
+/// timeout. The process is reaped by a thread of its own (no zombies) and killed with
+/// its whole process group.
+public final class PluginProcess: Sendable {
+    public let module: String
+    public let pid: pid_t
+    let calls: CallTable
+    let channel: Channel
+    let stderrChannel: Channel
+    let logger: Logger
+    private let exit = Locked(ExitState())
+
+    struct ExitState {
+        var status: String?
+        var waiters: [CheckedContinuation<String, Never>] = []
+    }
+
+    /// The event loop that carries the pipes of every module (few processes, little
+    /// traffic: one thread is plenty).
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    /// Starts `settings.exec` with `args`, the protocol environment added to the
+    /// daemon's. Throws if the executable cannot be started.
+    public static func start(module: String, settings: ExternalSettings, logger: Logger) async throws -> PluginProcess {
+        // SIGPIPE would kill the daemon when a module closes its stdin early.
+        signal(SIGPIPE, SIG_IGN)
+        var toChild: [Int32] = [0, 0]
+        var fromChild: [Int32] = [0, 0]
+        var errors: [Int32] = [0, 0]
+        guard warden_pipe_cloexec(&toChild) == 0 else { throw PluginStartError("pipe: \(String(cString: strerror(errno)))") }
+        guard warden_pipe_cloexec(&fromChild) == 0 else {
+            close(toChild[0]); close(toChild[1])
+            throw PluginStartError("pipe: \(String(cString: strerror(errno)))")
+        }
+        guard warden_pipe_cloexec(&errors) == 0 else {
+            for fd in toChild + fromChild { close(fd) }
+            throw PluginStartError("pipe: \(String(cString: strerror(errno)))")
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["WARDEN_PLUGIN_PROTOCOL"] = "\(PluginProtocol.version)"
+        environment["WARDEN_PLUGIN_ID"] = module
+        let argv = [settings.exec] + settings.args
+        let envp = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let pid = withCStrings(argv) { cargv in
+            withCStrings(envp) { cenvp in
+                warden_spawn(settings.exec, cargv, cenvp, toChild[0], fromChild[1], errors[1])
+            }
+        }
+        let spawnErrno = errno
+        close(toChild[0]); close(fromChild[1]); close(errors[1])
+        guard pid > 0 else {
+            close(toChild[1]); close(fromChild[0]); close(errors[0])
+            throw PluginStartError("cannot run \(settings.exec): \(String(cString: strerror(spawnErrno)))")
+        }
+        var pluginLogger = logger
+        pluginLogger[metadataKey: "warden.plugin"] = "\(module)"
+        let calls = CallTable(module: module)
+        let channel: Channel
+        let stderrChannel: Channel
+        do {
+            channel = try await NIOPipeBootstrap(group: group)
+                .channelInitializer { ch in
+                    ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(PluginOutputHandler(calls: calls)) }
+                }
+                .takingOwnershipOfDescriptors(input: fromChild[0], output: toChild[1]).get()
+        } catch {
+            close(errors[0])
+            _ = warden_kill_group(pid, SIGKILL)
+            reap(pid)
+            throw PluginStartError("cannot attach to the pipes of \(settings.exec): \(error)")
+        }
+        do {
+            let errLogger = pluginLogger
+            stderrChannel = try await NIOPipeBootstrap(group: group)
+                .channelInitializer { ch in
+                    ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(PluginStderrHandler(logger: errLogger)) }
+                }
+                .takingOwnershipOfDescriptor(input: errors[0]).get()
+        } catch {
+            _ = try? await channel.close()
+            _ = warden_kill_group(pid, SIGKILL)
+            reap(pid)
+            throw PluginStartError("cannot attach to the stderr of \(settings.exec): \(error)")
+        }
+        let process = PluginProcess(module: module, pid: pid, calls: calls, channel: channel, stderrChannel: stderrChannel, logger: pluginLogger)
+        process.reapInBackground()
+        return process
+    }
+
+    private init(module: String, pid: pid_t, calls: CallTable, channel: Channel, stderrChannel: Channel, logger: Logger) {
+        self.module = module
+        self.pid = pid
+        self.calls = calls
+        self.channel = channel
+        self.stderrChannel = stderrChannel
+        self.logger = logger
+    }
+
+    /// Sends a request and waits for its answer, at most `timeout`.
+    public func call(_ method: String, _ params: JSON, timeout: TimeSpan) async -> Result<JSON, PluginFault> {
+        await withCheckedContinuation { continuation in
+            guard let id = calls.register(continuation) else { return }
+            let request: JSON = ["jsonrpc": "2.0", "id": JSON(id), "method": .string(method), "params": params]
+            var buffer = channel.allocator.buffer(capacity: 256)
+            buffer.writeBytes(JSONWriter.bytes(request))
+            buffer.writeInteger(UInt8(ascii: "\n"))
+            let calls = self.calls
+            channel.writeAndFlush(buffer).whenFailure { error in
+                calls.deliver(id, .failure(.exited("cannot write to the module: \(error)")))
+            }
+            channel.eventLoop.scheduleTask(in: .milliseconds(timeout.milliseconds)) {
+                calls.deliver(id, .failure(.timeout("\(timeout)")))
+            }
+        }
+    }
+
+    /// Sends a notification (no answer expected); failures are ignored.
+    public func notify(_ method: String, _ params: JSON) {
+        let message: JSON = ["jsonrpc": "2.0", "method": .string(method), "params": params]
+        var buffer = channel.allocator.buffer(capacity: 64)
+        buffer.writeBytes(JSONWriter.bytes(message))
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    /// The exit status, once the process has exited (and was reaped).
+    public var exitStatus: String? { exit.value.status }
+
+    /// Waits for the process to exit, at most `timeout`; true if it did.
+    public func waitForExit(timeout: Duration) async -> Bool {
+        if exitStatus != nil { return true }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                _ = await withCheckedContinuation { (c: CheckedContinuation<String, Never>) in
+                    let done: String? = self.exit.withLock { state in
+                        if let s = state.status { return s }
+                        state.waiters.append(c)
+                        return nil
+                    }
+                    if let done { c.resume(returning: done) }
+                }
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            if first {
+                group.cancelAll()
+                return true
+            }
+            // The waiter stays registered and is resumed at exit: it must not be lost.
+            group.cancelAll()
+            return self.exitStatus != nil
+        }
+    }
+
+    /// Kills the whole process group with SIGKILL, fails every call in flight with
+    /// `fault`, and closes the pipes.
+    public func kill(_ fault: PluginFault) {
+        calls.breakAll(fault)
+        _ = warden_kill_group(pid, SIGKILL)
+        channel.close(promise: nil)
+    }
+
+    /// The stop of SPEC.md §6: `shutdown`, then stdin closed; `grace` to exit, then
+    /// SIGTERM to the group, then SIGKILL. Whatever is left of the group (a grandchild
+    /// that ignored SIGTERM) is killed too.
+    public func stop(grace: Duration = .seconds(5), termGrace: Duration = .seconds(2)) async {
+        calls.breakAll(.exited("the module is being stopped"))
+        notify("shutdown", .object(JSONObject()))
+        _ = try? await channel.close(mode: .output).get()
+        if !(await waitForExit(timeout: grace)) {
+            logger.warning("Module did not exit within \(grace) of shutdown; sending SIGTERM", metadata: ["warden.event": "plugin.stop", "warden.pid": "\(pid)"])
+            _ = warden_kill_group(pid, SIGTERM)
+            if !(await waitForExit(timeout: termGrace)) {
+                logger.warning("Module did not exit after SIGTERM; sending SIGKILL", metadata: ["warden.event": "plugin.stop", "warden.pid": "\(pid)"])
+            }
+        }
+        _ = warden_kill_group(pid, SIGKILL)
+        _ = await waitForExit(timeout: .seconds(5))
+        channel.close(promise: nil)
+        stderrChannel.close(promise: nil)
+    }
+
+    private func reapInBackground() {
+        let pid = self.pid
+        let thread = Thread { [self] in
+            let status = Self.reap(pid)
+            let waiters = exit.withLock { state -> [CheckedContinuation<String, Never>] in
+                state.status = status
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            calls.breakAll(.exited("the module \(status)"))
+            for w in waiters { w.resume(returning: status) }
+        }
+        thread.name = "warden-reap-\(pid)"
+        thread.start()
+    }
+
+    /// Waits for `pid` and describes how it ended.
+    @discardableResult
+    static func reap(_ pid: pid_t) -> String {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return "could not be waited for (\(String(cString: strerror(errno))))" }
+        }
+        let signal = status & 0x7f
+        if signal == 0 { return "exited with status \((status >> 8) & 0xff)" }
+        return "was killed by signal \(signal)"
+    }
+}
+
+/// The calls in flight on one process, by id; each is resolved exactly once (answer,
+/// timeout, or the process breaking, whichever comes first).
+final class CallTable: Sendable {
+    let module: String
+    private let state = Locked(State())
+
+    struct State {
+        var nextId = 1
+        var pending: [Int: CheckedContinuation<Result<JSON, PluginFault>, Never>] = [:]
+        var broken: PluginFault?
+    }
+
+    init(module: String) { self.module = module }
+
+    /// A new id for `continuation`, or nil (and the continuation resumed) if the process
+    /// is already broken.
+    func register(_ continuation: CheckedContinuation<Result<JSON, PluginFault>, Never>) -> Int? {
+        let outcome: Result<Int, PluginFault> = state.withLock { s in
+            if let broken = s.broken { return .failure(broken) }
+            let id = s.nextId
+            s.nextId += 1
+            s.pending[id] = continuation
+            return .success(id)
+        }
+        switch outcome {
+        case .success(let id): return id
+        case .failure(let fault):
+            continuation.resume(returning: .failure(fault))
+            return nil
+        }
+    }
+
+    /// Resolves call `id`; false if no such call is in flight.
+    @discardableResult
+    func deliver(_ id: Int, _ result: Result<JSON, PluginFault>) -> Bool {
+        guard let c = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return false }
+        c.resume(returning: result)
+        return true
+    }
+
+    /// Fails every call in flight, and every later one, with `fault` (the first fault
+    /// wins).
+    func breakAll(_ fault: PluginFault) {
+        let waiting = state.withLock { s -> [CheckedContinuation<Result<JSON, PluginFault>, Never>] in
+            if s.broken == nil { s.broken = fault }
+            defer { s.pending = [:] }
+            return Array(s.pending.values)
+        }
+        let first = state.withLock { $0.broken } ?? fault
+        for c in waiting { c.resume(returning: .failure(first)) }
+    }
+
+    var brokenFault: PluginFault? { state.withLock { $0.broken } }
+}
+
+/// Reads the module's stdout: one JSON-RPC answer per line.
+final class PluginOutputHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    let calls: CallTable
+    var framer = LineFramer(maxLine: PluginProtocol.maxLine)
+    var buffer: ByteBuffer?
+    var lineNumber = 0
+
+    init(calls: CallTable) { self.calls = calls }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
+        while let event = framer.next(&buffer!) {
+            handle(event, context: context)
+        }
+        buffer!.discardReadBytes()
+    }
+
+    func handle(_ event: LineEvent, context: ChannelHandlerContext) {
+        lineNumber += 1
+        switch event {
+        case .tooLong:
+            fault(.garbage("stdout line \(lineNumber) is longer than \(PluginProtocol.maxLine) bytes"), context: context)
+        case .line(let line):
+            guard let json = try? JSONParser.parse(line.readableBytesView), case .object(let o) = json else {
+                return fault(.garbage("stdout line \(lineNumber) is not a JSON object: \(String(decoding: line.readableBytesView.prefix(120), as: UTF8.self))"), context: context)
+            }
+            guard let id = o["id"]?.int else {
+                // A notification from the module (none is defined in version 1): ignored.
+                if o["method"] != nil, o["id"] == nil { return }
+                return fault(.garbage("stdout line \(lineNumber) has no integer \"id\""), context: context)
+            }
+            let result: Result<JSON, PluginFault>
+            if let r = o["result"] {
+                result = .success(r)
+            } else if case .object(let e)? = o["error"] {
+                result = .failure(.error(code: e["code"]?.int ?? 0, message: String((e["message"]?.string ?? "").prefix(1000))))
+            } else {
+                return fault(.garbage("stdout line \(lineNumber): an answer needs \"result\" or \"error\""), context: context)
+            }
+            if !calls.deliver(id, result) {
+                // Late answers to calls that timed out are expected; others are not.
+                if calls.brokenFault == nil, id <= 0 { fault(.garbage("an answer to id \(id), which was never asked"), context: context) }
+            }
+        }
+    }
+
+    func fault(_ f: PluginFault, context: ChannelHandlerContext) {
+        calls.breakAll(f)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if var rest = buffer, let event = framer.last(&rest) { handle(event, context: context) }
+        calls.breakAll(.exited("the module closed its stdout"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        calls.breakAll(.exited("reading from the module failed: \(error)"))
+        context.close(promise: nil)
+    }
+}
+
+/// Logs the module's stderr, one journal entry per line, with the line's `<N>` prefix
+/// as its priority (sd-daemon style) and `WARDEN_PLUGIN`. At most `burst` lines a
+/// second are logged; the rest are counted and the count is logged.
+final class PluginStderrHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    let logger: Logger
+    var framer = LineFramer(maxLine: 4096)
+    var buffer: ByteBuffer?
+    let burst = 200
+    var windowStart = NIODeadline.now()
+    var inWindow = 0
+    var dropped = 0
+
+    init(logger: Logger) { self.logger = logger }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
+        while let event = framer.next(&buffer!) {
+            switch event {
+            case .line(let line): log(String(decoding: line.readableBytesView, as: UTF8.self))
+            case .tooLong:
+                log("(a stderr line over 4096 bytes was cut)")
+                framer = LineFramer(maxLine: 4096)
+            }
+        }
+        buffer!.discardReadBytes()
+    }
+
+    func log(_ text: String) {
+        let now = NIODeadline.now()
+        if now - windowStart >= .seconds(1) {
+            if dropped > 0 {
+                logger.warning("Module wrote \(dropped) more stderr lines than the \(burst) a second logged; they were dropped", metadata: ["warden.event": "plugin.stderr_dropped", "warden.dropped": "\(dropped)"])
+            }
+            windowStart = now
+            inWindow = 0
+            dropped = 0
+        }
+        inWindow += 1
+        guard inWindow <= burst else {
+            dropped += 1
+            return
+        }
+        var message = Substring(text)
+        var level = Logger.Level.info
+        if message.utf8.count >= 3, message.hasPrefix("<"), let digit = message.dropFirst().first, let n = digit.wholeNumberValue, n <= 7,
+            message.dropFirst(2).hasPrefix(">")
+        {
+            level = [.critical, .critical, .critical, .error, .warning, .notice, .info, .debug][n]
+            message = message.dropFirst(3)
+        }
+        logger.log(level: level, "\(message)", metadata: ["warden.event": "plugin.stderr"])
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if var rest = buffer, case .line(let line)? = framer.last(&rest) { log(String(decoding: line.readableBytesView, as: UTF8.self)) }
+        context.fireChannelInactive()
+    }
+}
+
+/// An executable that could not be started.
+public struct PluginStartError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for p in pointers { free(p) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

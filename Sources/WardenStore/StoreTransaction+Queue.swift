@@ -1,0 +1,84 @@
+import GRDB
+import WardenCore
+
+/// The queue of inputs for modules that run out of process (`plugin_inbox`).
+extension StoreTransaction {
+    public func enqueue(module: String, _ input: QueuedInput, at: Timestamp) throws {
+        switch input {
+        case .record(let type, let key):
+            try db.cachedStatement(sql: "INSERT INTO plugin_inbox (module, kind, record_type, record_key, queued_at) VALUES (?, 'record', ?, ?, ?)")
+                .execute(arguments: [module, type.rawValue, key, at.milliseconds])
+        case .deadline(let caseId, let due):
+            try db.cachedStatement(sql: "INSERT INTO plugin_inbox (module, kind, case_id, due_at, queued_at) VALUES (?, 'deadline', ?, ?, ?)")
+                .execute(arguments: [module, caseId, due.milliseconds, at.milliseconds])
+        }
+    }
+
+    /// The oldest items of a module's queue that are not held, in arrival order.
+    public func queued(module: String, limit: Int) throws -> [QueuedItem] {
+        try Row.fetchAll(
+            try db.cachedStatement(sql: "SELECT * FROM plugin_inbox WHERE module = ? AND held = 0 ORDER BY id LIMIT ?"), arguments: [module, limit]
+        ).compactMap(Self.queuedItem)
+    }
+
+    /// Held items, oldest first (all modules, or one).
+    public func heldItems(module: String? = nil, limit: Int = 1000) throws -> [(item: QueuedItem, reason: String)] {
+        let rows =
+            if let module {
+                try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM plugin_inbox WHERE module = ? AND held = 1 ORDER BY id LIMIT ?"), arguments: [module, limit])
+            } else {
+                try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM plugin_inbox WHERE held = 1 ORDER BY id LIMIT ?"), arguments: [limit])
+            }
+        return rows.compactMap { row in Self.queuedItem(row).map { ($0, row["reason"] as String? ?? "") } }
+    }
+
+    static func queuedItem(_ row: Row) -> QueuedItem? {
+        let input: QueuedInput
+        switch row["kind"] as String? {
+        case "record":
+            guard let type: String = row["record_type"], let key: String = row["record_key"] else { return nil }
+            input = .record(type: RecordType(type), key: key)
+        case "deadline":
+            guard let caseId: String = row["case_id"], let due: Int64 = row["due_at"] else { return nil }
+            input = .deadline(caseId: caseId, due: Timestamp(milliseconds: due))
+        default:
+            return nil
+        }
+        return QueuedItem(id: row["id"], module: row["module"], input: input, queuedAt: Timestamp(milliseconds: row["queued_at"]), attempts: row["attempts"])
+    }
+
+    /// Removes an item whose decisions were applied (or that needs none).
+    public func dequeue(_ id: Int64) throws {
+        try db.cachedStatement(sql: "DELETE FROM plugin_inbox WHERE id = ?").execute(arguments: [id])
+    }
+
+    /// Counts a failed evaluation; `hold` sets the item aside until a reload or restart.
+    public func failQueued(_ id: Int64, reason: String, hold: Bool) throws {
+        try db.cachedStatement(sql: "UPDATE plugin_inbox SET attempts = attempts + 1, held = ?, reason = ? WHERE id = ?")
+            .execute(arguments: [hold, reason, id])
+    }
+
+    /// Puts held items back in their queue (in their original order), for a reload or a
+    /// start; returns how many.
+    @discardableResult
+    public func releaseHeld(module: String? = nil) throws -> Int {
+        if let module {
+            try db.cachedStatement(sql: "UPDATE plugin_inbox SET held = 0, attempts = 0 WHERE held = 1 AND module = ?").execute(arguments: [module])
+        } else {
+            try db.cachedStatement(sql: "UPDATE plugin_inbox SET held = 0, attempts = 0 WHERE held = 1").execute()
+        }
+        return db.changesCount
+    }
+
+    /// Items per module: waiting to be evaluated, and held.
+    public func queueCounts() throws -> [(module: String, waiting: Int, held: Int)] {
+        try Row.fetchAll(
+            try db.cachedStatement(sql: "SELECT module, sum(held = 0) AS waiting, sum(held = 1) AS held FROM plugin_inbox GROUP BY module ORDER BY module")
+        ).map { ($0["module"], $0["waiting"], $0["held"]) }
+    }
+
+    /// Modules with items not held.
+    public func modulesWithQueuedItems() throws -> [String] {
+        try String.fetchAll(try db.cachedStatement(sql: "SELECT DISTINCT module FROM plugin_inbox WHERE held = 0"))
+    }
+}
