@@ -98,6 +98,7 @@ let package = Package(
             name: "WardenDaemon",
             dependencies: [
                 "WardenCore", "CWardenSys", "WardenStore", "WardenSpool", "WardenRPC", "WardenLogging", "WardenConfigFile",
+                "WardenPluginProtocol", "WardenPlugin",
                 "KitchenAppliancesPolicy", "ModelToysPolicy", "LuggagePolicy", "ServiceQualityPolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

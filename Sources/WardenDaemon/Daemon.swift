@@ -81,7 +81,10 @@ public struct Daemon {
         } catch {
             throw StartupError(description: "cannot open the store \(config.databasePath): \(error)")
         }
-        let registry = try PolicyRegistry(registrations: BuiltinPolicies.all, settings: config.policies)
+        // External modules first: their handshakes declare what the registry routes.
+        let plugins = PluginHost(logger: logger)
+        let registrations = await plugins.start(config, builtins: BuiltinPolicies.all)
+        let registry = try PolicyRegistry(registrations: registrations, settings: config.policies)
         for entry in registry.entries {
             if case .failed(let why) = entry.status {
                 logger.error("Policy failed to load", metadata: ["warden.event": "policy.failed", "warden.policy": "\(entry.registration.id)", "warden.error": "\(why)"])
@@ -90,6 +93,8 @@ public struct Daemon {
         let engine = Engine(
             store: store, settings: Engine.Settings(registry: registry, zone: config.zone, warnBefore: config.warnBefore),
             clock: clock, logger: logger)
+        plugins.attach(engine)
+        await plugins.activate(registry)
 
         let inHand: FilesInHand
         do {
@@ -119,7 +124,7 @@ public struct Daemon {
         engine.onCasesChanged { caseCache.invalidate($0) }
         let methods = RPCMethods(
             engine: engine, spool: spool, clock: clock, logger: logger, access: access, events: events, caseCache: caseCache,
-            nextDeadline: { deadlineService.nextDue })
+            plugins: plugins, nextDeadline: { deadlineService.nextDue })
         let server = RPCServer(
             dispatcher: methods,
             limits: limits,
@@ -149,7 +154,7 @@ public struct Daemon {
             metadata: ["warden.event": "daemon.ready", "warden.socket": "\(listening)", "warden.state_dir": "\(config.stateDir)", "warden.spool_dir": "\(config.spoolDir)", "warden.policies": "\(registry.enabledIds.joined(separator: ","))", "warden.open_cases": "\(open)"])
         notifier.notify("READY=1\nSTATUS=\(open) open case\(open == 1 ? "" : "s"); ready")
 
-        let reloader = Reloader(config: config, engine: engine, methods: methods, deadlines: deadlineService, logger: logger, notifier: notifier)
+        let reloader = Reloader(config: config, engine: engine, methods: methods, deadlines: deadlineService, plugins: plugins, logger: logger, notifier: notifier)
         methods.onReload { await reloader.reload() }
 
         var retention: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -161,6 +166,7 @@ public struct Daemon {
                 services: retention + [
                     .init(service: spoolService),
                     .init(service: deadlineService),
+                    .init(service: plugins),
                     .init(service: RPCService(server: server)),
                     .init(service: reloader),
                     .init(service: EarlyStopService(), successTerminationBehavior: .gracefullyShutdownGroup),

@@ -23,6 +23,7 @@ public final class Engine: Sendable {
     let scheduleHook: Locked<(@Sendable ([DeadlineChange]) -> Void)?>
     let eventHook: Locked<(@Sendable ([StoredEvent]) -> Void)?> = Locked(nil)
     let caseHook: Locked<(@Sendable (Set<String>) -> Void)?> = Locked(nil)
+    let queueHook: Locked<(@Sendable (Set<String>) -> Void)?> = Locked(nil)
 
     /// What a reload may change.
     public struct Settings: Sendable {
@@ -262,6 +263,9 @@ public final class Engine: Sendable {
         }
         if !effects.events.isEmpty, let hook = eventHook.value {
             hook(effects.events)
+        }
+        if !effects.queued.isEmpty, let hook = queueHook.value {
+            hook(effects.queued)
         }
     }
 }

@@ -25,14 +25,17 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     /// Serialized `case.get` answers (kept fresh by `Engine.onCasesChanged`); nil: every
     /// read goes to the store.
     let caseCache: CaseCache?
+    /// The external modules' supervisor (their state in `policy.list`).
+    let plugins: PluginHost?
 
     public static let maxPage = 1000
 
     public init(
         engine: Engine, spool: SpoolDirectory, clock: any WardenClock, logger: Logger, access: AccessPolicy, events: EventBus,
-        caseCache: CaseCache? = nil, nextDeadline: @escaping @Sendable () -> (caseId: String, due: Timestamp)?
+        caseCache: CaseCache? = nil, plugins: PluginHost? = nil, nextDeadline: @escaping @Sendable () -> (caseId: String, due: Timestamp)?
     ) {
         self.engine = engine
+        self.plugins = plugins
         self.events = events
         self.caseCache = caseCache
         self.spool = spool
@@ -184,7 +187,7 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     // MARK: - Methods
 
     func status(_ p: Params) throws -> JSON {
-        let (orders, cases, waiting) = try engine.store.read { tx in (try tx.orderCounts(), try tx.caseCounts(), try tx.pendingCounts()) }
+        let (orders, cases, waiting, queues) = try engine.store.read { tx in (try tx.orderCounts(), try tx.caseCounts(), try tx.pendingCounts(), try tx.queueCounts()) }
         let counts = spool.counts()
         let now = clock.now()
         var next: JSON = .null
@@ -200,7 +203,12 @@ public final class RPCMethods: RPCDispatcher, Sendable {
             "spool": ["incoming": JSON(counts.incoming), "processed": JSON(counts.processed), "rejected": JSON(counts.rejected)],
             "orders": JSON(orders.total),
             "unmanaged_orders": JSON(orders.unmanaged),
-            "records_waiting": .object(JSONObject(waiting.map { ($0.type, JSON($0.count)) })),
+            // Inputs not yet applied by each external module (queued or held), and of
+            // them the held ones (failed twice; tried again on reload or restart).
+            "records_waiting": .object(JSONObject(queues.map { ($0.module, JSON($0.waiting + $0.held)) })),
+            "records_held": .object(JSONObject(queues.filter { $0.held > 0 }.map { ($0.module, JSON($0.held)) })),
+            // Records stored that wait for the order or case they refer to, by type.
+            "records_unreferenced": .object(JSONObject(waiting.map { ($0.type, JSON($0.count)) })),
             "cases": ["open": JSON(cases.open), "closed": JSON(cases.closed)],
             "next_deadline": next,
         ]
@@ -208,12 +216,32 @@ public final class RPCMethods: RPCDispatcher, Sendable {
 
     func policyList(_ p: Params) throws -> JSON {
         let entries = engine.settings.registry.entries.map { e -> JSON in
+            // state: running | restarting | failed | disabled (SPEC.md §6); a built-in
+            // module that loaded is running.
+            var state = e.status == .enabled ? "running" : e.status.name
+            var restarts = 0
+            var error: String?
+            if case .failed(let why) = e.status { error = why }
+            if e.registration.origin == .external, e.status == .enabled, let s = plugins?.status(of: e.registration.id) {
+                switch s.state {
+                case .running: state = "running"
+                case .starting, .restarting: state = "restarting"
+                case .failed, .stopped: state = "failed"
+                }
+                restarts = s.restarts
+                error = s.error
+            }
             var o: JSONObject = [
-                "id": .string(e.registration.id), "version": .string(e.registration.version), "origin": "builtin",
+                "id": .string(e.registration.id), "version": .string(e.registration.version), "origin": .string(e.registration.origin.rawValue),
                 "categories": .array(e.registration.categories.map(JSON.string)), "enabled": .bool(e.status == .enabled),
-                "status": .string(e.status.name), "summary": .string(e.registration.summary), "parameters": e.parameters.json,
+                "status": .string(e.status.name), "state": .string(state), "restarts": JSON(restarts), "error": JSON(error),
+                "summary": .string(e.registration.summary), "parameters": e.parameters.json,
+                "record_types": .array(e.registration.recordTypes.map(\.json)),
             ]
-            if case .failed(let why) = e.status { o["error"] = .string(why) }
+            if let p = plugins?.settings(of: e.registration.id) {
+                o["exec"] = .string(p.exec)
+                o["timeout"] = .string(p.timeout.description)
+            }
             return .object(o)
         }
         return ["policies": .array(entries)]
@@ -222,17 +250,9 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     func orderGet(_ p: Params) throws -> JSON {
         let id = try p.requiredString("order_id")
         let zone = p.zone
+        let registry = engine.settings.registry
         return try engine.store.read { tx -> JSON in
-            guard let order = try tx.order(id: id) else { throw RPCError.notFound("order \(id)") }
-            var o = order.json(in: zone)
-            if let body = try tx.orderBody(id: id), case .object(let raw)? = try? JSONParser.parse(body) {
-                for (k, v) in raw.pairs where o[k] == nil && k != "type" { o[k] = v }  // unknown fields, kept
-            }
-            o["managed_by"] = JSON(engine.settings.registry.policy(forCategory: order.category)?.id)
-            let terms = try tx.shipTerms(orderId: id)
-            o["refunded_at"] = order.refundedAt.map { .string(TimeFormat.format($0, in: zone)) } ?? .null
-            o["ship_deadline"] = terms.shipDeadline.map { .string(TimeFormat.format($0, in: zone)) } ?? .null
-            o["negotiations"] = .array(terms.negotiations.map { $0.json(in: zone) })
+            guard let o = try Views.order(tx, id: id, registry: registry, zone: zone) else { throw RPCError.notFound("order \(id)") }
             let cases = try tx.caseIds(orderId: id).compactMap { try tx.caseRecord(id: $0)?.json(in: zone) }
             return ["order": .object(o), "cases": .array(cases)]
         }

@@ -19,10 +19,12 @@ public final class Reloader: Service, Sendable {
     let engine: Engine
     let methods: RPCMethods
     let deadlines: DeadlineService
+    let plugins: PluginHost
     let logger: Logger
     let notifier: SystemdNotifier
 
-    public init(config: WardenConfig, engine: Engine, methods: RPCMethods, deadlines: DeadlineService, logger: Logger, notifier: SystemdNotifier) {
+    public init(config: WardenConfig, engine: Engine, methods: RPCMethods, deadlines: DeadlineService, plugins: PluginHost, logger: Logger, notifier: SystemdNotifier) {
+        self.plugins = plugins
         self.path = config.file
         self.current = Locked(config)
         self.engine = engine
@@ -62,13 +64,18 @@ public final class Reloader: Service, Sendable {
             return .failure(errors)
         case .success(let config):
             let registry: PolicyRegistry
+            // External modules get `shutdown` and start again with the new config (held
+            // inputs are queued again by `activate`).
+            await plugins.stopAll()
+            let registrations = await plugins.start(config, builtins: BuiltinPolicies.all)
             do {
-                registry = try PolicyRegistry(registrations: BuiltinPolicies.all, settings: config.policies)
+                registry = try PolicyRegistry(registrations: registrations, settings: config.policies)
             } catch {
                 return .failure(ConfigErrors(errors: error.errors.map { ConfigError(file: path, line: nil, key: $0.key, message: $0.message) }))
             }
             let old = current.value
             engine.settings = Engine.Settings(registry: registry, zone: config.zone, warnBefore: config.warnBefore)
+            await plugins.activate(registry)
             methods.updateAccess(AccessPolicy(writers: config.writers))
             do {
                 try deadlines.reloadSchedule()

@@ -74,7 +74,7 @@ public final class PluginModule: Sendable {
                 metadata: ["warden.event": "plugin.started", "warden.pid": "\(p.pid)", "warden.categories": "\(declaration.categories.joined(separator: ","))"])
             return .success(declaration)
         case .failure(let e):
-            fail(e.description)
+            markFailed(e.description)
             return .failure(e)
         }
     }
@@ -146,7 +146,7 @@ public final class PluginModule: Sendable {
             $0.pid = nil
         }
         if recent >= Self.crashLimit {
-            fail("\(recent) restarts within \(Self.crashWindow); last fault: \(fault)")
+            markFailed("\(recent) restarts within \(Self.crashWindow); last fault: \(fault)")
             return false
         }
         let wait = backoff.withLock { b -> Duration in
@@ -174,7 +174,9 @@ public final class PluginModule: Sendable {
         }
     }
 
-    func fail(_ reason: String) {
+    /// Marks the module failed (the host does so when the registry refuses its
+    /// parameters or categories).
+    public func markFailed(_ reason: String) {
         status.withLock {
             $0.state = .failed
             $0.error = reason

@@ -1,0 +1,282 @@
+import Logging
+import WardenCore
+import WardenPluginProtocol
+import WardenStore
+
+/// The engine's side of external modules (SPEC.md §6): inputs are queued in the
+/// transaction that stores a record or fires a deadline (`Applier.decide`); a module's
+/// runner takes them from the queue, reads their facts (`prepare`), asks the module
+/// outside any transaction, and applies the answers here (`apply`), each input in its
+/// own savepoint and all of it or nothing of it.
+///
+/// Trusts nothing a module decides: a decision about a case or order that is not the
+/// module's, a case opened twice, a deadline for a state without one, rejects the whole
+/// result of that input. Inputs of one batch are evaluated on the facts read before the
+/// call; an input whose order, case or shop an earlier input of the batch changed is
+/// left in the queue and evaluated again on fresh facts (a module is deterministic, so
+/// this gives what one-by-one evaluation gives).
+extension Engine {
+    /// A queued input, read and shaped for `evaluate`.
+    public struct PreparedInput: Sendable {
+        public var item: QueuedItem
+        /// The `evaluate` input; nil when there is nothing to evaluate (its case is gone
+        /// or its record cannot be read back): it is dropped from the queue.
+        public var json: JSON?
+        /// `o:<order>`, `c:<case>`, `s:<shop>`: what its facts were read from.
+        public var subjects: Set<String>
+        var record: Record?
+    }
+
+    /// What applying one batch did.
+    public struct BatchOutcome: Sendable {
+        public var applied = 0
+        /// Left in the queue: an earlier input of the batch changed their facts.
+        public var deferred = 0
+        /// Inputs whose result could not be applied, with the reason.
+        public var rejected: [(item: QueuedItem, reason: String)] = []
+    }
+
+    /// Reads each item's facts from one snapshot.
+    public func prepare(_ items: [QueuedItem], module: String) throws -> [PreparedInput] {
+        let settings = self.settings
+        let parser = settings.parser
+        let zone = settings.zone
+        let now = clock.now()
+        return try store.read { tx in
+            try items.map { item -> PreparedInput in
+                switch item.input {
+                case .record(let type, let key):
+                    guard let body = try tx.recordBody(type: type, key: key), case .object(let object)? = try? JSONParser.parse(body),
+                        case .success(let record) = parser.parse(.object(object))
+                    else { return PreparedInput(item: item, json: nil, subjects: []) }
+                    let (facts, subjects) = try Self.facts(
+                        tx, module: module, orderId: record.orderId, caseId: record.complaintId, shop: record.shop, now: now, settings: settings)
+                    return PreparedInput(item: item, json: ["kind": "record", "record": .object(object), "facts": facts], subjects: subjects, record: record)
+                case .deadline(let caseId, let due):
+                    guard try tx.caseRecord(id: caseId) != nil else { return PreparedInput(item: item, json: nil, subjects: []) }
+                    let (facts, subjects) = try Self.facts(tx, module: module, orderId: nil, caseId: caseId, shop: nil, now: now, settings: settings)
+                    return PreparedInput(
+                        item: item, json: ["kind": "deadline", "case_id": .string(caseId), "due_at": .string(TimeFormat.format(due, in: zone)), "facts": facts],
+                        subjects: subjects)
+                }
+            }
+        }
+    }
+
+    /// SPEC.md §6 `facts`: `{now, order?, case?, order_cases, records}`.
+    static func facts(
+        _ tx: StoreTransaction, module: String, orderId: String?, caseId: String?, shop: String?, now: Timestamp, settings: Settings
+    ) throws -> (JSON, Set<String>) {
+        let zone = settings.zone
+        var facts: JSONObject = ["now": .string(TimeFormat.format(now, in: zone))]
+        var subjects = Set<String>()
+        var orderId = orderId
+        if let caseId {
+            subjects.insert("c:" + caseId)
+            if let c = try tx.caseRecord(id: caseId) {
+                facts["case"] = c.json(in: zone)
+                orderId = orderId ?? c.orderId
+            }
+        }
+        var orderCases: [JSON] = []
+        var shop = shop
+        if let orderId {
+            subjects.insert("o:" + orderId)
+            if let o = try Views.order(tx, id: orderId, registry: settings.registry, zone: zone) {
+                facts["order"] = .object(o)
+                shop = shop ?? o["shop"]?.string
+            }
+            for id in try tx.caseIds(orderId: orderId) {
+                subjects.insert("c:" + id)
+                if let c = try tx.caseRecord(id: id) { orderCases.append(c.json(in: zone)) }
+            }
+        }
+        facts["order_cases"] = .array(orderCases)
+        if let shop { subjects.insert("s:" + shop) }
+        var records: [JSON] = []
+        for declaration in settings.registry.declarations.values.sorted(by: { $0.type < $1.type }) where declaration.module == module {
+            var bodies: [String] = []
+            if let orderId, declaration.field("order_id") != nil {
+                bodies = try tx.recordBodies(type: declaration.type, orderId: orderId)
+            } else if let shop, declaration.key.first == "shop" {
+                bodies = (try tx.recordBody(type: declaration.type, key: shop)).map { [$0] } ?? []
+                bodies += try tx.recordBodies(type: declaration.type, keyPrefix: shop + "|")
+            }
+            for body in bodies { if let json = try? JSONParser.parse(body) { records.append(json) } }
+        }
+        facts["records"] = .array(records)
+        return (.object(facts), subjects)
+    }
+
+    /// Applies one batch's results in one transaction (see the type's comment).
+    public func apply(module: String, _ prepared: [PreparedInput], results: [Result<[Decision], PluginProtocolError>]) async throws -> BatchOutcome {
+        let settings = self.settings
+        let now = clock.now()
+        return try await commit { tx in
+            var outcome = BatchOutcome()
+            var effects = Effects()
+            var touched = Set<String>()
+            for (input, result) in zip(prepared, results) {
+                guard input.json != nil else {
+                    try tx.dequeue(input.item.id)
+                    continue
+                }
+                guard input.subjects.isDisjoint(with: touched) else {
+                    outcome.deferred += 1
+                    continue
+                }
+                let decisions: [Decision]
+                switch result {
+                case .failure(let e):
+                    outcome.rejected.append((input.item, e.message))
+                    continue
+                case .success(let d): decisions = d
+                }
+                do {
+                    let applied = try tx.savepoint { () throws -> Applier in
+                        var applier = Applier(tx: tx, settings: settings, now: now, source: "module:\(module)")
+                        touched.formUnion(try applier.applyExternal(decisions, module: module, input: input))
+                        try tx.dequeue(input.item.id)
+                        return applier
+                    }
+                    outcome.applied += 1
+                    effects.merge(applied.effects)
+                } catch let rejected as Applier.Rejected {
+                    outcome.rejected.append((input.item, rejected.message))
+                } catch where !Store.isEnvironmental(error) {
+                    outcome.rejected.append((input.item, "\(error)"))
+                }
+            }
+            return (outcome, effects)
+        }
+    }
+
+    /// Counts a failed evaluation of `item`: the first failure leaves it queued (it is
+    /// tried again once, after the module restarted); the second holds it, with a
+    /// `plugin.error` event and an error in the journal naming module, input and reason.
+    /// Returns true if it is now held.
+    @discardableResult
+    public func failQueued(_ item: QueuedItem, module: String, reason: String) async throws -> Bool {
+        let now = clock.now()
+        let hold = item.attempts >= 1
+        try await commit { tx in
+            try tx.failQueued(item.id, reason: reason, hold: hold)
+            var effects = Effects()
+            guard hold else { return ((), effects) }
+            var body: JSONObject = ["module": .string(module), "reason": .string(reason)]
+            var meta: Logger.Metadata = ["warden.event": "plugin.error", "warden.plugin": "\(module)", "warden.error": "\(reason)"]
+            switch item.input {
+            case .record(let type, let key):
+                body["record"] = .string("\(type.rawValue):\(key)")
+                meta["warden.record"] = "\(type.rawValue):\(key)"
+            case .deadline(let caseId, let due):
+                body["case_id"] = .string(caseId)
+                body["due_at"] = .string(TimeFormat.format(due, in: .utc))
+                meta["warden.case_id"] = "\(caseId)"
+            }
+            let seq = try tx.appendEvent(topic: "plugin.error", at: now, body: body)
+            meta["warden.seq"] = "\(seq)"
+            effects.events.append(StoredEvent(seq: seq, topic: "plugin.error", at: now, body: body))
+            effects.logs.append(.init(level: .error, message: "Module \(module) failed twice on an input; it is held until a reload or restart: \(reason)", metadata: meta))
+            return ((), effects)
+        }
+        return hold
+    }
+
+    /// Puts every held input back in its module's queue (on start and reload).
+    @discardableResult
+    public func releaseHeld() async throws -> Int {
+        try await commit { tx in (try tx.releaseHeld(), Effects()) }
+    }
+
+    /// Receives the modules that have new inputs queued, after each commit.
+    public func onQueued(_ hook: @escaping @Sendable (Set<String>) -> Void) {
+        queueHook.value = hook
+    }
+}
+
+extension Effects {
+    mutating func merge(_ other: Effects) {
+        logs += other.logs
+        deadlineChanges += other.deadlineChanges
+        events += other.events
+        touchedCases.formUnion(other.touchedCases)
+        queued.formUnion(other.queued)
+    }
+}
+
+extension Applier {
+    /// A decision Warden cannot apply (SPEC.md §6): the input's whole result is refused.
+    struct Rejected: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    /// Checks and applies an external module's decisions for one input, one at a time
+    /// against the state the earlier ones left; returns the subjects they changed.
+    mutating func applyExternal(_ decisions: [Decision], module: String, input: Engine.PreparedInput) throws -> Set<String> {
+        var touched = Set<String>()
+        func reject(_ i: Int, _ m: String) -> Rejected { Rejected(message: "decisions[\(i)]: \(m)") }
+        func ownCase(_ i: Int, _ id: String) throws -> CaseRecord {
+            guard let c = try tx.caseRecord(id: id) else { throw reject(i, "case \(id) does not exist") }
+            guard c.category == module else { throw reject(i, "case \(id) is module \(c.category)'s; a module acts only on its own cases") }
+            return c
+        }
+        func ownOrder(_ i: Int, _ id: String) throws -> Order {
+            guard let o = try tx.order(id: id) else { throw reject(i, "order \(id) is not known") }
+            let owner = registry.policy(forCategory: o.category)?.id
+            guard owner == module else {
+                throw reject(i, "order \(id) (category \(o.category)) is \(owner.map { "module \($0)'s" } ?? "managed by no module"); a module acts only on its own orders")
+            }
+            return o
+        }
+        // Evidence an input brings is kept on the module's case before its decisions.
+        if let record = input.record, case .evidence(let e) = record.payload, let c = try tx.caseRecord(id: e.complaintId), c.category == module {
+            let inTime = c.deadline.map { e.submittedAt <= $0 } ?? true
+            try apply([.attachEvidence(caseId: c.caseId, items: e.items, submittedAt: e.submittedAt, inTime: inTime)], policy: module)
+        }
+        for (i, decision) in decisions.enumerated() {
+            var checked = decision
+            switch decision {
+            case .openCase(var new):
+                guard try tx.caseRecord(id: new.caseId) == nil else { throw reject(i, "case \(new.caseId) already exists") }
+                let order = try ownOrder(i, new.orderId)
+                if new.state.hasDeadline && new.deadline == nil { throw reject(i, "state \(new.state.rawValue) runs against a deadline; give \"deadline\"") }
+                new.category = module
+                new.shop = order.shop
+                checked = .openCase(new)
+                touched.formUnion(["c:" + new.caseId, "o:" + new.orderId])
+            case .changeState(let id, _, _, _), .note(let id, _, _), .clearDeadline(let id):
+                let c = try ownCase(i, id)
+                touched.formUnion(["c:" + id, "o:" + c.orderId])
+            case .setDeadline(let id, _):
+                let c = try ownCase(i, id)
+                guard c.state.hasDeadline else { throw reject(i, "case \(id) is \(c.state.rawValue), a state without a deadline") }
+                touched.formUnion(["c:" + id, "o:" + c.orderId])
+            case .bookLedger(var booking):
+                booking.category = module
+                if let id = booking.caseId {
+                    let c = try ownCase(i, id)
+                    booking.orderId = booking.orderId ?? c.orderId
+                    touched.formUnion(["c:" + id, "o:" + c.orderId])
+                    if booking.shop == nil, let order = try tx.order(id: c.orderId) { booking.shop = order.shop }
+                } else if let id = booking.orderId {
+                    let order = try ownOrder(i, id)
+                    if booking.shop == nil { booking.shop = order.shop }
+                    touched.insert("o:" + id)
+                }
+                if let shop = booking.shop { touched.insert("s:" + shop) }
+                checked = .bookLedger(booking)
+            case .recordFinding:
+                break
+            case .attachEvidence, .setShipTerms:
+                throw reject(i, "not a protocol decision")
+            }
+            try apply([checked], policy: module)
+        }
+        if let record = input.record, case .complaint(let c) = record.payload {
+            try replayWaiting(forCase: c.complaintId)
+        }
+        return touched
+    }
+}
