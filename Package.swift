@@ -172,6 +172,7 @@ let package = Package(
                 "WardenCore", "WardenClient", "WardenTestKit", "wardend", "wardenctl",
                 "fuzz-records", "fuzz-rpc", "fuzz-csv", "fuzz-ndjson", "fuzz-config", "fuzz-time-money",
             ],
+            exclude: ["plugins"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -18,6 +18,7 @@ public final class EventBus: Sendable {
     /// The topics a client may subscribe to (SPEC.md §4).
     public static let topics = [
         "case.opened", "case.changed", "deadline.warning", "deadline.expired", "ledger.entry", "finding.new", "spool.rejected",
+        "plugin.error",
     ]
     /// Events queued per subscriber before it counts as lagging.
     public static let queueCapacity = 1024

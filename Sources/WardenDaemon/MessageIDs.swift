@@ -10,5 +10,7 @@ public enum MessageIDs {
         "spool.quarantined": "4365fdc2d0b34d1a8a1ca94e81ac4f30",
         "config.reloaded": "3bbd8b6caaac45ac970fb8935c97a390",
         "config.invalid": "e1be6f6a63f4468da41ae304b17f3876",
+        "plugin.error": "702c5db46fa641b8bc2b8180c5689258",
+        "plugin.failed": "68ef5d4a56ab4afa9e447d8bb1e32af4",
     ]
 }

@@ -150,7 +150,10 @@ enum OpenRPC {
             result: object([
                 ("version", string()), ("api", integer()), ("uptime_s", integer(0)), ("storage", string()), ("policies", array(string())),
                 ("spool", object([("incoming", integer(0)), ("processed", integer(0)), ("rejected", integer(0))])), ("orders", integer(0)),
-                ("unmanaged_orders", integer(0)), ("records_waiting", ["type": "object", "additionalProperties": integer(0)]),
+                ("unmanaged_orders", integer(0)),
+                ("records_waiting", ["type": "object", "description": "inputs each external module has not applied yet (queued or held), by module id", "additionalProperties": integer(0)]),
+                ("records_held", ["type": "object", "description": "of those, held after failing twice (tried again on reload or restart), by module id", "additionalProperties": integer(0)]),
+                ("records_unreferenced", ["type": "object", "description": "records stored that wait for the order or case they name, by type", "additionalProperties": integer(0)]),
                 ("cases", object([("open", integer(0)), ("closed", integer(0))])),
                 ("next_deadline", nullable(object([("case_id", string()), ("due_at", time), ("remaining_s", integer())]))),
             ]), errors: []),
@@ -163,9 +166,13 @@ enum OpenRPC {
                         object(
                             [
                                 ("id", string()), ("version", string()), ("origin", enumeration(["builtin", "external"])), ("categories", array(string())),
-                                ("enabled", ["type": "boolean"]), ("status", string()), ("summary", string()), ("parameters", ["type": "object"]),
-                                ("error", string("why it failed to load")),
-                            ], required: ["id", "version", "origin", "categories", "enabled", "parameters"]))
+                                ("enabled", ["type": "boolean"]), ("status", string()),
+                                ("state", enumeration(["running", "restarting", "failed", "disabled"])), ("restarts", integer(0)),
+                                ("summary", string()), ("parameters", ["type": "object"]),
+                                ("record_types", array(object([("type", string()), ("key", array(string())), ("fields", ["type": "object"])]))),
+                                ("error", nullable(string("why it failed, or its last fault"))),
+                                ("exec", string("an external module's executable")), ("timeout", string("an external module's per-call timeout")),
+                            ], required: ["id", "version", "origin", "categories", "enabled", "state", "restarts", "record_types", "parameters"]))
                 )
             ]), errors: []),
         Method(

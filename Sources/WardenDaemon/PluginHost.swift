@@ -131,11 +131,14 @@ public final class PluginHost: Service, Sendable {
             }
             return (Array(s.runners.values), Array(s.modules.values))
         }
+        // Runners first cancelled, then the modules stopped (which fails any call in
+        // flight, so a runner waiting on a busy module returns at once), then the
+        // runners awaited.
         for r in runners { r.cancel() }
-        for r in runners { await r.value }
         await withTaskGroup(of: Void.self) { group in
             for m in modules { group.addTask { await m.stop() } }
         }
+        for r in runners { await r.value }
     }
 
     public func wake(_ modules: Set<String>) {
@@ -158,9 +161,25 @@ public final class PluginHost: Service, Sendable {
         await stopAll()
     }
 
+    /// Inputs per `evaluate` call once a module has evaluated `trustAfter` inputs in a
+    /// row without a fault; until then, and after any fault, one input per call (the
+    /// calls are pipelined either way, up to `PluginProtocol.maxBatch` inputs a round).
+    /// One input per call lets a fault be blamed on the input that caused it: the first
+    /// call without an answer (a module answers in order).
+    static let groupSize = 16
+    static let trustAfter = 256
+
     /// Takes a module's inputs in arrival order until cancelled (see the type's comment).
+    ///
+    /// A round: up to 64 queued inputs, read with their facts, sent as pipelined
+    /// `evaluate` calls of `groupSize` inputs. The answers before the first failed call
+    /// are applied. The failed call's input is blamed when it held one input alone (its
+    /// second failure holds it); a failed call of several inputs blames none of them,
+    /// and they go one per call until they are past, so a poison input is found without
+    /// holding its neighbours. Any fault restarts the module.
     func runner(_ module: PluginModule, signal: AsyncSignal) async {
-        var isolate = 0  // after a fault in a batch: this many inputs go one at a time
+        var isolate = 0  // this many inputs go one per call
+        var clean = 0  // inputs evaluated since the last fault
         while !Task.isCancelled {
             let current = module.currentStatus.state
             if current == .failed || current == .stopped {
@@ -168,36 +187,66 @@ public final class PluginHost: Service, Sendable {
                 continue
             }
             do {
-                let items = try engine.store.read { try $0.queued(module: module.id, limit: isolate > 0 ? 1 : PluginProtocol.maxBatch) }
+                let items = try engine.store.read { try $0.queued(module: module.id, limit: PluginProtocol.maxBatch) }
                 if items.isEmpty {
                     await signal.wait()
                     continue
                 }
                 let prepared = try engine.prepare(items, module: module.id)
-                let live = prepared.filter { $0.json != nil }
-                var answers: [Result<[Decision], PluginProtocolError>] = []
-                if !live.isEmpty {
-                    switch await module.evaluate(live.map { $0.json! }) {
-                    case .success(let r):
-                        answers = r
-                    case .failure(let fault):
-                        if Task.isCancelled { return }
-                        if live.count > 1 {
-                            isolate = live.count  // find the input that caused it, one by one
-                        } else {
-                            try await engine.failQueued(live[0].item, module: module.id, reason: fault.description)
-                        }
-                        _ = await module.restart(after: fault)
-                        continue
+                // Groups of inputs to evaluate (inputs with nothing to evaluate ride along
+                // and are dropped from the queue when their group is applied).
+                var groups: [[Engine.PreparedInput]] = []
+                var group: [Engine.PreparedInput] = []
+                var liveInGroup = 0
+                var isolating = isolate
+                for p in prepared {
+                    group.append(p)
+                    if p.json != nil { liveInGroup += 1 }
+                    let size = isolating > 0 || clean < Self.trustAfter ? 1 : Self.groupSize
+                    if liveInGroup >= size {
+                        groups.append(group)
+                        if isolating > 0 { isolating -= 1 }
+                        group = []
+                        liveInGroup = 0
                     }
                 }
-                var next = answers.makeIterator()
-                let results = prepared.map { $0.json == nil ? .success([]) : next.next()! }
-                let outcome = try await engine.apply(module: module.id, prepared, results: results)
-                if isolate > 0 { isolate = max(0, isolate - outcome.applied - outcome.rejected.count) }
-                if let first = outcome.rejected.first {
+                if !group.isEmpty { groups.append(group) }
+                let answers = await module.evaluate(groups.map { $0.compactMap(\.json) })
+                if Task.isCancelled { return }
+                var applyInputs: [Engine.PreparedInput] = []
+                var applyResults: [Result<[Decision], PluginProtocolError>] = []
+                var fault: PluginFault?
+                for (g, answer) in zip(groups, answers) {
+                    switch answer {
+                    case .success(let results):
+                        var next = results.makeIterator()
+                        for p in g {
+                            applyInputs.append(p)
+                            applyResults.append(p.json == nil ? .success([]) : next.next()!)
+                        }
+                        if isolate > 0 { isolate = max(0, isolate - g.count(where: { $0.json != nil })) }
+                        continue
+                    case .failure(let f):
+                        fault = f
+                        let live = g.filter { $0.json != nil }
+                        if live.count == 1 {
+                            try await engine.failQueued(live[0].item, module: module.id, reason: f.description)
+                        } else {
+                            isolate = max(isolate, live.count)
+                        }
+                    }
+                    break
+                }
+                if !applyInputs.isEmpty {
+                    let outcome = try await engine.apply(module: module.id, applyInputs, results: applyResults)
                     for r in outcome.rejected { try await engine.failQueued(r.item, module: module.id, reason: r.reason) }
-                    _ = await module.restart(after: .invalid(first.reason))
+                    if fault == nil, let first = outcome.rejected.first { fault = .invalid(first.reason) }
+                }
+                if let fault {
+                    clean = 0
+                    _ = await module.restart(after: fault)
+                } else {
+                    clean += prepared.count
                 }
             } catch {
                 if Task.isCancelled { return }

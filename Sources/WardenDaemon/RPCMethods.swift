@@ -238,6 +238,7 @@ public final class RPCMethods: RPCDispatcher, Sendable {
                 "summary": .string(e.registration.summary), "parameters": e.parameters.json,
                 "record_types": .array(e.registration.recordTypes.map(\.json)),
             ]
+            if e.registration.origin == .external, let pid = plugins?.status(of: e.registration.id)?.pid { o["pid"] = JSON(Int(pid)) }
             if let p = plugins?.settings(of: e.registration.id) {
                 o["exec"] = .string(p.exec)
                 o["timeout"] = .string(p.timeout.description)

@@ -111,19 +111,26 @@ public final class PluginModule: Sendable {
         return .success((p, declaration))
     }
 
-    /// One `evaluate` call: the decisions for each input, or the fault of the call.
-    public func evaluate(_ inputs: [JSON]) async -> Result<[Result<[Decision], PluginProtocolError>], PluginFault> {
-        guard let p = process.value, status.value.state == .running else { return .failure(.exited("the module is not running")) }
-        switch await p.call("evaluate", ["inputs": .array(inputs)], timeout: settings.timeout) {
-        case .failure(let fault): return .failure(fault)
-        case .success(let result):
-            switch PluginDecisions.results(result, inputs: inputs.count, module: id, zone: zone) {
-            case .failure(let e): return .failure(.invalid(e.message))
-            case .success(let results):
-                backoff.value = Self.firstBackoff
-                return .success(results)
+    /// `evaluate` calls, pipelined, one per group of inputs: for each group the
+    /// decisions of each of its inputs, or the fault of its call.
+    public func evaluate(_ groups: [[JSON]]) async -> [Result<[Result<[Decision], PluginProtocolError>], PluginFault>] {
+        guard let p = process.value, status.value.state == .running else {
+            return groups.map { _ in .failure(.exited("the module is not running")) }
+        }
+        let answers = await p.callMany("evaluate", groups.map { ["inputs": .array($0)] }, timeout: settings.timeout)
+        var out: [Result<[Result<[Decision], PluginProtocolError>], PluginFault>] = []
+        for (group, answer) in zip(groups, answers) {
+            switch answer {
+            case .failure(let fault): out.append(.failure(fault))
+            case .success(let result):
+                switch PluginDecisions.results(result, inputs: group.count, module: id, zone: zone) {
+                case .failure(let e): out.append(.failure(.invalid(e.message)))
+                case .success(let results): out.append(.success(results))
+                }
             }
         }
+        if out.allSatisfy({ if case .success = $0 { true } else { false } }) { backoff.value = Self.firstBackoff }
+        return out
     }
 
     /// After a fault: kills the process group, waits the back-off, starts a new

@@ -53,7 +53,7 @@ public final class PluginProcess: Sendable {
 
     struct ExitState {
         var status: String?
-        var waiters: [CheckedContinuation<String, Never>] = []
+        var waiters: [@Sendable (String) -> Void] = []
     }
 
     /// The event loop that carries the pipes of every module (few processes, little
@@ -139,20 +139,57 @@ public final class PluginProcess: Sendable {
 
     /// Sends a request and waits for its answer, at most `timeout`.
     public func call(_ method: String, _ params: JSON, timeout: TimeSpan) async -> Result<JSON, PluginFault> {
-        await withCheckedContinuation { continuation in
-            guard let id = calls.register(continuation) else { return }
-            let request: JSON = ["jsonrpc": "2.0", "id": JSON(id), "method": .string(method), "params": params]
-            var buffer = channel.allocator.buffer(capacity: 256)
-            buffer.writeBytes(JSONWriter.bytes(request))
+        await callMany(method, [params], timeout: timeout)[0]
+    }
+
+    /// Pipelined requests: all written at once, in order; answers in any order. The
+    /// timeout of each runs from when the module could start on it (its send for the
+    /// first, the previous answer for the others), so a long pipeline to a module that
+    /// works through it in order is not cut short.
+    public func callMany(_ method: String, _ params: [JSON], timeout: TimeSpan) async -> [Result<JSON, PluginFault>] {
+        guard !params.isEmpty else { return [] }
+        let loop = channel.eventLoop
+        let calls = self.calls
+        var promises: [EventLoopPromise<Result<JSON, PluginFault>>] = []
+        var ids: [Int] = []
+        var buffer = channel.allocator.buffer(capacity: 1024)
+        for p in params {
+            let promise = loop.makePromise(of: Result<JSON, PluginFault>.self)
+            promises.append(promise)
+            guard let id = calls.register(promise) else {
+                ids.append(0)
+                continue
+            }
+            ids.append(id)
+            buffer.writeBytes(JSONWriter.bytes(["jsonrpc": "2.0", "id": JSON(id), "method": .string(method), "params": p]))
             buffer.writeInteger(UInt8(ascii: "\n"))
-            let calls = self.calls
-            channel.writeAndFlush(buffer).whenFailure { error in
-                calls.deliver(id, .failure(.exited("cannot write to the module: \(error)")))
-            }
-            channel.eventLoop.scheduleTask(in: .milliseconds(timeout.milliseconds)) {
-                calls.deliver(id, .failure(.timeout("\(timeout)")))
-            }
         }
+        let live = ids.filter { $0 != 0 }
+        if !live.isEmpty {
+            channel.writeAndFlush(buffer).whenFailure { error in
+                for id in live { calls.deliver(id, .failure(.exited("cannot write to the module: \(error)"))) }
+            }
+            let delay = TimeAmount.milliseconds(timeout.milliseconds)
+            func arm(_ i: Int) {
+                guard i < ids.count else { return }
+                let id = ids[i]
+                guard id != 0 else { return arm(i + 1) }
+                // A module that does not answer in time is broken: every call still in
+                // flight fails with the timeout (the caller restarts it), so a hang costs
+                // one timeout, not one per call queued behind it.
+                let timer = loop.scheduleTask(in: delay) { if calls.isPending(id) { calls.breakAll(.timeout("\(timeout)")) } }
+                promises[i].futureResult.whenComplete { _ in
+                    timer.cancel()
+                    arm(i + 1)
+                }
+            }
+            loop.execute { arm(0) }
+        }
+        var results: [Result<JSON, PluginFault>] = []
+        for promise in promises {
+            results.append((try? await promise.futureResult.get()) ?? .failure(.exited("the call was abandoned")))
+        }
+        return results
     }
 
     /// Sends a notification (no answer expected); failures are ignored.
@@ -170,30 +207,24 @@ public final class PluginProcess: Sendable {
     /// Waits for the process to exit, at most `timeout`; true if it did.
     public func waitForExit(timeout: Duration) async -> Bool {
         if exitStatus != nil { return true }
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                _ = await withCheckedContinuation { (c: CheckedContinuation<String, Never>) in
-                    let done: String? = self.exit.withLock { state in
-                        if let s = state.status { return s }
-                        state.waiters.append(c)
-                        return nil
-                    }
-                    if let done { c.resume(returning: done) }
-                }
-                return true
+        let pending = Locked<CheckedContinuation<Bool, Never>?>(nil)
+        @Sendable func resolve(_ exited: Bool) {
+            let c = pending.withLock { c -> CheckedContinuation<Bool, Never>? in
+                defer { c = nil }
+                return c
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
+            c?.resume(returning: exited)
+        }
+        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            pending.value = c
+            let exited = exit.withLock { state -> Bool in
+                if state.status != nil { return true }
+                state.waiters.append { _ in resolve(true) }
                 return false
             }
-            let first = await group.next() ?? false
-            if first {
-                group.cancelAll()
-                return true
-            }
-            // The waiter stays registered and is resumed at exit: it must not be lost.
-            group.cancelAll()
-            return self.exitStatus != nil
+            if exited { return resolve(true) }
+            let ms = Int64(timeout.components.seconds) * 1000 + Int64(timeout.components.attoseconds / 1_000_000_000_000_000)
+            channel.eventLoop.scheduleTask(in: .milliseconds(ms)) { resolve(false) }
         }
     }
 
@@ -229,13 +260,13 @@ public final class PluginProcess: Sendable {
         let pid = self.pid
         let thread = Thread { [self] in
             let status = Self.reap(pid)
-            let waiters = exit.withLock { state -> [CheckedContinuation<String, Never>] in
+            let waiters = exit.withLock { state -> [@Sendable (String) -> Void] in
                 state.status = status
                 defer { state.waiters = [] }
                 return state.waiters
             }
             calls.breakAll(.exited("the module \(status)"))
-            for w in waiters { w.resume(returning: status) }
+            for w in waiters { w(status) }
         }
         thread.name = "warden-reap-\(pid)"
         thread.start()
@@ -262,26 +293,26 @@ final class CallTable: Sendable {
 
     struct State {
         var nextId = 1
-        var pending: [Int: CheckedContinuation<Result<JSON, PluginFault>, Never>] = [:]
+        var pending: [Int: EventLoopPromise<Result<JSON, PluginFault>>] = [:]
         var broken: PluginFault?
     }
 
     init(module: String) { self.module = module }
 
-    /// A new id for `continuation`, or nil (and the continuation resumed) if the process
-    /// is already broken.
-    func register(_ continuation: CheckedContinuation<Result<JSON, PluginFault>, Never>) -> Int? {
+    /// A new id for `promise`, or nil (and the promise resolved) if the process is
+    /// already broken.
+    func register(_ promise: EventLoopPromise<Result<JSON, PluginFault>>) -> Int? {
         let outcome: Result<Int, PluginFault> = state.withLock { s in
             if let broken = s.broken { return .failure(broken) }
             let id = s.nextId
             s.nextId += 1
-            s.pending[id] = continuation
+            s.pending[id] = promise
             return .success(id)
         }
         switch outcome {
         case .success(let id): return id
         case .failure(let fault):
-            continuation.resume(returning: .failure(fault))
+            promise.succeed(.failure(fault))
             return nil
         }
     }
@@ -289,24 +320,25 @@ final class CallTable: Sendable {
     /// Resolves call `id`; false if no such call is in flight.
     @discardableResult
     func deliver(_ id: Int, _ result: Result<JSON, PluginFault>) -> Bool {
-        guard let c = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return false }
-        c.resume(returning: result)
+        guard let p = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return false }
+        p.succeed(result)
         return true
     }
 
     /// Fails every call in flight, and every later one, with `fault` (the first fault
     /// wins).
     func breakAll(_ fault: PluginFault) {
-        let waiting = state.withLock { s -> [CheckedContinuation<Result<JSON, PluginFault>, Never>] in
+        let (waiting, first) = state.withLock { s -> ([EventLoopPromise<Result<JSON, PluginFault>>], PluginFault) in
             if s.broken == nil { s.broken = fault }
             defer { s.pending = [:] }
-            return Array(s.pending.values)
+            return (Array(s.pending.values), s.broken!)
         }
-        let first = state.withLock { $0.broken } ?? fault
-        for c in waiting { c.resume(returning: .failure(first)) }
+        for p in waiting { p.succeed(.failure(first)) }
     }
 
     var brokenFault: PluginFault? { state.withLock { $0.broken } }
+
+    func isPending(_ id: Int) -> Bool { state.withLock { $0.pending[id] != nil } }
 }
 
 /// Reads the module's stdout: one JSON-RPC answer per line.
@@ -403,19 +435,34 @@ final class PluginStderrHandler: ChannelInboundHandler, @unchecked Sendable {
         buffer!.discardReadBytes()
     }
 
+    var loop: EventLoop?
+
+    func handlerAdded(context: ChannelHandlerContext) { loop = context.eventLoop }
+
+    /// Logs how many lines were dropped, if any (at the end of a window, or when stderr
+    /// closes).
+    func flushDropped() {
+        guard dropped > 0 else { return }
+        logger.warning(
+            "Module wrote \(dropped) more stderr lines than the \(burst) a second that are logged; they were dropped",
+            metadata: ["warden.event": "plugin.stderr_dropped", "warden.dropped": "\(dropped)"])
+        dropped = 0
+    }
+
     func log(_ text: String) {
         let now = NIODeadline.now()
         if now - windowStart >= .seconds(1) {
-            if dropped > 0 {
-                logger.warning("Module wrote \(dropped) more stderr lines than the \(burst) a second logged; they were dropped", metadata: ["warden.event": "plugin.stderr_dropped", "warden.dropped": "\(dropped)"])
-            }
+            flushDropped()
             windowStart = now
             inWindow = 0
-            dropped = 0
         }
         inWindow += 1
         guard inWindow <= burst else {
             dropped += 1
+            if dropped == 1 {
+                // Said within a second even if the module writes nothing more.
+                loop?.scheduleTask(in: .seconds(1)) { [self] in flushDropped() }
+            }
             return
         }
         var message = Substring(text)
@@ -431,6 +478,7 @@ final class PluginStderrHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         if var rest = buffer, case .line(let line)? = framer.last(&rest) { log(String(decoding: line.readableBytesView, as: UTF8.self)) }
+        flushDropped()
         context.fireChannelInactive()
     }
 }

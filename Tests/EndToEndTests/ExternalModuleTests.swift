@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+import WardenClient
+import WardenCore
+import WardenTestKit
+
+/// External policy modules (SPEC.md §6) run by the built wardend: a Python module
+/// (`plugins/cosmetics`, on the SDK in Plugins/sdk/python) that opens cases, has
+/// deadlines fired, books and records findings from a record type it declares; and the
+/// same module with faults on demand. Each fault: the daemon and the other modules
+/// carry on, nothing of the failed input is applied, the held input is evaluated after
+/// a reload, and no process is left behind.
+@Suite("External modules", .serialized)
+struct ExternalModuleTests {
+    static let plugin = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("plugins/cosmetics").path
+
+    static func config(_ d: DaemonHarness? = nil, tag: String, fault: String? = nil, timeout: String = "2s", window: String = "48h") -> String {
+        var args = ["--tag", tag]
+        if let fault { args += ["--fault", fault] }
+        return """
+            [policies.cosmetics]
+            exec = "\(plugin)"
+            args = [\(args.map { "\"\($0)\"" }.joined(separator: ", "))]
+            timeout = "\(timeout)"
+            evidence_window = "\(window)"
+            """
+    }
+
+    static func harness(fault: String? = nil, timeout: String = "2s", window: String = "48h") throws -> DaemonHarness {
+        let tag = "tag-\(UUID().uuidString)"
+        let d = try DaemonHarness(extraConfig: config(tag: tag, fault: fault, timeout: timeout, window: window))
+        try d.root.write("tag", tag)
+        return d
+    }
+
+    static func tag(_ d: DaemonHarness) -> String { (try? String(contentsOfFile: d.root.path + "/tag", encoding: .utf8)) ?? "?" }
+
+    /// Pids of processes whose command line holds `text`.
+    static func processes(holding text: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(text)
+        }
+    }
+
+    /// Pids of processes in process group `pgid`.
+    static func group(_ pgid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 3 && Int32(fields[2]) == pgid && !fields[0].hasPrefix("Z")
+        }
+    }
+
+    static func cosmetics(_ d: DaemonHarness) throws -> JSON? {
+        try d.call("policy.list")["policies"]?.array?.first { $0["id"] == "cosmetics" }
+    }
+
+    static func order(_ id: String, category: String = "cosmetics") -> String {
+        #"{"type":"order","order_id":"\#(id)","category":"\#(category)","item":"lipstick","shop":"demo","paid_amount":"99.00","paid_at":"2023-04-01 10:12:00"}"#
+    }
+
+    static func pair(_ id: String, category: String = "cosmetics", openedAt: Timestamp = Fixtures.now()) -> String {
+        order(id, category: category) + "\n" + Fixtures.complaint("C-" + id, order: id, openedAt: openedAt) + "\n"
+    }
+
+    @Test func aPythonModuleOpensCasesHasDeadlinesFiredBooksAndOwnsARecordType() throws {
+        let d = try Self.harness(window: "3s")
+        try d.start()
+        defer { _ = d.stop() }
+        let module = try #require(try Self.cosmetics(d))
+        #expect(module["origin"] == "external")
+        #expect(module["state"] == "running")
+        #expect(module["categories"] == ["cosmetics", "lipstick"])
+        #expect(module["record_types"]?.array?.first?["type"] == "batch-recall")
+        #expect(module["parameters"]?["evidence_window"] == "3s")
+
+        let now = Fixtures.now()
+        try d.drop("a.ndjson", Self.pair("P1", category: "lipstick", openedAt: now) + Self.pair("P2", openedAt: now))
+        try d.waitFor("two cosmetics cases") { try d.call("case.list", ["category": "cosmetics"])["cases"]?.array?.count == 2 }
+        #expect(try d.call("case.get", ["case_id": "C-P1"])["case"]?["state"] == "awaiting-evidence")
+        // Evidence for one in time: the module moves it; the core keeps the items.
+        _ = try d.call("evidence.submit", ["case_id": "C-P1", "items": [["kind": "delivery-photo", "ref": "p.jpg"]]])
+        try d.waitFor("C-P1 evidence-submitted") { try d.call("case.get", ["case_id": "C-P1"])["case"]?["state"] == "evidence-submitted" }
+        #expect(try d.call("case.get", ["case_id": "C-P1"])["case"]?["evidence"]?.array?.count == 1)
+        // The other's deadline fires: defaulted, C4 booked once.
+        try d.waitFor("C-P2 defaulted", timeout: 30) { try d.call("case.get", ["case_id": "C-P2"])["case"]?["state"] == "defaulted" }
+        try d.waitFor("C4 booked") { try d.call("ledger.summary", ["category": "cosmetics"])["count"] == 1 }
+        #expect(try d.call("ledger.summary", ["category": "cosmetics"])["amount"] == "10.00")
+        // A declared record type: validated by the core from the declaration.
+        try d.drop("recall.json", #"{"type":"batch-recall","order_id":"P2","recalled_at":"2024-05-01T10:00:00+08:00","lot":"L7","severity":"major"}"#)
+        try d.waitFor("C9 finding") { try d.call("finding.list", ["rule": "C9"])["findings"]?.array?.count == 1 }
+        try d.drop("bad-recall.json", #"{"type":"batch-recall","order_id":"P2","recalled_at":"2024-05-01T10:00:00+08:00","severity":"huge"}"#)
+        try d.waitFor("the bad recall rejected") {
+            let files = try d.call("spool.rejected")["files"]?.array ?? []
+            return files.contains { $0["file"] == "bad-recall.json" && "\($0["errors"] ?? .null)".contains("severity") }
+        }
+        #expect(try d.call("daemon.status")["records_waiting"] == .object(JSONObject()))
+    }
+
+    /// One test per fault: the poison order (and its complaint) are held, every other
+    /// input of the module and of the built-in modules goes on; a reload without the
+    /// fault evaluates the held inputs; no process is left behind.
+    @Test(arguments: ["crash-on:PX", "hang-on:PX", "garbage-on:PX", "bad-decision-on:PX"])
+    func aFaultOnOneRecordHoldsItAndNothingElse(fault: String) throws {
+        let d = try Self.harness(fault: fault, timeout: "1s")
+        try d.start()
+        defer { _ = d.stop() }
+        let tag = Self.tag(d)
+        let now = Fixtures.now()
+        try d.drop("mixed.ndjson", Self.pair("PX", openedAt: now) + Self.pair("OK1", openedAt: now) + Self.pair("K1", category: "stand-mixer", openedAt: now))
+        // The kitchen case (built in) and the healthy cosmetics case open.
+        try d.waitFor("kitchen case K1") { try d.call("case.get", ["case_id": "C-K1"])["case"]?["state"] == "awaiting-evidence" }
+        try d.waitFor("cosmetics case OK1", timeout: 40) { try d.call("case.get", ["case_id": "C-OK1"])["case"]?["state"] == "awaiting-evidence" }
+        // The poison order and its complaint are held (tried twice each), with events.
+        try d.waitFor("PX held", timeout: 60) { try d.call("daemon.status")["records_held"]?["cosmetics"] == 2 }
+        #expect(try d.call("daemon.status")["records_waiting"]?["cosmetics"] == 2)
+        #expect(throws: (any Error).self) { try d.call("case.get", ["case_id": "C-PX"]) }
+        let errors = try d.connect()
+        _ = try errors.call("event.subscribe", ["topics": ["plugin.error"], "since": 0])
+        let first = try #require(try errors.readMessage())
+        #expect(first["params"]?["topic"] == "plugin.error")
+        #expect(first["params"]?["module"] == "cosmetics")
+        // The daemon answers throughout, and the module is still in service.
+        #expect(try d.call("daemon.status")["api"] == 1)
+        let state = try Self.cosmetics(d)?["state"]?.string
+        #expect(state == "running" || state == "restarting")
+
+        // A reload with the fault gone evaluates the held inputs, in arrival order.
+        try d.root.write("warden.toml", (try String(contentsOfFile: d.configPath, encoding: .utf8)).replacingOccurrences(of: "\"--fault\", \"\(fault)\"", with: "\"--fault\", \"none\""))
+        #expect(try d.call("daemon.reload")["reloaded"] == true)
+        try d.waitFor("C-PX opened after the reload", timeout: 30) { try d.call("case.get", ["case_id": "C-PX"])["case"]?["state"] == "awaiting-evidence" }
+        try d.waitFor("nothing waits") { try d.call("daemon.status")["records_waiting"] == .object(JSONObject()) }
+        #expect(d.stop() == 0)
+        #expect(Self.processes(holding: tag).isEmpty)
+    }
+
+    @Test func aModuleThatCrashesOnEverythingIsFailedAndTheRestCarriesOn() throws {
+        let d = try Self.harness(fault: "crash-always", timeout: "1s")
+        try d.start()
+        defer { _ = d.stop() }
+        try d.drop("many.ndjson", (0..<4).map { Self.pair("N\($0)") }.joined() + Self.pair("K2", category: "stand-mixer"))
+        try d.waitFor("the module failed", timeout: 90) { try Self.cosmetics(d)?["state"] == "failed" }
+        #expect(try Self.cosmetics(d)?["error"]?.string?.contains("restarts within") == true)
+        #expect((try Self.cosmetics(d)?["restarts"]?.int ?? 0) >= 5)
+        // Kitchen goes on; the daemon answers; the module's inputs wait in its queue.
+        try d.waitFor("kitchen case K2") { try d.call("case.get", ["case_id": "C-K2"])["case"] != nil }
+        #expect((try d.call("daemon.status")["records_waiting"]?["cosmetics"]?.int ?? 0) == 8)
+        #expect(Self.processes(holding: Self.tag(d)).isEmpty)
+    }
+
+    @Test func aWrongProtocolVersionIsRefusedAtTheHandshake() throws {
+        let d = try Self.harness(fault: "protocol:2")
+        try d.start()
+        defer { _ = d.stop() }
+        let module = try #require(try Self.cosmetics(d))
+        #expect(module["state"] == "failed")
+        #expect(module["error"]?.string?.contains("protocol 2") == true)
+        // Its records are refused as unknown types / stored unmanaged; the daemon runs.
+        try d.drop("k.ndjson", Self.pair("K3", category: "stand-mixer"))
+        try d.waitFor("kitchen case K3") { try d.call("case.get", ["case_id": "C-K3"])["case"] != nil }
+        #expect(Self.processes(holding: Self.tag(d)).isEmpty)
+    }
+
+    @Test func aFloodOfStderrIsLoggedWithinLimitsAndTheModuleWorks() throws {
+        let d = try Self.harness(fault: "stderr-flood")
+        try d.start()
+        defer { _ = d.stop() }
+        try d.drop("a.ndjson", Self.pair("F1"))
+        try d.waitFor("F1 case", timeout: 30) { try d.call("case.get", ["case_id": "C-F1"])["case"] != nil }
+        try d.waitFor("the flood was cut and said so") { d.log.contains("plugin.stderr_dropped") }
+        let logged = d.log.components(separatedBy: "flood line").count - 1
+        #expect(logged > 0 && logged < 100_000)
+    }
+
+    @Test func aGrandchildThatIgnoresSIGTERMDoesNotOutliveTheDaemon() throws {
+        let d = try Self.harness(fault: "grandchild")
+        try d.start()
+        let pid = try #require(try Self.cosmetics(d)?["pid"]?.int)
+        try d.waitFor("the grandchild runs") { Self.group(Int32(pid)).count >= 2 }
+        #expect(d.stop() == 0)
+        try d.waitFor("the group is gone") { Self.group(Int32(pid)).isEmpty }
+    }
+
+    @Test func aSlowModuleDoesNotHoldUpKitchenRecords() throws {
+        let d = try Self.harness(fault: "slow:30", timeout: "60s")
+        try d.start()
+        defer { _ = d.stop() }
+        try d.drop("slow.ndjson", Self.pair("S1"))
+        try d.waitFor("S1 queued for the module") { try d.call("daemon.status")["records_waiting"]?["cosmetics"] == 2 }
+        // While the module sleeps on S1 (30 s), a kitchen file is committed, its case
+        // opens and the socket answers: S1 is still not applied when they are.
+        try d.drop("kitchen.ndjson", Self.pair("K4", category: "stand-mixer"))
+        try d.waitFor("kitchen case K4", timeout: 20) { try d.call("case.get", ["case_id": "C-K4"])["case"] != nil }
+        #expect(try d.call("daemon.status")["records_waiting"]?["cosmetics"] == 2)
+        #expect(throws: (any Error).self) { try d.call("case.get", ["case_id": "C-S1"]) }
+    }
+}
