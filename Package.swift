@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "wardend",
             dependencies: [
-                "WardenDaemon",
+                "WardenDaemon", "WardenCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

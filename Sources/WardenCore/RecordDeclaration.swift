@@ -247,3 +247,14 @@ extension FieldReader {
         return span
     }
 }
+
+extension RecordParser {
+    /// Evidence items (`[{kind, ref, sha256?, registered_at?}]`) as an `evidence`
+    /// record's `items` is read; the first error names its field.
+    public func evidenceItems(_ value: JSON) -> Result<[EvidenceItem], RecordError> {
+        var reader = FieldReader(object: ["items": value], zone: zone)
+        let items = reader.evidenceItems("items")
+        if let e = reader.errors.first { return .failure(RecordError(record: nil, line: nil, field: e.field, message: e.message)) }
+        return .success(items ?? [])
+    }
+}

@@ -50,7 +50,8 @@ extension Engine {
                         case .success(let record) = parser.parse(.object(object))
                     else { return PreparedInput(item: item, json: nil, subjects: []) }
                     let (facts, subjects) = try Self.facts(
-                        tx, module: module, orderId: record.orderId, caseId: record.complaintId, shop: record.shop, now: now, settings: settings)
+                        tx, module: module, orderId: record.orderId, caseId: record.complaintId, shop: record.shop, now: now, settings: settings,
+                        record: record)
                     return PreparedInput(item: item, json: ["kind": "record", "record": .object(object), "facts": facts], subjects: subjects, record: record)
                 case .deadline(let caseId, let due):
                     guard try tx.caseRecord(id: caseId) != nil else { return PreparedInput(item: item, json: nil, subjects: []) }
@@ -65,7 +66,8 @@ extension Engine {
 
     /// SPEC.md §6 `facts`: `{now, order?, case?, order_cases, records}`.
     static func facts(
-        _ tx: StoreTransaction, module: String, orderId: String?, caseId: String?, shop: String?, now: Timestamp, settings: Settings
+        _ tx: StoreTransaction, module: String, orderId: String?, caseId: String?, shop: String?, now: Timestamp, settings: Settings,
+        record: Record? = nil
     ) throws -> (JSON, Set<String>) {
         let zone = settings.zone
         var facts: JSONObject = ["now": .string(TimeFormat.format(now, in: zone))]
@@ -105,6 +107,16 @@ extension Engine {
             for body in bodies { if let json = try? JSONParser.parse(body) { records.append(json) } }
         }
         facts["records"] = .array(records)
+        // Warden's own additions (PLUGINS.md): the listing named by `listing_id`, and
+        // the dedupe keys already booked for the order.
+        if let orderId, let order = try tx.order(id: orderId) {
+            let reader = FactReader(tx: tx, now: now, parser: settings.parser)
+            let known = try reader.facts(order: order, current: caseId.flatMap { try tx.caseRecord(id: $0) }, record: record)
+            if let listingId = known.listing?.listingId, let body = try tx.recordBody(type: .listing, key: listingId), let json = try? JSONParser.parse(body) {
+                facts["listing"] = json
+            }
+            facts["booked"] = .array(known.bookedKeys.sorted().map(JSON.string))
+        }
         return (.object(facts), subjects)
     }
 
@@ -230,8 +242,10 @@ extension Applier {
             }
             return o
         }
-        // Evidence an input brings is kept on the module's case before its decisions.
-        if let record = input.record, case .evidence(let e) = record.payload, let c = try tx.caseRecord(id: e.complaintId), c.category == module {
+        // Evidence an input brings is kept on the module's case before its decisions,
+        // unless the module judges it itself (`attach_evidence`).
+        let attaches = decisions.contains { if case .attachEvidence = $0 { true } else { false } }
+        if !attaches, let record = input.record, case .evidence(let e) = record.payload, let c = try tx.caseRecord(id: e.complaintId), c.category == module {
             let inTime = c.deadline.map { e.submittedAt <= $0 } ?? true
             try apply([.attachEvidence(caseId: c.caseId, items: e.items, submittedAt: e.submittedAt, inTime: inTime)], policy: module)
         }
@@ -269,8 +283,12 @@ extension Applier {
                 checked = .bookLedger(booking)
             case .recordFinding:
                 break
-            case .attachEvidence, .setShipTerms:
-                throw reject(i, "not a protocol decision")
+            case .attachEvidence(let id, _, _, _):
+                let c = try ownCase(i, id)
+                touched.formUnion(["c:" + id, "o:" + c.orderId])
+            case .setShipTerms(let id, _, _):
+                _ = try ownOrder(i, id)
+                touched.insert("o:" + id)
             }
             try apply([checked], policy: module)
         }

@@ -38,7 +38,11 @@ public enum PluginDecisions {
         return .success(out)
     }
 
-    static let kinds = ["open_case", "change_state", "set_deadline", "clear_deadline", "note", "book", "finding"]
+    /// SPEC.md §6's decisions, then Warden's own: `attach_evidence` (a module that
+    /// judges when evidence is in time itself; without it the core keeps an evidence
+    /// input's items on the module's case) and `set_ship_terms` (an order's effective
+    /// ship-by and the standing of its negotiations, shown by `order.get`).
+    static let kinds = ["open_case", "change_state", "set_deadline", "clear_deadline", "note", "book", "finding", "attach_evidence", "set_ship_terms"]
 
     static func decision(_ value: JSON, module: String, zone: Zone) -> Result<Decision, PluginProtocolError> {
         guard case .object(let wrapper) = value, wrapper.count == 1, let (kind, body) = wrapper.pairs.first else {
@@ -101,6 +105,43 @@ public enum PluginDecisions {
                 guard let rule, let subject, let severity, let message, let at, let key else { return nil }
                 return .recordFinding(NewFinding(rule: rule, subject: subject, severity: severity, message: message, at: at, dedupeKey: key))
             }
+        case "attach_evidence":
+            r.allow(["case_id", "items", "submitted_at", "in_time"])
+            let caseId = r.id("case_id"), at = r.time("submitted_at"), inTime = r.bool("in_time")
+            var items: [EvidenceItem]?
+            if let value = o["items"] {
+                switch RecordParser(zone: zone).evidenceItems(value) {
+                case .success(let list): items = list
+                case .failure(let e): r.fail(e.field ?? "items", e.message)
+                }
+            } else {
+                r.fail("items", "missing")
+            }
+            decision = r.ok.flatMap { _ in
+                guard let caseId, let at, let inTime, let items else { return nil }
+                return .attachEvidence(caseId: caseId, items: items, submittedAt: at, inTime: inTime)
+            }
+        case "set_ship_terms":
+            r.allow(["order_id", "ship_deadline", "negotiations"])
+            let orderId = r.id("order_id"), shipDeadline = r.time("ship_deadline", required: false)
+            var statuses: [NegotiationStatus] = []
+            if case .array(let list)? = o["negotiations"], list.count <= PluginProtocol.maxDecisions {
+                for (i, n) in list.enumerated() {
+                    guard case .object(let no) = n else {
+                        r.fail("negotiations[\(i)]", "expected an object")
+                        break
+                    }
+                    var nr = DecisionReader(object: no, zone: zone)
+                    let proposed = nr.time("proposed_at"), newShipBy = nr.time("new_ship_by"), confirmed = nr.bool("buyer_confirmed")
+                    let inForce = nr.bool("in_force"), text = nr.text("note")
+                    if let e = nr.error { r.fail("negotiations[\(i)].\(e)", "") } else if let orderId, let proposed, let newShipBy, let confirmed, let inForce, let text {
+                        statuses.append(NegotiationStatus(negotiation: ShipNegotiation(orderId: orderId, newShipBy: newShipBy, proposedAt: proposed, buyerConfirmed: confirmed), inForce: inForce, note: text))
+                    }
+                }
+            } else {
+                r.fail("negotiations", "expected a list")
+            }
+            decision = r.ok.flatMap { _ in orderId.map { .setShipTerms(orderId: $0, shipDeadline: shipDeadline, negotiations: statuses) } }
         default:
             return .failure(PluginProtocolError(": unknown decision \"\(kind.prefix(40))\"; expected one of \(kinds.joined(separator: ", "))"))
         }
@@ -112,7 +153,7 @@ public enum PluginDecisions {
     // MARK: - Writing (a module served by `wardend plugin serve`)
 
     /// A decision as a module writes it.
-    public static func json(_ d: Decision, zone: Zone) -> JSON? {
+    public static func json(_ d: Decision, zone: Zone) -> JSON {
         func t(_ ts: Timestamp) -> JSON { .string(TimeFormat.format(ts, in: zone)) }
         switch d {
         case .openCase(let c):
@@ -146,9 +187,25 @@ public enum PluginDecisions {
                     "at": t(f.at), "dedupe_key": .string(f.dedupeKey),
                 ]
             ]
-        case .attachEvidence, .setShipTerms:
-            // The core's own bookkeeping of evidence and ship terms, not protocol decisions.
-            return nil
+        case .attachEvidence(let id, let items, let at, let inTime):
+            return [
+                "attach_evidence": [
+                    "case_id": .string(id), "submitted_at": t(at), "in_time": .bool(inTime),
+                    "items": .array(items.map { item in
+                        var o: JSONObject = ["kind": .string(item.kind.rawValue), "ref": .string(item.ref)]
+                        if let sha = item.sha256 { o["sha256"] = .string(sha) }
+                        if let r = item.registeredAt { o["registered_at"] = t(r) }
+                        return .object(o)
+                    }),
+                ]
+            ]
+        case .setShipTerms(let orderId, let shipDeadline, let negotiations):
+            return [
+                "set_ship_terms": [
+                    "order_id": .string(orderId), "ship_deadline": shipDeadline.map(t) ?? .null,
+                    "negotiations": .array(negotiations.map { $0.json(in: zone) }),
+                ]
+            ]
         }
     }
 }
@@ -224,6 +281,15 @@ struct DecisionReader {
             return nil
         }
         return m
+    }
+
+    mutating func bool(_ name: String) -> Bool? {
+        guard let v = value(name, required: true) else { return nil }
+        guard case .bool(let b) = v else {
+            fail(name, "expected true or false")
+            return nil
+        }
+        return b
     }
 
     mutating func points(_ name: String) -> Int? {

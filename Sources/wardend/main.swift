@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import WardenCore
 import WardenDaemon
 import WardenLogging
 
@@ -16,7 +17,7 @@ struct Wardend: AsyncParsableCommand {
             Stop it with SIGTERM (exit 0 after finishing the file in hand).
             """,
         version: WardenVersion.string,
-        subcommands: [Run.self, CheckConfig.self],
+        subcommands: [Run.self, CheckConfig.self, Plugin.self],
         defaultSubcommand: Run.self
     )
 }
@@ -88,6 +89,86 @@ extension Wardend {
             case .failure(let error):
                 FileHandle.standardError.write(Data("\(error.description)\n".utf8))
                 throw ExitCode(1)
+            }
+        }
+    }
+}
+
+extension Wardend {
+    struct Plugin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "plugin", abstract: "Serve a built-in module, or check an external one (SPEC §6, docs/PLUGINS.md).",
+            subcommands: [Serve.self, Check.self])
+
+        struct Serve: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Speak the external module protocol on stdin/stdout as a built-in module.",
+                discussion: """
+                    For [policies.<id>] exec = "/usr/bin/wardend", args = ["plugin", "serve", "<id>"]: the \
+                    module then runs out of process exactly as a third party's would.
+                    """)
+
+            @Argument(help: "The built-in module: \(BuiltinPolicies.all.map(\.id).joined(separator: ", ")).")
+            var module: String
+
+            func run() throws {
+                guard let registration = BuiltinPolicies.all.first(where: { $0.id == module }) else {
+                    FileHandle.standardError.write(Data("wardend plugin serve: no built-in module \"\(module)\"; known: \(BuiltinPolicies.all.map(\.id).joined(separator: ", "))\n".utf8))
+                    throw ExitCode(2)
+                }
+                throw ExitCode(BuiltinPluginServer.serve(registration))
+            }
+        }
+
+        struct Check: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Run an external module's handshake and a few inputs, and report (exit 0 when it keeps the protocol, 1 when not).")
+
+            @Option(name: .long, help: ArgumentHelp("The module's executable.", valueName: "path"))
+            var exec: String
+
+            @Option(name: .customLong("arg"), help: ArgumentHelp("An argument for it (repeatable).", valueName: "arg"))
+            var args: [String] = []
+
+            @Option(name: .long, help: ArgumentHelp("Its module id.", valueName: "id"))
+            var id: String = "checked-module"
+
+            @Option(name: .customLong("param"), help: ArgumentHelp("A parameter, NAME=VALUE (repeatable; integers and true/false are typed).", valueName: "name=value"))
+            var params: [String] = []
+
+            @Option(name: .long, help: ArgumentHelp("Per-call timeout.", valueName: "duration"))
+            var timeout: String = "5s"
+
+            @Option(name: .long, help: ArgumentHelp("Time zone sent in initialize.", valueName: "zone"))
+            var timezone: String = "Asia/Shanghai"
+
+            func run() async throws {
+                guard let span = TimeSpan.parse(timeout), span.milliseconds > 0 else {
+                    FileHandle.standardError.write(Data("wardend plugin check: --timeout \"\(timeout)\" is not a duration\n".utf8))
+                    throw ExitCode(2)
+                }
+                guard let zone = Zone(identifier: timezone) else {
+                    FileHandle.standardError.write(Data("wardend plugin check: unknown time zone \"\(timezone)\"\n".utf8))
+                    throw ExitCode(2)
+                }
+                var parameters: [String: RawParameter] = [:]
+                for p in params {
+                    guard let eq = p.firstIndex(of: "=") else {
+                        FileHandle.standardError.write(Data("wardend plugin check: --param \"\(p)\" is not NAME=VALUE\n".utf8))
+                        throw ExitCode(2)
+                    }
+                    let value = String(p[p.index(after: eq)...])
+                    parameters[String(p[..<eq])] = Int(value).map(RawParameter.integer) ?? (value == "true" ? .bool(true) : value == "false" ? .bool(false) : .string(value))
+                }
+                let path = exec.hasPrefix("/") ? exec : FileManager.default.currentDirectoryPath + "/" + exec
+                LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: .warning) }
+                let report = await PluginChecker.check(
+                    id: id, settings: ExternalSettings(exec: path, args: args, timeout: span), parameters: parameters, zone: zone,
+                    logger: Logger(label: "wardend"))
+                print("\(path):")
+                for line in report.lines { print(line) }
+                print(report.ok ? "the module keeps protocol \(1)" : "the module does not keep the protocol")
+                if !report.ok { throw ExitCode(1) }
             }
         }
     }

@@ -198,3 +198,88 @@ struct ExternalModuleTests {
         #expect(throws: (any Error).self) { try d.call("case.get", ["case_id": "C-S1"]) }
     }
 }
+
+/// A built-in module served out of process (`wardend plugin serve`) gives what it gives
+/// in process: the same records into two daemons, one with the module compiled in and
+/// one running it through SPEC.md §6, leave identical cases, ledger and findings.
+@Suite("Built-in modules both ways", .serialized)
+struct BothWaysTests {
+    static func snapshot(_ d: DaemonHarness) throws -> String {
+        let cases = try d.call("case.list", ["limit": 1000])["cases"] ?? .null
+        let ledger = try d.call("ledger.list", ["limit": 1000])["entries"] ?? .null
+        let findings = try d.call("finding.list", ["limit": 1000])["findings"] ?? .null
+        return JSONWriter.string(["cases": cases, "ledger": ledger, "findings": findings], sortedKeys: true)
+    }
+
+    static func run(_ files: [(String, String)], outOfProcess module: String?, settle: (DaemonHarness) throws -> Void) throws -> String {
+        let extra = module.map {
+            """
+            [policies.\($0)]
+            exec = "\(DaemonHarness.binary("wardend"))"
+            args = ["plugin", "serve", "\($0)"]
+            """
+        } ?? ""
+        let d = try DaemonHarness(extraConfig: extra)
+        try d.start()
+        defer { _ = d.stop() }
+        if let module { #expect(try d.call("policy.list")["policies"]?.array?.first { $0["id"] == .string(module) }?["origin"] == "external") }
+        for (name, contents) in files {
+            try d.drop(name, contents)
+            try d.waitFor("\(name) processed") { try d.call("daemon.status")["spool"]?["incoming"] == 0 }
+        }
+        try d.waitFor("nothing waits for a module") { try d.call("daemon.status")["records_waiting"] == .object(JSONObject()) }
+        try settle(d)
+        return try snapshot(d)
+    }
+
+    @Test func kitchenAppliances() throws {
+        // Fixed times in the past: every deadline has passed, so the run is the same
+        // whenever it happens.
+        let files = [
+            ("orders.ndjson", """
+                {"type":"order","order_id":"K1","category":"stand-mixer","shop":"demo","paid_amount":"1299.00","paid_at":"2023-04-01 10:12:00","delivery_service":"merchant"}
+                {"type":"order","order_id":"K2","category":"massage-chair","shop":"demo","paid_amount":"5999.00","paid_at":"2023-04-01 10:00:00","delivery_service":"none"}
+                {"type":"order","order_id":"K3","category":"steam-cleaner","shop":"demo","paid_amount":"399.00","paid_at":"2023-04-02 10:00:00","delivery_service":"platform"}
+                {"type":"order","order_id":"K4","category":"stand-mixer","shop":"demo","paid_amount":"1299.00","paid_at":"2023-04-03 10:12:00","delivery_service":"merchant"}
+                """),
+            ("complaints.ndjson", """
+                {"type":"complaint","complaint_id":"C1","order_id":"K1","reason":"not-delivered-to-door","opened_at":"2023-04-05 09:30:00"}
+                {"type":"complaint","complaint_id":"C3","order_id":"K3","reason":"not-delivered-to-door","opened_at":"2023-04-05 09:30:00"}
+                {"type":"complaint","complaint_id":"C4","order_id":"K4","reason":"not-delivered-to-door","opened_at":"2023-04-05 09:30:00"}
+                {"type":"evidence","complaint_id":"C4","submitted_at":"2023-04-05 20:00:00","items":[{"kind":"signed-receipt","ref":"r.pdf"}]}
+                {"type":"verdict","complaint_id":"C4","outcome":"seller-liable","decided_at":"2023-04-08 10:00:00"}
+                """),
+            ("late-evidence.ndjson", """
+                {"type":"evidence","complaint_id":"C1","submitted_at":"2023-04-07 20:00:00","items":[{"kind":"delivery-photo","ref":"late.jpg"}]}
+                """),
+        ]
+        let settle: (DaemonHarness) throws -> Void = { d in
+            try d.waitFor("C1 defaulted") { try d.call("case.get", ["case_id": "C1"])["case"]?["state"] == "defaulted" }
+            try d.waitFor("C4 liable") { try d.call("case.get", ["case_id": "C4"])["case"]?["state"] == "liable" }
+        }
+        let inProcess = try Self.run(files, outOfProcess: nil, settle: settle)
+        let served = try Self.run(files, outOfProcess: "kitchen-appliances", settle: settle)
+        #expect(inProcess.contains("\"K4\"") && inProcess.contains("\"liable\""))
+        #expect(served == inProcess)
+    }
+}
+
+@Suite("wardend plugin check")
+struct PluginCheckTests {
+    @Test func aGoodModulePassesAndABadOneIsNamed() throws {
+        let (ok, out, _) = try DaemonHarness.run("wardend", ["plugin", "check", "--exec", ExternalModuleTests.plugin])
+        #expect(ok == 0)
+        #expect(out.contains("ok    handshake: Cosmetics"))
+        #expect(out.contains("record type batch-recall"))
+        #expect(out.contains("ok    shutdown"))
+        let (bad, badOut, _) = try DaemonHarness.run("wardend", ["plugin", "check", "--exec", ExternalModuleTests.plugin, "--arg=--fault", "--arg=protocol:2"])
+        #expect(bad == 1)
+        #expect(badOut.contains("FAIL  handshake") && badOut.contains("protocol 2"))
+        let (hung, hungOut, _) = try DaemonHarness.run("wardend", ["plugin", "check", "--exec", ExternalModuleTests.plugin, "--arg=--fault", "--arg=hang-on:CHECK-O0", "--timeout", "1s"])
+        #expect(hung == 1)
+        #expect(hungOut.contains("FAIL  evaluate order CHECK-O0") && hungOut.contains("no answer within 1s"))
+        let (served, servedOut, _) = try DaemonHarness.run(
+            "wardend", ["plugin", "check", "--exec", DaemonHarness.binary("wardend"), "--arg=plugin", "--arg=serve", "--arg=model-toys", "--id", "model-toys"])
+        #expect(served == 0, "\(servedOut)")
+    }
+}
