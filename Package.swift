@@ -140,7 +140,9 @@ let package = Package(
             name: "fuzz-config",
             dependencies: ["WardenFuzzSupport", "WardenCore", "WardenConfigFile", "KitchenAppliancesPolicy", "LuggagePolicy", "ModelToysPolicy", "ServiceQualityPolicy"],
             path: "Fuzz/config", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-plugin", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenPluginProtocol"], path: "Fuzz/plugin", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-time-money", dependencies: ["WardenFuzzSupport", "WardenCore"], path: "Fuzz/time-money", swiftSettings: swiftSettings),
+        .testTarget(name: "WardenPluginProtocolTests", dependencies: ["WardenCore", "WardenPluginProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "WardenTOMLTests", dependencies: ["WardenTOML"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "WardenTestKit"], swiftSettings: swiftSettings),
         .testTarget(
@@ -170,7 +172,7 @@ let package = Package(
             // run the built binaries, not their code in-process.
             dependencies: [
                 "WardenCore", "WardenClient", "WardenTestKit", "wardend", "wardenctl",
-                "fuzz-records", "fuzz-rpc", "fuzz-csv", "fuzz-ndjson", "fuzz-config", "fuzz-time-money",
+                "fuzz-records", "fuzz-rpc", "fuzz-csv", "fuzz-ndjson", "fuzz-config", "fuzz-time-money", "fuzz-plugin",
             ],
             exclude: ["plugins"],
             swiftSettings: swiftSettings
