@@ -81,8 +81,13 @@ extension Wardend {
                 print("  state_dir  \(config.stateDir) (sqlite)")
                 print("  timezone   \(config.zone.identifier)")
                 print("  warn       \(config.warnBefore.map(\.description).joined(separator: ", "))")
-                let enabled = BuiltinPolicies.all.filter { config.policies[$0.id]?.enabled ?? true }.map(\.id)
+                let external = config.policies.filter { $0.value.external != nil }
+                let enabled = BuiltinPolicies.all.filter { external[$0.id] == nil && (config.policies[$0.id]?.enabled ?? true) }.map(\.id)
                 print("  policies   \(enabled.joined(separator: ", "))")
+                for (id, settings) in external.sorted(by: { $0.key < $1.key }) {
+                    let e = settings.external!
+                    print("  external   \(id): \(([e.exec] + e.args).joined(separator: " ")) (timeout \(e.timeout)\(settings.enabled ? "" : ", disabled"); parameters are checked when it starts: wardend plugin check --exec)")
+                }
                 for name in AccessPolicy(writers: config.writers).unknown {
                     print("  warning: [access] writers: \"\(name)\" is not a known user or group")
                 }
