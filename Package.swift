@@ -132,7 +132,7 @@ let package = Package(
         // ordinary build each is a replayer of its corpus (Fuzz/corpus/NAME).
         .target(name: "CFuzzer", path: "Fuzz/CFuzzer"),
         .target(name: "WardenFuzzSupport", dependencies: ["CFuzzer"], path: "Fuzz/Support", swiftSettings: swiftSettings),
-        .executableTarget(name: "fuzz-records", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenSpool"], path: "Fuzz/records", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-records", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenSpool", "LuggagePolicy", "ModelToysPolicy", "ServiceQualityPolicy"], path: "Fuzz/records", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-rpc", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenProtocol"], path: "Fuzz/rpc", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-csv", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenSpool"], path: "Fuzz/csv", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-ndjson", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenSpool"], path: "Fuzz/ndjson", swiftSettings: swiftSettings),

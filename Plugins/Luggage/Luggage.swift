@@ -17,7 +17,6 @@ import WardenCore
 public struct Luggage: Policy {
     public static let id = "luggage"
     public var id: String { Self.id }
-    public var shopRecordTypes: Set<RecordType> { [.shopProfile] }
 
     public let evidenceWindow: TimeSpan
 
@@ -31,6 +30,7 @@ public struct Luggage: Policy {
         parameters: [
             ParameterSpec(name: "evidence_window", kind: .duration, defaultValue: .duration(.hours(24)), summary: "time to answer an infringement complaint with evidence (L7, assumption)")
         ],
+        recordTypes: [ShopProfile.declaration],
         make: { p in Luggage(evidenceWindow: try p.duration("evidence_window")) }
     )
 
@@ -179,7 +179,7 @@ public struct Luggage: Policy {
     }
 
     public func shopView(_ facts: ShopFacts) -> JSONObject {
-        let checks = Self.checks(facts.profile, now: facts.now)
+        let checks = Self.checks(facts.records.lazy.compactMap(ShopProfile.init).first, now: facts.now)
         let eligible = checks.allSatisfy(\.ok)
         return [
             "original_design": [

@@ -45,6 +45,7 @@ public struct ModelToys: Policy {
             ParameterSpec(name: "max_negotiations", kind: .integer, defaultValue: .integer(3), summary: "confirmed ship negotiations allowed per order (M5)", range: 0...100),
             ParameterSpec(name: "max_negotiation_days", kind: .integer, defaultValue: .integer(270), summary: "days beyond the original promise all negotiations may add (M5)", range: 0...RecordParser.maxShipDays),
         ],
+        recordTypes: [ShipNegotiation.declaration],
         make: { p in
             ModelToys(
                 actionWindow: try p.duration("action_window"), maxShipDays: try p.integer("max_ship_days"),
@@ -64,14 +65,13 @@ public struct ModelToys: Policy {
             switch record.payload {
             case .order(let o): return orderArrived(o, facts: facts)
             case .listing(let l): return listingArrived(l, now: facts.now)
-            case .shipNegotiation: return negotiationsChanged(facts: facts)
             case .complaint(let c): return complaintArrived(c, facts: facts)
             case .shipment(let s): return actionTaken(at: s.shippedAt, what: "shipped", cases: facts.orderCases)
             case .refund(let r): return actionTaken(at: r.refundedAt, what: "refunded", cases: facts.orderCases)
             case .ticketReply(let r): return actionTaken(at: r.repliedAt, what: "replied to the ticket", cases: facts.currentCase.map { [$0] } ?? [])
             case .evidence(let e): return evidenceArrived(e, facts: facts)
             case .verdict(let v): return verdictArrived(v, facts: facts)
-            case .shopProfile, .chatMetrics: return []
+            case .declared: return record.type == ShipNegotiation.type ? negotiationsChanged(facts: facts) : []
             }
         }
     }
@@ -84,7 +84,7 @@ public struct ModelToys: Policy {
             let days = ((shipBy - o.paidAt).milliseconds + 86_399_999) / 86_400_000
             decisions.append(.recordFinding(NewFinding(rule: "M4", subject: "order:\(o.orderId)", severity: .violation, message: "promised ship time of \(days) days exceeds the \(maxShipDays)-day maximum", at: o.paidAt, dedupeKey: "M4:order:\(o.orderId)")))
         }
-        if !facts.negotiations.isEmpty { decisions += negotiationsChanged(facts: facts) }
+        if !Self.negotiations(facts).isEmpty { decisions += negotiationsChanged(facts: facts) }
         return decisions
     }
 
@@ -101,9 +101,14 @@ public struct ModelToys: Policy {
         return decisions
     }
 
+    /// The order's ship negotiations as received (its `ship-negotiation` records).
+    static func negotiations(_ facts: Facts) -> [ShipNegotiation] {
+        facts.records.compactMap(ShipNegotiation.init)
+    }
+
     func negotiationsChanged(facts: Facts) -> [Decision] {
         guard let order = facts.order else { return [] }
-        let outcome = negotiation.judge(originalShipBy: order.shipBy, facts.negotiations)
+        let outcome = negotiation.judge(originalShipBy: order.shipBy, Self.negotiations(facts))
         var decisions: [Decision] = [.setShipTerms(orderId: order.orderId, shipDeadline: outcome.shipDeadline, negotiations: outcome.statuses)]
         for status in outcome.statuses where status.negotiation.buyerConfirmed && !status.inForce && status.note.hasPrefix("refused") {
             decisions.append(.recordFinding(NewFinding(rule: "M5", subject: "order:\(order.orderId)", severity: .warning, message: "ship negotiation proposed \(TimeFormat.format(status.negotiation.proposedAt, in: .shanghai)) \(status.note)", at: status.negotiation.proposedAt, dedupeKey: "M5:order:\(order.orderId):\(status.negotiation.proposedAt.milliseconds)")))
@@ -115,7 +120,7 @@ public struct ModelToys: Policy {
 
     func complaintArrived(_ c: Complaint, facts: Facts) -> [Decision] {
         guard let order = facts.order, facts.currentCase == nil else { return [] }
-        let outcome = negotiation.judge(originalShipBy: order.shipBy, facts.negotiations)
+        let outcome = negotiation.judge(originalShipBy: order.shipBy, Self.negotiations(facts))
         func open(_ state: CaseState, deadline: Timestamp? = nil, _ note: String) -> [Decision] {
             [.openCase(NewCase(caseId: c.complaintId, orderId: order.orderId, category: id, shop: order.shop, reason: c.reason, state: state, openedAt: c.openedAt, deadline: deadline, note: note))]
         }
@@ -192,7 +197,7 @@ public struct ModelToys: Policy {
         guard c.reason == .urgeShipment, let order = facts.order else {
             return [.changeState(caseId: caseId, state: .defaulted, at: due, note: "no shipment, refund or reply before \(cst(due)); RULES.md set no amount for a late-shipment complaint, none booked")]
         }
-        let shipDeadline = negotiation.judge(originalShipBy: order.shipBy, facts.negotiations).shipDeadline
+        let shipDeadline = negotiation.judge(originalShipBy: order.shipBy, Self.negotiations(facts)).shipDeadline
         let fee = Self.urgeFee(paid: order.paidAmount)
         return [
             .changeState(caseId: caseId, state: .penalized, at: due, note: "M1: no shipment, refund or ticket reply within \(actionWindow) of the urge; urge fee \(fee) yuan (5 % of \(order.paidAmount), 5.00–30.00)"),

@@ -12,7 +12,6 @@ import WardenCore
 public struct ServiceQuality: Policy {
     public static let id = "service-quality"
     public var id: String { Self.id }
-    public var shopRecordTypes: Set<RecordType> { [.chatMetrics] }
 
     public var minSatisfactionPercent = 70
     public var minResponsePercent = 90
@@ -36,6 +35,7 @@ public struct ServiceQuality: Policy {
             ParameterSpec(name: "min_rounds", kind: .integer, defaultValue: .integer(100), summary: "fewer buyer rounds: response rate not assessed", range: 0...RecordParser.maxCount),
             ParameterSpec(name: "points", kind: .integer, defaultValue: .integer(4), summary: "A-class points per failed month (S3)", range: 0...1000),
         ],
+        recordTypes: [ChatMetrics.declaration],
         make: { p in
             var s = ServiceQuality()
             s.minSatisfactionPercent = try p.integer("min_satisfaction_percent")
@@ -63,10 +63,10 @@ public struct ServiceQuality: Policy {
     }
 
     public func evaluate(_ input: PolicyInput, facts: Facts) -> [Decision] {
-        guard case .record(let record) = input, case .chatMetrics(let m) = record.payload else { return [] }
+        guard case .record(let record) = input, let m = ChatMetrics(record) else { return [] }
         let a = assess(m)
         guard a.failed else { return [] }
-        let at = m.start(in: .shanghai) ?? facts.now
+        let at = record.time("month") ?? facts.now
         var why: [String] = []
         if a.satisfactionPassed == false { why.append("satisfaction \(Self.percent(m.satisfiedRatings, m.ratings)) < \(minSatisfactionPercent)%") }
         if a.responsePassed == false { why.append("3-minute response rate \(Self.percent(m.roundsAnsweredWithin3Min, m.rounds)) < \(minResponsePercent)%") }
@@ -79,7 +79,7 @@ public struct ServiceQuality: Policy {
     }
 
     public func shopView(_ facts: ShopFacts) -> JSONObject {
-        let months = facts.chatMetrics.sorted { $0.month < $1.month }.map { m -> JSON in
+        let months = facts.records.compactMap(ChatMetrics.init).sorted { $0.month < $1.month }.map { m -> JSON in
             let a = assess(m)
             return [
                 "month": .string(m.month),

@@ -6,9 +6,6 @@
 public protocol Policy: Sendable {
     /// The module id, e.g. `kitchen-appliances`; also the `category` of its cases.
     var id: String { get }
-    /// Shop-level record types (`shop-profile`, `chat-metrics`) this policy reads; they
-    /// are routed by shop, not by category.
-    var shopRecordTypes: Set<RecordType> { get }
     func evaluate(_ input: PolicyInput, facts: Facts) -> [Decision]
     /// What this policy says about a shop now, merged into `shop.get` (e.g.
     /// `original_design`, `service_quality`). Evaluated at query time, so a judgement
@@ -22,21 +19,20 @@ public protocol Policy: Sendable {
 
 extension Policy {
     public var runsOutOfProcess: Bool { false }
-    public var shopRecordTypes: Set<RecordType> { [] }
     public func shopView(_ facts: ShopFacts) -> JSONObject { JSONObject() }
 }
 
-/// What the engine knows about a shop, for `shopView` and shop-level records.
+/// What the engine knows about a shop, for `shopView`: the stored records keyed by the
+/// shop, of the types modules declare (a module reads its own: `shop-profile`,
+/// `chat-metrics`, …).
 public struct ShopFacts: Sendable, Equatable {
     public var shop: String
-    public var profile: ShopProfile?
-    public var chatMetrics: [ChatMetrics]
+    public var records: [Record]
     public var now: Timestamp
     public var zone: Zone
-    public init(shop: String, profile: ShopProfile?, chatMetrics: [ChatMetrics], now: Timestamp, zone: Zone) {
+    public init(shop: String, records: [Record], now: Timestamp, zone: Zone) {
         self.shop = shop
-        self.profile = profile
-        self.chatMetrics = chatMetrics
+        self.records = records
         self.now = now
         self.zone = zone
     }
@@ -59,8 +55,9 @@ public struct Facts: Sendable, Equatable {
     public var currentCase: CaseRecord?
     /// Every case of the order, oldest first.
     public var orderCases: [CaseRecord]
-    /// The order's ship negotiations as received, by `proposed_at`.
-    public var negotiations: [ShipNegotiation]
+    /// The stored records of the module's own declared types about the order (or, for
+    /// a type keyed by shop, the shop): SPEC.md §6 `facts.records`.
+    public var records: [Record]
     /// The listing the input refers to (a complaint's or its order's `listing_id`).
     public var listing: Listing?
     /// Dedupe keys of ledger entries already booked for the order (or shop).
@@ -69,13 +66,13 @@ public struct Facts: Sendable, Equatable {
     public var now: Timestamp
 
     public init(
-        order: Order? = nil, currentCase: CaseRecord? = nil, orderCases: [CaseRecord] = [], negotiations: [ShipNegotiation] = [],
+        order: Order? = nil, currentCase: CaseRecord? = nil, orderCases: [CaseRecord] = [], records: [Record] = [],
         listing: Listing? = nil, bookedKeys: Set<String> = [], now: Timestamp
     ) {
         self.order = order
         self.currentCase = currentCase
         self.orderCases = orderCases
-        self.negotiations = negotiations
+        self.records = records
         self.listing = listing
         self.bookedKeys = bookedKeys
         self.now = now

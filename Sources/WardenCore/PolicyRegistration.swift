@@ -26,8 +26,9 @@ public struct PolicyRegistration: Sendable {
 
     public init(
         id: String, version: String, categories: [String], summary: String, parameters: [ParameterSpec],
-        make: @escaping @Sendable (PolicyParameters) throws -> any Policy
+        recordTypes: [RecordDeclaration] = [], make: @escaping @Sendable (PolicyParameters) throws -> any Policy
     ) {
+        self.recordTypes = recordTypes
         self.id = id
         self.version = version
         self.categories = categories

@@ -9,10 +9,7 @@ public struct Record: Sendable, Equatable {
         case shipment(Shipment)
         case refund(Refund)
         case ticketReply(TicketReply)
-        case shipNegotiation(ShipNegotiation)
         case listing(Listing)
-        case shopProfile(ShopProfile)
-        case chatMetrics(ChatMetrics)
         /// A record of a type a module declared (`RecordDeclaration`).
         case declared(DeclaredRecord)
     }
@@ -45,7 +42,7 @@ public struct Record: Sendable, Equatable {
         case .verdict(let v): v.complaintId
         case .ticketReply(let r): r.complaintId
         case .declared(let d): d.complaintId
-        case .order, .shipment, .refund, .shipNegotiation, .listing, .shopProfile, .chatMetrics: nil
+        case .order, .shipment, .refund, .listing: nil
         }
     }
 
@@ -56,17 +53,14 @@ public struct Record: Sendable, Equatable {
         case .complaint(let c): c.orderId
         case .shipment(let s): s.orderId
         case .refund(let r): r.orderId
-        case .shipNegotiation(let n): n.orderId
         case .declared(let d): d.orderId
-        case .evidence, .verdict, .ticketReply, .listing, .shopProfile, .chatMetrics: nil
+        case .evidence, .verdict, .ticketReply, .listing: nil
         }
     }
 
     /// The shop a shop-level record is about.
     public var shop: String? {
         switch payload {
-        case .shopProfile(let p): p.shop
-        case .chatMetrics(let m): m.shop
         case .listing(let l): l.shop
         case .order(let o): o.shop
         case .declared(let d): d.shop
@@ -85,10 +79,7 @@ public struct Record: Sendable, Equatable {
         case .shipment(let s): s.shippedAt
         case .refund(let r): r.refundedAt
         case .ticketReply(let r): r.repliedAt
-        case .shipNegotiation(let n): n.proposedAt
         case .listing(let l): l.firstListedAt ?? Timestamp(milliseconds: 0)
-        case .shopProfile: Timestamp(milliseconds: 0)
-        case .chatMetrics(let m): m.start(in: .shanghai) ?? Timestamp(milliseconds: 0)
         case .declared(let d): d.at ?? Timestamp(milliseconds: 0)
         }
     }

@@ -9,6 +9,9 @@ public struct RecordDeclaration: Sendable, Equatable {
     public enum Kind: Sendable, Equatable, CustomStringConvertible {
         case string, integer, boolean, money, duration, time, id
         case enumeration([String])
+        // Warden's own kinds, beyond SPEC.md §6's: a non-negative integer (up to
+        // `RecordParser.maxCount`), a number from 0 to 1, a month `YYYY-MM`.
+        case count, fraction, month
 
         public init?(_ name: String) {
             switch name {
@@ -19,6 +22,9 @@ public struct RecordDeclaration: Sendable, Equatable {
             case "duration": self = .duration
             case "time": self = .time
             case "id": self = .id
+            case "count": self = .count
+            case "fraction": self = .fraction
+            case "month": self = .month
             default:
                 guard name.hasPrefix("enum:") else { return nil }
                 let values = name.dropFirst(5).split(separator: "|", omittingEmptySubsequences: false).map(String.init)
@@ -36,6 +42,9 @@ public struct RecordDeclaration: Sendable, Equatable {
             case .duration: "duration"
             case .time: "time"
             case .id: "id"
+            case .count: "count"
+            case .fraction: "fraction"
+            case .month: "month"
             case .enumeration(let values): "enum:" + values.joined(separator: "|")
             }
         }
@@ -44,11 +53,18 @@ public struct RecordDeclaration: Sendable, Equatable {
     public struct Field: Sendable, Equatable {
         public var kind: Kind
         public var required: Bool
-        public init(kind: Kind, required: Bool) {
+        /// Other names the field may be given (a built-in module's; e.g. Taobao's `tid`).
+        public var aliases: [String]
+        public init(kind: Kind, required: Bool, aliases: [String] = []) {
             self.kind = kind
             self.required = required
+            self.aliases = aliases
         }
     }
+
+    /// A check across fields that the kinds cannot say (a built-in module's; e.g.
+    /// satisfied ratings no more than ratings): the errors, each naming its field.
+    public typealias CrossCheck = @Sendable (JSONObject, Zone) -> [(field: String, message: String)]
 
     public var type: RecordType
     /// The module that declared it (and receives its records).
@@ -57,12 +73,15 @@ public struct RecordDeclaration: Sendable, Equatable {
     public var key: [String]
     /// By name, sorted.
     public var fields: [(name: String, field: Field)]
+    /// Run once every field is valid (not part of the JSON form; not compared).
+    public var crossCheck: CrossCheck?
 
-    public init(type: RecordType, module: String, key: [String], fields: [(name: String, field: Field)]) {
+    public init(type: RecordType, module: String, key: [String], fields: [(name: String, field: Field)], crossCheck: CrossCheck? = nil) {
         self.type = type
         self.module = module
         self.key = key
         self.fields = fields.sorted { $0.name < $1.name }
+        self.crossCheck = crossCheck
     }
 
     public static func == (a: RecordDeclaration, b: RecordDeclaration) -> Bool {
@@ -146,15 +165,19 @@ public struct DeclaredRecord: Sendable, Equatable {
     public var orderId: String?
     public var complaintId: String?
     public var shop: String?
-    /// The time the record speaks of: its first required `time` field, by name.
+    /// The time the record speaks of (see `RecordParser.declared`).
     public var at: Timestamp?
+    /// Its `time` fields (and the first instant of its `month` fields), read in the
+    /// daemon's zone: modules take times from here, not from the raw text.
+    public var times: [String: Timestamp]
 
-    public init(module: String, orderId: String? = nil, complaintId: String? = nil, shop: String? = nil, at: Timestamp? = nil) {
+    public init(module: String, orderId: String? = nil, complaintId: String? = nil, shop: String? = nil, at: Timestamp? = nil, times: [String: Timestamp] = [:]) {
         self.module = module
         self.orderId = orderId
         self.complaintId = complaintId
         self.shop = shop
         self.at = at
+        self.times = times
     }
 }
 
@@ -162,13 +185,15 @@ extension RecordParser {
     /// Validates a record of a declared type.
     static func declared(_ r: inout FieldReader, _ declaration: RecordDeclaration) -> (String, Record.Payload)? {
         var keyParts: [String: String] = [:]
+        var times: [String: Timestamp] = [:]
         var record = DeclaredRecord(module: declaration.module)
         for (name, field) in declaration.fields {
             let required = field.required
+            let present = ([name] + field.aliases).contains { r.object[$0].map { !$0.isNull } == true }
             var part: String?
             switch field.kind {
             case .id:
-                if required || r.object[name].map({ !$0.isNull }) == true { part = r.id(name) }
+                if required || present { part = r.id(name, aliases: field.aliases) }
             case .string:
                 part = r.string(name, required: required)
                 if let s = part, s.utf8.count > RecordParser.maxDeclaredString {
@@ -176,16 +201,31 @@ extension RecordParser {
                 }
             case .integer:
                 part = r.integer(name, required: required).map(String.init)
+            case .count:
+                part = r.count(name, required: required).map(String.init)
+            case .fraction:
+                if required && !present { r.errors.append((name, "missing required field")) }
+                part = r.fraction(name).map { "\($0)" }
             case .boolean:
                 part = r.bool(name, required: required).map { $0 ? "true" : "false" }
             case .money:
-                part = r.money(name, required: required).map(\.description)
+                part = r.money(name, aliases: field.aliases, required: required).map(\.description)
             case .duration:
                 part = r.duration(name, required: required).map { "\($0.milliseconds)" }
             case .time:
-                let t = r.time(name, required: required)
+                let t = r.time(name, aliases: field.aliases, required: required)
                 part = t.map { "\($0.milliseconds)" }
-                if record.at == nil, required, let t { record.at = t }
+                if let t { times[name] = t }
+            case .month:
+                if let m = r.string(name, required: required) {
+                    if RecordParser.isMonth(m) {
+                        part = m
+                        let parts = m.split(separator: "-")
+                        times[name] = TimeFormat.instant(year: Int(parts[0])!, month: Int(parts[1])!, day: 1, in: r.zone)
+                    } else {
+                        r.errors.append((name, "\"\(m)\" is not a month; expected YYYY-MM"))
+                    }
+                }
             case .enumeration(let values):
                 if let s = r.string(name, required: required) {
                     if values.contains(s) {
@@ -196,18 +236,29 @@ extension RecordParser {
                 }
             }
             if let part { keyParts[name] = part }
-            if case .id = field.kind, let value = part {
-                switch name {
-                case "order_id": record.orderId = value
-                case "complaint_id": record.complaintId = value
-                case "shop": record.shop = value
-                default: break
-                }
-            } else if name == "shop", case .string = field.kind, let value = part {
-                record.shop = value
+            guard let value = part else { continue }
+            switch (name, field.kind) {
+            case ("order_id", .id): record.orderId = value
+            case ("complaint_id", .id): record.complaintId = value
+            case ("shop", .id), ("shop", .string): record.shop = value
+            default: break
             }
         }
         guard r.errors.isEmpty else { return nil }
+        if let check = declaration.crossCheck {
+            // Aliases resolved: the check reads each field by its own name.
+            var object = r.object
+            for (name, field) in declaration.fields where object[name] == nil {
+                if let alias = field.aliases.first(where: { object[$0] != nil }) { object[name] = object[alias] }
+            }
+            r.errors += check(object, r.zone).map { (field: Optional($0.field), message: $0.message) }
+            guard r.errors.isEmpty else { return nil }
+        }
+        // The time the record speaks of: its first time (or month) key field, else its
+        // first required one by name.
+        record.times = times
+        record.at = declaration.key.lazy.compactMap { times[$0] }.first
+            ?? declaration.fields.lazy.filter { $0.field.required }.compactMap { times[$0.name] }.first
         let key = declaration.key.map { keyParts[$0] ?? "" }.joined(separator: "|")
         return (key, .declared(record))
     }
@@ -256,5 +307,13 @@ extension RecordParser {
         let items = reader.evidenceItems("items")
         if let e = reader.errors.first { return .failure(RecordError(record: nil, line: nil, field: e.field, message: e.message)) }
         return .success(items ?? [])
+    }
+}
+
+extension Record {
+    /// A declared record's parsed time field.
+    public func time(_ field: String) -> Timestamp? {
+        if case .declared(let d) = payload { return d.times[field] }
+        return nil
     }
 }

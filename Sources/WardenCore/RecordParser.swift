@@ -67,10 +67,7 @@ public struct RecordParser: Sendable {
             case .shipment: Self.shipment(&reader)
             case .refund: Self.refund(&reader)
             case .ticketReply: Self.ticketReply(&reader)
-            case .shipNegotiation: Self.shipNegotiation(&reader)
             case .listing: Self.listing(&reader)
-            case .shopProfile: Self.shopProfile(&reader)
-            case .chatMetrics: Self.chatMetrics(&reader)
             default: declaration.flatMap { Self.declared(&reader, $0) }
             }
         if !reader.errors.isEmpty || built == nil {
@@ -164,18 +161,6 @@ extension RecordParser {
         return ("\(id)|\(at.milliseconds)", .ticketReply(TicketReply(complaintId: id, repliedAt: at, message: message)))
     }
 
-    static func shipNegotiation(_ r: inout FieldReader) -> (String, Record.Payload)? {
-        let id = r.id("order_id", aliases: ["tid"])
-        let newShipBy = r.time("new_ship_by", required: true)
-        let proposedAt = r.time("proposed_at", required: true)
-        let confirmed = r.bool("buyer_confirmed", required: true)
-        if let newShipBy, let proposedAt, newShipBy <= proposedAt {
-            r.errors.append(("new_ship_by", "must be after proposed_at"))
-        }
-        guard let id, let newShipBy, let proposedAt, let confirmed else { return nil }
-        return ("\(id)|\(proposedAt.milliseconds)", .shipNegotiation(ShipNegotiation(orderId: id, newShipBy: newShipBy, proposedAt: proposedAt, buyerConfirmed: confirmed)))
-    }
-
     static func listing(_ r: inout FieldReader) -> (String, Record.Payload)? {
         let id = r.id("listing_id")
         let category = r.string("category", required: true)
@@ -186,36 +171,6 @@ extension RecordParser {
             prototypeRegisteredAt: r.time("prototype_registered_at"))
         guard let id, category != nil else { return nil }
         return (id, .listing(listing))
-    }
-
-    static func shopProfile(_ r: inout FieldReader) -> (String, Record.Payload)? {
-        let shop = r.id("shop")
-        let coverage = r.fraction("video_coverage")
-        let profile = ShopProfile(
-            shop: shop ?? "", ifashion: r.bool("ifashion"), seriousViolationPoints: r.count("serious_violation_points"),
-            bClassPoints: r.count("b_class_points"), searchShieldedUntil: r.time("search_shielded_until"),
-            counterfeitPenalty: r.bool("counterfeit_penalty"), videoCoverage: coverage,
-            liveStreamsLastMonth: r.count("live_streams_last_month"), sLevelPromotions: r.count("s_level_promotions"))
-        guard let shop else { return nil }
-        return (shop, .shopProfile(profile))
-    }
-
-    static func chatMetrics(_ r: inout FieldReader) -> (String, Record.Payload)? {
-        let shop = r.id("shop")
-        let month = r.string("month", required: true)
-        if let month, !Self.isMonth(month) { r.errors.append(("month", "\"\(month)\" is not a month; expected YYYY-MM")) }
-        let ratings = r.count("ratings", required: true)
-        let satisfied = r.count("satisfied_ratings", required: true)
-        let rounds = r.count("rounds", required: true)
-        let answered = r.count("rounds_answered_within_3min", required: true)
-        if let ratings, let satisfied, satisfied > ratings {
-            r.errors.append(("satisfied_ratings", "\(satisfied) is more than ratings (\(ratings))"))
-        }
-        if let rounds, let answered, answered > rounds {
-            r.errors.append(("rounds_answered_within_3min", "\(answered) is more than rounds (\(rounds))"))
-        }
-        guard let shop, let month, Self.isMonth(month), let ratings, let satisfied, let rounds, let answered else { return nil }
-        return ("\(shop)|\(month)", .chatMetrics(ChatMetrics(shop: shop, month: month, ratings: ratings, satisfiedRatings: satisfied, rounds: rounds, roundsAnsweredWithin3Min: answered)))
     }
 
     static func isMonth(_ s: String) -> Bool {

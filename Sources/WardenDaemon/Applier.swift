@@ -37,8 +37,8 @@ struct Applier {
         case .updated(let fields):
             report.updated += 1
             try noteUpdate(record, fields: fields)
-            switch record.type {
-            case .order, .listing, .shopProfile, .chatMetrics, .shipNegotiation: try act(on: record)
+            switch record.payload {
+            case .order, .listing, .declared: try act(on: record)
             case .shipment, .refund: try applyOrderEvent(record)
             default: break
             }
@@ -112,10 +112,6 @@ struct Applier {
             try replayWaiting(forCase: complaint.complaintId)
         case .shipment, .refund:
             try applyOrderEvent(record)
-        case .shipNegotiation(let n):
-            guard let order = try tx.order(id: n.orderId) else { return try wait(record, for: "order \(n.orderId)") }
-            guard let policy = registry.policy(forCategory: order.category) else { return }
-            try decide(policy, .record(record)) { r in try r.facts(order: order, current: nil) }
         case .evidence, .verdict, .ticketReply:
             let caseId = record.complaintId!
             guard let current = try tx.caseRecord(id: caseId) else { return try wait(record, for: "case \(caseId)") }
@@ -127,11 +123,6 @@ struct Applier {
         case .listing(let listing):
             guard let policy = registry.policy(forCategory: listing.category) else { return }
             try decide(policy, .record(record)) { r in Facts(listing: listing, now: r.now) }
-        case .shopProfile, .chatMetrics:
-            for entry in registry.entries where entry.status == .enabled {
-                guard let policy = entry.policy, policy.shopRecordTypes.contains(record.type) else { continue }
-                try decide(policy, .record(record)) { r in Facts(now: r.now) }
-            }
         case .declared(let declared):
             // A type a module declared goes to that module, with the order and case it
             // names, when known (a record naming an unknown order or case waits for it).
@@ -144,9 +135,12 @@ struct Applier {
             var order: Order?
             if let orderId = declared.orderId ?? current?.orderId {
                 guard let o = try tx.order(id: orderId) else { return try wait(record, for: "order \(orderId)") }
+                // A module acts only on its own orders: a record of its type about
+                // another module's order is kept, not judged.
+                guard registry.policy(forCategory: o.category)?.id == policy.id else { return }
                 order = o
             }
-            try decide(policy, .record(record)) { r in try r.facts(order: order, current: current) }
+            try decide(policy, .record(record)) { r in try r.facts(order: order, current: current, record: record) }
         }
     }
 
@@ -193,7 +187,7 @@ struct Applier {
     /// committed together) and leaves the facts to be read when it is evaluated.
     mutating func decide(_ policy: any Policy, _ input: PolicyInput, facts: (FactReader) throws -> Facts) throws {
         guard policy.runsOutOfProcess else {
-            return try apply(policy.evaluate(input, facts: facts(FactReader(tx: tx, now: now, parser: parser))), policy: policy.id)
+            return try apply(policy.evaluate(input, facts: facts(FactReader(tx: tx, now: now, parser: parser, module: policy.id))), policy: policy.id)
         }
         switch input {
         case .record(let record): try tx.enqueue(module: policy.id, .record(type: record.type, key: record.key), at: now)
@@ -390,15 +384,31 @@ struct FactReader {
     let tx: StoreTransaction
     let now: Timestamp
     let parser: RecordParser
+    /// The module the facts are for (its declared record types are read).
+    var module: String = ""
+
+    /// The stored records of the module's declared types about an order (types with an
+    /// `order_id` field) or, without an order, a shop (types keyed by `shop`).
+    func ownRecords(orderId: String?, shop: String?) throws -> [Record] {
+        var out: [Record] = []
+        for d in parser.declarations.values.sorted(by: { $0.type < $1.type }) where d.module == module {
+            var bodies: [String] = []
+            if let orderId, d.field("order_id") != nil {
+                bodies = try tx.recordBodies(type: d.type, orderId: orderId)
+            } else if orderId == nil, let shop, d.key.first == "shop" {
+                bodies = (try tx.recordBody(type: d.type, key: shop)).map { [$0] } ?? []
+                bodies += try tx.recordBodies(type: d.type, keyPrefix: shop + "|")
+            }
+            out += bodies.compactMap(replayable)
+        }
+        return out
+    }
 
     /// Everything a policy may need about an order and a case.
     func facts(order: Order?, current: CaseRecord?, record: Record? = nil) throws -> Facts {
-        guard let order else { return Facts(currentCase: current, now: now) }
+        guard let order else { return Facts(currentCase: current, records: try ownRecords(orderId: nil, shop: record?.shop), now: now) }
         let cases = try tx.caseIds(orderId: order.orderId).compactMap { try tx.caseRecord(id: $0) }
-        let negotiations = try tx.recordBodies(type: .shipNegotiation, orderId: order.orderId).compactMap { body -> ShipNegotiation? in
-            if case .shipNegotiation(let n)? = replayable(body)?.payload { return n }
-            return nil
-        }
+        let records = try ownRecords(orderId: order.orderId, shop: nil)
         // The listing a complaint (or its order) names with `listing_id`.
         var listing: Listing?
         var listingId = record?.body["listing_id"]?.string
@@ -412,7 +422,7 @@ struct FactReader {
             listing = l
         }
         return Facts(
-            order: order, currentCase: current, orderCases: cases, negotiations: negotiations, listing: listing,
+            order: order, currentCase: current, orderCases: cases, records: records, listing: listing,
             bookedKeys: try tx.bookedKeys(orderId: order.orderId), now: now)
     }
 

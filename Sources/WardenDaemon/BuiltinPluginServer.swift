@@ -63,7 +63,7 @@ public enum BuiltinPluginServer {
                 var results: [JSON] = []
                 var failure: String?
                 for (i, input) in inputs.enumerated() {
-                    switch evaluate(input, policy: policy, zone: zone) {
+                    switch evaluate(input, policy: policy, zone: zone, registrationTypes: registration.recordTypes) {
                     case .success(let decisions):
                         results.append(["decisions": .array(decisions.map { PluginDecisions.json($0, zone: zone) })])
                     case .failure(let e):
@@ -82,16 +82,17 @@ public enum BuiltinPluginServer {
         }
     }
 
-    static func evaluate(_ input: JSON, policy: any Policy, zone: Zone) -> Result<[Decision], PluginProtocolError> {
+    static func evaluate(_ input: JSON, policy: any Policy, zone: Zone, registrationTypes: [RecordDeclaration]) -> Result<[Decision], PluginProtocolError> {
         guard let factsJSON = input["facts"] else { return .failure(PluginProtocolError("facts missing")) }
         let facts: Facts
-        switch PluginFacts.decode(factsJSON, zone: zone) {
+        let declarations = Dictionary(registrationTypes.map { ($0.type, $0) }, uniquingKeysWith: { a, _ in a })
+        switch PluginFacts.decode(factsJSON, zone: zone, declarations: declarations) {
         case .success(let f): facts = f
         case .failure(let e): return .failure(e)
         }
         switch input["kind"]?.string {
         case "record":
-            guard let body = input["record"], case .success(let record) = RecordParser(zone: zone).parse(body) else {
+            guard let body = input["record"], case .success(let record) = RecordParser(zone: zone, declarations: declarations).parse(body) else {
                 return .failure(PluginProtocolError("record: not a record this module reads"))
             }
             return .success(policy.evaluate(.record(record), facts: facts))

@@ -381,26 +381,26 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     /// `shop.get`: what every enabled policy says about the shop, evaluated now.
     func shopGet(_ p: Params) throws -> JSON {
         let shop = try p.requiredString("shop")
-        let parser = engine.parser
-        let (known, profileBody, metricBodies) = try engine.store.read { tx in
-            (try tx.shopIsKnown(shop), try tx.recordBody(type: .shopProfile, key: shop), try tx.recordBodies(type: .chatMetrics, keyPrefix: shop + "|"))
+        let settings = engine.settings
+        let parser = settings.parser
+        let now = clock.now()
+        // Each module sees the records of its own types keyed by the shop, and says what
+        // it shows (luggage: original_design, L1–L5; service-quality: S1–S3 months).
+        let keyed = settings.registry.declarations.values.filter { $0.key.first == "shop" }.map(\.type)
+        let (known, views) = try engine.store.read { tx -> (Bool, [JSONObject]) in
+            guard try tx.shopIsKnown(shop, keyedTypes: keyed) else { return (false, []) }
+            var views: [JSONObject] = []
+            for entry in settings.registry.entries where entry.status == .enabled {
+                guard let policy = entry.policy else { continue }
+                let records = try FactReader(tx: tx, now: now, parser: parser, module: policy.id).ownRecords(orderId: nil, shop: shop)
+                views.append(policy.shopView(ShopFacts(shop: shop, records: records, now: now, zone: p.zone)))
+            }
+            return (true, views)
         }
         guard known else { throw RPCError.notFound("shop \(shop)") }
-        func decode(_ body: String) -> Record? {
-            guard let json = try? JSONParser.parse(body) else { return nil }
-            return try? parser.parse(json).get()
-        }
-        var profile: ShopProfile?
-        if let body = profileBody, case .shopProfile(let sp)? = decode(body)?.payload { profile = sp }
-        let metrics = metricBodies.compactMap { body -> ChatMetrics? in
-            if case .chatMetrics(let m)? = decode(body)?.payload { return m }
-            return nil
-        }
-        let facts = ShopFacts(shop: shop, profile: profile, chatMetrics: metrics, now: clock.now(), zone: p.zone)
         var result: JSONObject = ["shop": .string(shop), "original_design": .null, "service_quality": .array([])]
-        for entry in engine.settings.registry.entries where entry.status == .enabled {
-            guard let policy = entry.policy else { continue }
-            for (key, value) in policy.shopView(facts).pairs { result[key] = value }
+        for view in views {
+            for (key, value) in view.pairs { result[key] = value }
         }
         return .object(result)
     }

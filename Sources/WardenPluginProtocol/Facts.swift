@@ -8,7 +8,8 @@ import WardenCore
 /// keys of ledger entries already booked for the order).
 public enum PluginFacts {
     /// Reads `facts`; nil (with what is wrong) if a field has the wrong shape.
-    public static func decode(_ json: JSON, zone: Zone) -> Result<Facts, PluginProtocolError> {
+    /// `declarations`: the module's own record types, to read `records` with.
+    public static func decode(_ json: JSON, zone: Zone, declarations: [RecordType: RecordDeclaration] = [:]) -> Result<Facts, PluginProtocolError> {
         guard case .object(let o) = json else { return .failure(PluginProtocolError("facts: expected an object")) }
         guard case .string(let nowText)? = o["now"], let now = TimeFormat.parse(nowText, defaultZone: zone) else {
             return .failure(PluginProtocolError("facts.now: expected a time"))
@@ -17,12 +18,12 @@ public enum PluginFacts {
         if let order = o["order"], !order.isNull {
             guard let decoded = Order(json: order, zone: zone) else { return .failure(PluginProtocolError("facts.order: not an order")) }
             facts.order = decoded
-            for n in order["negotiations"]?.array ?? [] {
-                guard case .string(let p)? = n["proposed_at"], let proposed = TimeFormat.parse(p, defaultZone: zone),
-                    case .string(let s)? = n["new_ship_by"], let newShipBy = TimeFormat.parse(s, defaultZone: zone),
-                    case .bool(let confirmed)? = n["buyer_confirmed"]
-                else { return .failure(PluginProtocolError("facts.order.negotiations: not a negotiation")) }
-                facts.negotiations.append(ShipNegotiation(orderId: decoded.orderId, newShipBy: newShipBy, proposedAt: proposed, buyerConfirmed: confirmed))
+        }
+        let parser = RecordParser(zone: zone, declarations: declarations)
+        for (i, r) in (o["records"]?.array ?? []).enumerated() {
+            switch parser.parse(r) {
+            case .success(let record): facts.records.append(record)
+            case .failure(let e): return .failure(PluginProtocolError("facts.records[\(i)]: \(e.errors.first?.description ?? "not a record")"))
             }
         }
         if let c = o["case"], !c.isNull {

@@ -257,12 +257,24 @@ public struct StoreTransaction {
     }
 
     /// Whether Warden knows anything about a shop.
-    public func shopIsKnown(_ shop: String) throws -> Bool {
-        try Bool.fetchOne(try db.cachedStatement(sql: """
-                SELECT EXISTS (SELECT 1 FROM orders WHERE shop = ?) OR EXISTS (SELECT 1 FROM ledger WHERE shop = ?)
-                    OR EXISTS (SELECT 1 FROM records WHERE type = 'shop-profile' AND key = ?)
-                    OR EXISTS (SELECT 1 FROM records WHERE type = 'chat-metrics' AND substr(key, 1, ?) = ?)
-                """), arguments: [shop, shop, shop, shop.utf8.count + 1, shop + "|"]) ?? false
+    /// Whether anything names the shop: an order, a ledger entry, or a record of a type
+    /// keyed by shop (`keyedTypes`: key `shop` or `shop|…`).
+    public func shopIsKnown(_ shop: String, keyedTypes: [RecordType]) throws -> Bool {
+        if try Bool.fetchOne(
+            try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM orders WHERE shop = ?) OR EXISTS (SELECT 1 FROM ledger WHERE shop = ?)"), arguments: [shop, shop]) == true
+        {
+            return true
+        }
+        for type in keyedTypes {
+            if try recordBody(type: type, key: shop) != nil { return true }
+            if try Bool.fetchOne(
+                try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM records WHERE type = ? AND key > ? AND substr(key, 1, ?) = ?)"),
+                arguments: [type.rawValue, shop + "|", shop.utf8.count + 1, shop + "|"]) == true
+            {
+                return true
+            }
+        }
+        return false
     }
 
     /// The raw body of the stored order record (with unknown fields), for `order.get`.

@@ -123,6 +123,15 @@ struct ModelToysTests {
         ShipNegotiation(orderId: "T1", newShipBy: shipBy + extendTo, proposedAt: paidAt + .days(day), buyerConfirmed: confirmed)
     }
 
+    /// The `ship-negotiation` record of a negotiation, as the core validates it.
+    static func negotiationRecord(_ n: ShipNegotiation) -> Record {
+        let body: JSON = [
+            "type": "ship-negotiation", "order_id": .string(n.orderId), "new_ship_by": .string(TimeFormat.format(n.newShipBy, in: .utc)),
+            "proposed_at": .string(TimeFormat.format(n.proposedAt, in: .utc)), "buyer_confirmed": .bool(n.buyerConfirmed),
+        ]
+        return declared(body, ShipNegotiation.declaration)
+    }
+
     @Test func threeNinetyDayNegotiationsAreAllowedAndAFourthIsRefused() {
         let rules = NegotiationRules()
         let three = [Self.negotiation(10, extendTo: .days(90)), Self.negotiation(20, extendTo: .days(180)), Self.negotiation(30, extendTo: .days(270))]
@@ -150,7 +159,7 @@ struct ModelToysTests {
 
     @Test func aRefusedNegotiationIsStoredWithAFinding() {
         let n = Self.negotiation(10, extendTo: .days(271))
-        let out = Outcome(Self.policy.evaluate(.record(record(.shipNegotiation(n))), facts: Facts(order: Self.order(), negotiations: [n], now: Self.paidAt)))
+        let out = Outcome(Self.policy.evaluate(.record(Self.negotiationRecord(n)), facts: Facts(order: Self.order(), records: [Self.negotiationRecord(n)], now: Self.paidAt)))
         #expect(out.shipTerms?.0 == Self.shipBy)
         #expect(out.findings.map(\.rule) == ["M5"])
         #expect(out.findings.first?.message.contains("271 days") == true)
@@ -159,7 +168,7 @@ struct ModelToysTests {
     @Test func aConfirmedNegotiationMovesTheUrgeDeadline() {
         let n = Self.negotiation(10, extendTo: .days(30))
         let at = Self.shipBy + .days(10)  // past the original promise, inside the negotiated one
-        let out = Outcome(Self.policy.evaluate(.record(Self.urge(at: at)), facts: Facts(order: Self.order(), negotiations: [n], now: at)))
+        let out = Outcome(Self.policy.evaluate(.record(Self.urge(at: at)), facts: Facts(order: Self.order(), records: [Self.negotiationRecord(n)], now: at)))
         #expect(out.state == .reminder)
     }
 
@@ -167,7 +176,7 @@ struct ModelToysTests {
     func lateShipmentInsideAConfirmedNegotiationIsDismissed(after: TimeSpan, state: CaseState) {
         let n = Self.negotiation(10, extendTo: .days(30))
         let at = Self.shipBy + after
-        let out = Outcome(Self.policy.evaluate(.record(Self.urge(at: at, reason: .lateShipment)), facts: Facts(order: Self.order(), negotiations: [n], now: at)))
+        let out = Outcome(Self.policy.evaluate(.record(Self.urge(at: at, reason: .lateShipment)), facts: Facts(order: Self.order(), records: [Self.negotiationRecord(n)], now: at)))
         #expect(out.state == state)
     }
 
@@ -176,5 +185,26 @@ struct ModelToysTests {
         let e = record(.evidence(EvidenceSubmission(complaintId: "U1", submittedAt: due - .hours(2), items: [EvidenceItem(kind: .agreement, ref: "chat-log.png")])))
         let out = Outcome(Self.policy.evaluate(.record(e), facts: Facts(order: Self.order(), currentCase: Self.awaiting(due: due), now: due)))
         #expect(out.notes.contains { $0.hasPrefix("M6") })
+    }
+}
+
+@Suite("Model toys: ship-negotiation as this module declares it")
+struct ShipNegotiationDeclarationTests {
+    static let parser = RecordParser(zone: .shanghai, declarations: [ShipNegotiation.type: ShipNegotiation.declaration])
+
+    @Test func tidIsAcceptedAndTheKeyIsOrderAndProposal() throws {
+        let r = try Self.parser.parse(try JSONParser.parse(#"{"type":"ship-negotiation","tid":"123456789012345678","new_ship_by":"2023-05-01 00:00:00","proposed_at":"2023-04-01 00:00:00","buyer_confirmed":true}"#)).get()
+        #expect(r.orderId == "123456789012345678")
+        #expect(r.key == "123456789012345678|\(cst("2023-04-01 00:00:00").milliseconds)")
+        #expect(r.eventTime == cst("2023-04-01 00:00:00"))
+        #expect(ShipNegotiation(r)?.newShipBy == cst("2023-05-01 00:00:00"))
+    }
+
+    @Test func aNewShipByBeforeTheProposalIsRefused() throws {
+        guard case .failure(let e) = Self.parser.parse(try JSONParser.parse(#"{"type":"ship-negotiation","order_id":"T1","new_ship_by":"2023-03-01 00:00:00","proposed_at":"2023-04-01 00:00:00","buyer_confirmed":true}"#)) else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(e.errors.map(\.field) == ["new_ship_by"])
     }
 }

@@ -6,6 +6,12 @@ func record(_ payload: Record.Payload) -> Record {
     Record(type: .order, key: "k", body: JSONObject(), payload: payload)
 }
 
+/// A record of a module's declared type, validated by the core from the declaration as
+/// the spool does.
+func declared(_ body: JSON, _ declaration: RecordDeclaration) -> Record {
+    try! RecordParser(zone: .shanghai, declarations: [declaration.type: declaration]).parse(body).get()
+}
+
 /// The state a list of decisions leaves a case in, its deadline, bookings and findings.
 struct Outcome {
     var state: CaseState?

@@ -20,7 +20,7 @@ struct SystemdIntegrationTests {
     }
 
     @Test func everyCataloguedEventHasAStableMessageID() {
-        #expect(Set(MessageIDs.byEvent.keys) == ["case.opened", "deadline.warning", "deadline.expired", "ledger.entry", "spool.rejected", "spool.quarantined", "config.reloaded", "config.invalid"])
+        #expect(Set(MessageIDs.byEvent.keys) == ["case.opened", "deadline.warning", "deadline.expired", "ledger.entry", "spool.rejected", "spool.quarantined", "config.reloaded", "config.invalid", "plugin.error", "plugin.failed"])
         #expect(MessageIDs.byEvent.values.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
     }
 
