@@ -42,8 +42,14 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
     public static func < (lhs: TimeSpan, rhs: TimeSpan) -> Bool { lhs.milliseconds < rhs.milliseconds }
     public static func + (lhs: TimeSpan, rhs: TimeSpan) -> TimeSpan { TimeSpan(milliseconds: lhs.milliseconds + rhs.milliseconds) }
 
+    /// The longest span `parse` reads: 999,999,999 days, the most `description` can
+    /// write back (its day count has at most nine digits, as each part `parse` reads).
+    public static let longestParsed = TimeSpan(milliseconds: 999_999_999 * 86_400_000)
+
     /// Parses `"24h"`, `"90m"`, `"1h30m"`, `"2d"`, `"45s"`, `"250ms"`: one or more
-    /// `<integer><unit>` parts, units `d`, `h`, `m`, `s`, `ms`.
+    /// `<integer><unit>` parts, units `d`, `h`, `m`, `s`, `ms`, adding up to at most
+    /// `longestParsed` (many parts could add up to more: found by the fuzzer, a span
+    /// whose description did not read back).
     public static func parse(_ text: String) -> TimeSpan? {
         var total: Int64 = 0
         var scalars = Substring(text.trimmingCharacters(in: .whitespaces)).unicodeScalars[...]
@@ -67,7 +73,7 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
             default: return nil
             }
             let (sum, overflow) = total.addingReportingOverflow(value * factor)
-            if overflow { return nil }
+            if overflow || sum > longestParsed.milliseconds { return nil }
             total = sum
         }
         return TimeSpan(milliseconds: total)

@@ -94,6 +94,15 @@ struct TimeTests {
         #expect(TimeSpan.parse(text) == nil)
     }
 
+    /// Fuzz finding: parts that each fit add up to a span whose description (a ten-digit
+    /// day count) would not read back. The sum is bounded; the largest one reads back.
+    @Test func aDurationLongerThanItsDescriptionCanSayIsRefused() {
+        #expect(TimeSpan.parse("999999999d") == TimeSpan.longestParsed)
+        #expect(TimeSpan.parse(TimeSpan.longestParsed.description) == TimeSpan.longestParsed)
+        #expect(TimeSpan.parse("999999999d1ms") == nil)
+        #expect(TimeSpan.parse("808853650d808853650d") == nil)
+    }
+
     @Test func describesDurations() {
         #expect(TimeSpan.hours(24).description == "24h")
         #expect(TimeSpan.minutes(90).description == "1h30m")
