@@ -131,7 +131,19 @@ public struct RecordDeclaration: Sendable, Equatable {
                 guard case .bool(let b) = r else { return fail("record type \"\(name)\": field \"\(fieldName)\": \"required\" must be true or false") }
                 required = b
             }
-            fields.append((fieldName, Field(kind: kind, required: required)))
+            // Warden's own: other names the field may be given (e.g. Taobao's `tid`).
+            var aliases: [String] = []
+            if let a = s["aliases"], !a.isNull {
+                guard case .array(let list) = a, list.count <= 8, list.allSatisfy({ $0.string.map(isName) == true }) else {
+                    return fail("record type \"\(name)\": field \"\(fieldName)\": \"aliases\" must be a list of at most 8 field names")
+                }
+                aliases = list.compactMap(\.string)
+            }
+            fields.append((fieldName, Field(kind: kind, required: required, aliases: aliases)))
+        }
+        let names = fields.map(\.name)
+        if let clash = fields.flatMap(\.field.aliases).first(where: { names.contains($0) || $0 == "type" }) {
+            return fail("record type \"\(name)\": alias \"\(clash)\" is also a field name")
         }
         guard case .array(let keyValues)? = o["key"], !keyValues.isEmpty, keyValues.count <= 8 else {
             return fail("record type \"\(name)\": \"key\" must be a list of one to eight of its fields")
@@ -152,7 +164,9 @@ public struct RecordDeclaration: Sendable, Equatable {
     public var json: JSON {
         var fieldsObject = JSONObject()
         for (name, field) in fields {
-            fieldsObject[name] = ["kind": .string(field.kind.description), "required": .bool(field.required)]
+            var f: JSONObject = ["kind": .string(field.kind.description), "required": .bool(field.required)]
+            if !field.aliases.isEmpty { f["aliases"] = .array(field.aliases.map(JSON.string)) }
+            fieldsObject[name] = .object(f)
         }
         return ["type": .string(type.rawValue), "key": .array(key.map(JSON.string)), "fields": .object(fieldsObject)]
     }

@@ -66,8 +66,10 @@ public struct PluginDeclaration: Sendable, Equatable {
         guard case .string(let version)? = o["version"], !version.isEmpty, version.utf8.count <= 64 else {
             return fail("\"version\" must be a non-empty string (at most 64 bytes)")
         }
-        guard case .array(let cats)? = o["categories"], !cats.isEmpty, cats.count <= 256 else {
-            return fail("\"categories\" must be a list of one to 256 category names")
+        // A module may own no category (a shop-wide one that reads only its own record
+        // types, as service quality does).
+        guard case .array(let cats)? = o["categories"], cats.count <= 256 else {
+            return fail("\"categories\" must be a list of at most 256 category names")
         }
         var categories: [String] = []
         for c in cats {

@@ -262,6 +262,83 @@ struct BothWaysTests {
         #expect(inProcess.contains("\"K4\"") && inProcess.contains("\"liable\""))
         #expect(served == inProcess)
     }
+
+    @Test func modelToys() throws {
+        let files = [
+            ("orders.ndjson", """
+                {"type":"order","order_id":"T1","category":"model-toys","shop":"toys","paid_amount":"123.45","paid_at":"2023-03-01 10:00:00","ship_by":"2023-03-20 10:00:00"}
+                {"type":"order","order_id":"T2","category":"model-toys","shop":"toys","paid_amount":"300.00","paid_at":"2023-03-01 10:00:00","ship_by":"2023-03-20 10:00:00"}
+                {"type":"order","order_id":"T3","category":"model-toys","shop":"toys","paid_amount":"59.00","paid_at":"2023-03-01 10:00:00","ship_by":"2023-03-20 10:00:00"}
+                {"type":"order","order_id":"T4","category":"model-toys","shop":"toys","paid_amount":"59.00","paid_at":"2023-03-01 10:00:00","ship_by":"2023-09-20 10:00:00"}
+                """),
+            ("actions.ndjson", """
+                {"type":"complaint","complaint_id":"U1","order_id":"T1","reason":"urge-shipment","opened_at":"2023-03-22 10:00:00"}
+                {"type":"complaint","complaint_id":"U2","order_id":"T2","reason":"urge-shipment","opened_at":"2023-03-22 10:00:00"}
+                {"type":"shipment","order_id":"T2","shipped_at":"2023-03-22 18:00:00","carrier":"SF"}
+                {"type":"ship-negotiation","order_id":"T3","new_ship_by":"2023-04-20 10:00:00","proposed_at":"2023-03-10 10:00:00","buyer_confirmed":true}
+                {"type":"ship-negotiation","tid":"T3","new_ship_by":"2024-04-20 10:00:00","proposed_at":"2023-03-11 10:00:00","buyer_confirmed":true}
+                {"type":"complaint","complaint_id":"L3","order_id":"T3","reason":"late-shipment","opened_at":"2023-03-25 10:00:00"}
+                {"type":"complaint","complaint_id":"U3","order_id":"T1","reason":"urge-shipment","opened_at":"2023-03-24 10:00:00"}
+                """),
+            ("listings.ndjson", """
+                {"type":"listing","listing_id":"M-L1","category":"model-toys","shop":"toys","ship_time_days":200,"first_listed_at":"2023-01-01 00:00:00"}
+                {"type":"listing","listing_id":"M-L2","category":"model-toys","shop":"toys","presale":true,"first_listed_at":"2023-01-02 00:00:00"}
+                """),
+        ]
+        let settle: (DaemonHarness) throws -> Void = { d in
+            try d.waitFor("U1 penalized") { try d.call("case.get", ["case_id": "U1"])["case"]?["state"] == "penalized" }
+            try d.waitFor("U2 resolved") { try d.call("case.get", ["case_id": "U2"])["case"]?["state"] == "resolved" }
+        }
+        let inProcess = try Self.run(files, outOfProcess: nil, settle: settle)
+        let served = try Self.run(files, outOfProcess: "model-toys", settle: settle)
+        for words in ["\"M1\"", "\"M4\"", "\"M5\"", "\"M7\"", "\"dismissed\"", "\"reminder\""] { #expect(inProcess.contains(words), "\(words)") }
+        #expect(served == inProcess)
+    }
+
+    @Test func luggage() throws {
+        let files = [
+            ("luggage.ndjson", """
+                {"type":"shop-profile","shop":"bags","ifashion":true,"serious_violation_points":0,"b_class_points":0,"counterfeit_penalty":false,"video_coverage":0.9,"live_streams_last_month":3,"s_level_promotions":2}
+                {"type":"listing","listing_id":"B1","category":"luggage","shop":"bags","first_listed_at":"2023-03-01 00:00:00","prototype_registered_at":"2023-02-20 00:00:00"}
+                {"type":"listing","listing_id":"B2","category":"luggage","shop":"bags","first_listed_at":"2023-03-01 00:00:00"}
+                {"type":"listing","listing_id":"B3","category":"luggage","shop":"bags","first_listed_at":"2023-03-01 00:00:00","prototype_registered_at":"2023-03-05 00:00:00"}
+                {"type":"order","order_id":"B-O1","category":"luggage","shop":"bags","paid_amount":"499.00","paid_at":"2023-04-01 10:00:00","listing_id":"B1"}
+                {"type":"order","order_id":"B-O2","category":"luggage","shop":"bags","paid_amount":"499.00","paid_at":"2023-04-01 10:00:00","listing_id":"B1"}
+                {"type":"complaint","complaint_id":"IP1","order_id":"B-O1","reason":"ip-infringement","opened_at":"2023-04-05 10:00:00"}
+                {"type":"evidence","complaint_id":"IP1","submitted_at":"2023-04-05 12:00:00","items":[{"kind":"prototype-photo","ref":"b1.jpg","registered_at":"2023-02-20 00:00:00"}]}
+                {"type":"complaint","complaint_id":"IP2","order_id":"B-O2","reason":"ip-infringement","opened_at":"2023-04-05 10:00:00"}
+                """)
+        ]
+        let settle: (DaemonHarness) throws -> Void = { d in
+            try d.waitFor("IP2 defaulted") { try d.call("case.get", ["case_id": "IP2"])["case"]?["state"] == "defaulted" }
+            try d.waitFor("IP1 evidence-submitted") { try d.call("case.get", ["case_id": "IP1"])["case"]?["state"] == "evidence-submitted" }
+        }
+        let inProcess = try Self.run(files, outOfProcess: nil, settle: settle)
+        let served = try Self.run(files, outOfProcess: "luggage", settle: settle)
+        for words in ["\"L6\"", "listing:B2", "listing:B3", "evidence is strong"] { #expect(inProcess.contains(words), "\(words)") }
+        #expect(served == inProcess)
+    }
+
+    @Test func serviceQuality() throws {
+        let files = [
+            ("chat.ndjson", """
+                {"type":"chat-metrics","shop":"s1","month":"2022-08","ratings":45,"satisfied_ratings":30,"rounds":1100,"rounds_answered_within_3min":1000}
+                {"type":"chat-metrics","shop":"s1","month":"2022-10","ratings":45,"satisfied_ratings":30,"rounds":1100,"rounds_answered_within_3min":1000}
+                {"type":"chat-metrics","shop":"s1","month":"2022-11","ratings":25,"satisfied_ratings":10,"rounds":1100,"rounds_answered_within_3min":1000}
+                {"type":"chat-metrics","shop":"s2","month":"2022-11","ratings":40,"satisfied_ratings":40,"rounds":1000,"rounds_answered_within_3min":899}
+                """),
+            ("again.ndjson", """
+                {"type":"chat-metrics","shop":"s1","month":"2022-10","ratings":45,"satisfied_ratings":30,"rounds":1100,"rounds_answered_within_3min":1000}
+                """),
+        ]
+        let settle: (DaemonHarness) throws -> Void = { d in
+            try d.waitFor("two S3 bookings") { try d.call("ledger.summary")["count"] == 2 }
+        }
+        let inProcess = try Self.run(files, outOfProcess: nil, settle: settle)
+        let served = try Self.run(files, outOfProcess: "service-quality", settle: settle)
+        #expect(inProcess.contains("\"S3\"") && inProcess.contains("shop:s2"))
+        #expect(served == inProcess)
+    }
 }
 
 @Suite("wardend plugin check")

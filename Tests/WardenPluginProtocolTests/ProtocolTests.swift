@@ -25,7 +25,7 @@ struct ProtocolTests {
         (#""protocol":1"#, #""protocol":2"#, "speaks protocol 2"),
         (#""protocol":1,"#, "", "\"protocol\" is missing"),
         (#""name":"Cosmetics""#, #""name":"""#, "\"name\""),
-        (#""categories":["cosmetics"]"#, #""categories":[]"#, "categories"),
+        (#""categories":["cosmetics"]"#, #""categories":"cosmetics""#, "categories"),
         (#""categories":["cosmetics"]"#, #""categories":["a","a"]"#, "listed twice"),
         (#""type":"batch-recall""#, #""type":"order""#, "Warden's own types"),
         (#""type":"batch-recall""#, #""type":"Batch Recall""#, "lower-case"),
