@@ -157,7 +157,10 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenDaemonTests",
-            dependencies: ["WardenDaemon", "WardenStore", "WardenSpool", "WardenCore", "WardenTestKit", "KitchenAppliancesPolicy"],
+            dependencies: [
+                "WardenDaemon", "WardenStore", "WardenSpool", "WardenCore", "WardenTestKit", "KitchenAppliancesPolicy", "ServiceQualityPolicy",
+                "WardenPlugin", "WardenPluginProtocol", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

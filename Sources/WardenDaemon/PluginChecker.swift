@@ -34,7 +34,7 @@ public enum PluginChecker {
             declaration = d
             report.pass("handshake: \(d.name) \(d.version), protocol \(PluginProtocol.version)")
         }
-        report.info("categories: \(declaration.categories.joined(separator: ", "))")
+        report.info("categories: \(declaration.categories.isEmpty ? "none (a shop-wide module: only its own record types)" : declaration.categories.joined(separator: ", "))")
         for t in declaration.recordTypes {
             report.info("record type \(t.type): key \(t.key.joined(separator: "+")); fields \(t.fields.map { "\($0.name) (\($0.field.kind)\($0.field.required ? ", required" : ""))" }.joined(separator: ", "))")
         }
@@ -87,6 +87,27 @@ public enum PluginChecker {
                 "deadline of case CHECK-C\(n)",
                 ["kind": "deadline", "case_id": .string("CHECK-C\(n)"), "due_at": t(now - .hours(1)), "facts": ["now": t(now), "order": .object(orderView), "case": caseJSON, "order_cases": [caseJSON], "records": []]]
             ))
+        }
+        // A record of each declared type, with a plausible value of each field's kind.
+        for declared in declaration.recordTypes {
+            var record: JSONObject = ["type": .string(declared.type.rawValue)]
+            for (name, field) in declared.fields {
+                let value: JSON =
+                    switch field.kind {
+                    case .id: "CHECK-1"
+                    case .string: "check"
+                    case .integer, .count: 1
+                    case .boolean: true
+                    case .money: "1.00"
+                    case .duration: "1h"
+                    case .time: t(now - .hours(1))
+                    case .month: .string(String(TimeFormat.date(now, in: zone).prefix(7)))
+                    case .fraction: 0.5
+                    case .enumeration(let values): .string(values[0])
+                    }
+                record[name] = value
+            }
+            inputs.append(("record of type \(declared.type)", ["kind": "record", "record": .object(record), "facts": ["now": t(now), "order_cases": [], "records": []]]))
         }
         for (label, input) in inputs {
             let answer = await module.evaluate([[input]])

@@ -211,13 +211,14 @@ struct BothWaysTests {
         return JSONWriter.string(["cases": cases, "ledger": ledger, "findings": findings], sortedKeys: true)
     }
 
-    static func run(_ files: [(String, String)], outOfProcess module: String?, settle: (DaemonHarness) throws -> Void) throws -> String {
+    static func run(_ files: [(String, String)], outOfProcess module: String?, exec: String? = nil, settle: (DaemonHarness) throws -> Void) throws -> String {
         let extra = module.map {
-            """
-            [policies.\($0)]
-            exec = "\(DaemonHarness.binary("wardend"))"
-            args = ["plugin", "serve", "\($0)"]
-            """
+            if let exec { return "[policies.\($0)]\nexec = \"\(exec)\"\n" }
+            return """
+                [policies.\($0)]
+                exec = "\(DaemonHarness.binary("wardend"))"
+                args = ["plugin", "serve", "\($0)"]
+                """
         } ?? ""
         let d = try DaemonHarness(extraConfig: extra)
         try d.start()
@@ -338,6 +339,10 @@ struct BothWaysTests {
         let served = try Self.run(files, outOfProcess: "service-quality", settle: settle)
         #expect(inProcess.contains("\"S3\"") && inProcess.contains("shop:s2"))
         #expect(served == inProcess)
+        // The Python example (Plugins/examples/service_quality.py) in its place: the same.
+        let example = ExternalModuleTests.plugin.replacingOccurrences(of: "Tests/EndToEndTests/plugins/cosmetics", with: "Plugins/examples/service_quality.py")
+        let python = try Self.run(files, outOfProcess: "service-quality", exec: example, settle: settle)
+        #expect(python == inProcess)
     }
 }
 
