@@ -187,6 +187,10 @@ public struct ModelToys: Policy {
         return decisions
     }
 
+    /// Evidence is kept for a model-toys case in any state: an agreement (M6) supports
+    /// an appeal even after the case closed, and an action case has no evidence window.
+    public func evidenceAcceptance(_ c: CaseRecord, at now: Timestamp, zone: Zone) -> EvidenceAcceptance { .accept }
+
     func verdictArrived(_ v: Verdict, facts: Facts) -> [Decision] {
         guard let c = facts.currentCase else { return [] }
         return [.note(caseId: c.caseId, at: v.decidedAt, note: "verdict \(v.outcome.rawValue) recorded; state \(c.state.rawValue) and ledger unchanged")]

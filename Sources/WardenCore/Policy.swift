@@ -15,10 +15,43 @@ public protocol Policy: Sendable {
     /// inputs and applies its decisions later, outside the transaction that stored them,
     /// instead of calling `evaluate` there.
     var runsOutOfProcess: Bool { get }
+    /// Whether `evidence.submit` takes evidence for one of the module's cases now (the
+    /// spool always stores an evidence record; this is the socket's answer).
+    func evidenceAcceptance(_ c: CaseRecord, at now: Timestamp, zone: Zone) -> EvidenceAcceptance
+}
+
+/// The socket's answer to evidence for a case (`evidence.submit`).
+public enum EvidenceAcceptance: Sendable, Equatable {
+    case accept
+    /// Error 1002: the window closed.
+    case deadlinePassed(String)
+    /// Error 1003: the case is in a state that takes no evidence.
+    case wrongState(String)
+
+    /// The usual rule (K3, L7, and external modules): evidence while the case awaits
+    /// it, before its deadline, or once evidence was submitted.
+    public static func evidenceWindow(_ c: CaseRecord, at now: Timestamp, zone: Zone) -> EvidenceAcceptance {
+        switch c.state {
+        case .awaitingEvidence:
+            if let deadline = c.deadline, now >= deadline {
+                return .deadlinePassed("the evidence deadline of case \(c.caseId) was \(TimeFormat.format(deadline, in: zone))")
+            }
+            return .accept
+        case .evidenceSubmitted:
+            return .accept
+        case .defaulted:
+            return .deadlinePassed("case \(c.caseId) defaulted: the evidence window closed")
+        default:
+            return .wrongState("case \(c.caseId) is \(c.state.rawValue); evidence is taken while it is awaiting-evidence or evidence-submitted")
+        }
+    }
 }
 
 extension Policy {
     public var runsOutOfProcess: Bool { false }
+    public func evidenceAcceptance(_ c: CaseRecord, at now: Timestamp, zone: Zone) -> EvidenceAcceptance {
+        .evidenceWindow(c, at: now, zone: zone)
+    }
     public func shopView(_ facts: ShopFacts) -> JSONObject { JSONObject() }
 }
 

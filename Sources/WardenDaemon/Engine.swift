@@ -163,20 +163,14 @@ public final class Engine: Sendable {
         let now = clock.now()
         let result: Result<CaseRecord, Failure> = try await commit { tx in
             guard let current = try tx.caseRecord(id: caseId) else { return (.failure(.notFound("case \(caseId)")), Effects()) }
-            guard settings.registry.policy(id: current.category) != nil else {
+            guard let policy = settings.registry.policy(id: current.category) else {
                 return (.failure(.wrongState("policy \(current.category) is disabled; enable it to submit evidence for case \(caseId)")), Effects())
             }
-            switch current.state {
-            case .awaitingEvidence:
-                if let deadline = current.deadline, now >= deadline {
-                    return (.failure(.deadlinePassed("the evidence deadline of case \(caseId) was \(TimeFormat.format(deadline, in: settings.zone))")), Effects())
-                }
-            case .evidenceSubmitted:
-                break
-            case .defaulted:
-                return (.failure(.deadlinePassed("case \(caseId) defaulted: the evidence window closed")), Effects())
-            default:
-                return (.failure(.wrongState("case \(caseId) is \(current.state.rawValue); evidence is taken while it is awaiting-evidence or evidence-submitted")), Effects())
+            // The case's module says whether it takes evidence now.
+            switch policy.evidenceAcceptance(current, at: now, zone: settings.zone) {
+            case .accept: break
+            case .deadlinePassed(let why): return (.failure(.deadlinePassed(why)), Effects())
+            case .wrongState(let why): return (.failure(.wrongState(why)), Effects())
             }
             var body = JSONObject()
             body["type"] = "evidence"

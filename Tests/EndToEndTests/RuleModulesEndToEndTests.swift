@@ -55,6 +55,25 @@ struct RuleModulesEndToEndTests {
         #expect(order["negotiations"]?.array?.first?["in_force"] == true)
     }
 
+    /// The case's module decides whether the socket takes evidence: model toys keep an
+    /// agreement (M6) for an awaiting-action case, as the spool always did.
+    @Test func evidenceOverTheSocketIsTheModulesCall() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        defer { d.stop() }
+        let now = Fixtures.now()
+        try d.drop(
+            "toys.ndjson",
+            """
+            {"type":"order","order_id":"E1","category":"model-toys","shop":"toys","paid_amount":"100.00","paid_at":"\(Self.u(now - .days(30)))","ship_by":"\(Self.u(now - .days(2)))"}
+            {"type":"complaint","complaint_id":"EU1","order_id":"E1","reason":"urge-shipment","opened_at":"\(Self.u(now - .hours(1)))"}
+            """)
+        try d.waitFor("EU1 awaiting action") { try d.call("case.get", ["case_id": "EU1"])["case"]?["state"] == "awaiting-action" }
+        let c = try d.call("evidence.submit", ["case_id": "EU1", "items": [["kind": "agreement", "ref": "chat.png"]]])
+        #expect(c["case"]?["evidence"]?.array?.count == 1)
+        #expect(c["case"]?["history"]?.array?.last?["note"]?.string?.contains("M6") == true)
+    }
+
     @Test func luggageShopEligibilityPrototypeFindingAndInfringementCase() throws {
         let d = try DaemonHarness()
         try d.start()
