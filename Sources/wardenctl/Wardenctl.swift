@@ -134,11 +134,20 @@ struct Policies: ParsableCommand {
 
     func run() throws {
         guard let r = try global.call("policy.list") else { return }
-        let rows = (r["policies"]?.array ?? []).map { p -> [String] in
+        let policies = r["policies"]?.array ?? []
+        let rows = policies.map { p -> [String] in
             let params = (p["parameters"]?.object?.pairs ?? []).map { "\($0.key)=\(text($0.value))" }.joined(separator: " ")
-            return [text(p["id"]), text(p["version"]), text(p["status"]), params]
+            let restarts = p["restarts"]?.int ?? 0
+            return [text(p["id"]), text(p["version"]), text(p["origin"] ?? "builtin"), text(p["state"] ?? p["status"]), restarts > 0 ? "\(restarts)" : "-", params]
         }
-        table(["ID", "VERSION", "STATUS", "PARAMETERS"], rows)
+        table(["ID", "VERSION", "ORIGIN", "STATE", "RESTARTS", "PARAMETERS"], rows)
+        // Why a module failed, or its last fault, and what external modules declare.
+        for p in policies {
+            if let error = p["error"]?.string { print("\(text(p["id"])): \(error)") }
+            for t in p["record_types"]?.array ?? [] {
+                print("\(text(p["id"])): record type \(text(t["type"])) (key \((t["key"]?.array ?? []).map(text).joined(separator: "+")))")
+            }
+        }
     }
 }
 
