@@ -52,102 +52,153 @@ public enum PluginDecisions {
         var r = DecisionReader(object: o, zone: zone)
         let decision: Decision?
         switch kind {
-        case "open_case":
-            r.allow(["case_id", "order_id", "reason", "state", "opened_at", "deadline", "note"])
-            let caseId = r.id("case_id"), orderId = r.id("order_id")
-            let reason: ComplaintReason? = r.enumeration("reason")
-            let state: CaseState? = r.enumeration("state")
-            let openedAt = r.time("opened_at"), deadline = r.time("deadline", required: false), note = r.text("note")
-            decision = r.ok.flatMap { _ in
-                guard let caseId, let orderId, let reason, let state, let openedAt, let note else { return nil }
-                return .openCase(NewCase(caseId: caseId, orderId: orderId, category: module, shop: nil, reason: reason, state: state, openedAt: openedAt, deadline: deadline, note: note))
-            }
-        case "change_state":
-            r.allow(["case_id", "state", "at", "note"])
-            let caseId = r.id("case_id")
-            let state: CaseState? = r.enumeration("state")
-            let at = r.time("at"), note = r.text("note")
-            decision = r.ok.flatMap { _ in
-                guard let caseId, let state, let at, let note else { return nil }
-                return .changeState(caseId: caseId, state: state, at: at, note: note)
-            }
-        case "set_deadline":
-            r.allow(["case_id", "due_at"])
-            let caseId = r.id("case_id"), due = r.time("due_at")
-            decision = r.ok.flatMap { _ in caseId.flatMap { c in due.map { .setDeadline(caseId: c, due: $0) } } }
-        case "clear_deadline":
-            r.allow(["case_id"])
-            let caseId = r.id("case_id")
-            decision = r.ok.flatMap { _ in caseId.map { .clearDeadline(caseId: $0) } }
-        case "note":
-            r.allow(["case_id", "at", "note"])
-            let caseId = r.id("case_id"), at = r.time("at"), note = r.text("note")
-            decision = r.ok.flatMap { _ in
-                guard let caseId, let at, let note else { return nil }
-                return .note(caseId: caseId, at: at, note: note)
-            }
-        case "book":
-            r.allow(["case_id", "order_id", "shop", "rule", "amount", "points", "at", "dedupe_key", "note"])
-            let caseId = r.id("case_id", required: false), orderId = r.id("order_id", required: false)
-            let shop = r.id("shop", required: false), rule = r.rule("rule"), amount = r.money("amount")
-            let points = r.points("points"), at = r.time("at"), key = r.text("dedupe_key", max: 512), note = r.text("note")
-            if caseId == nil && orderId == nil && shop == nil && r.ok != nil { r.fail("book", "names none of case_id, order_id, shop: a penalty is booked against one of them") }
-            decision = r.ok.flatMap { _ in
-                guard let rule, let amount, let points, let at, let key, let note else { return nil }
-                return .bookLedger(LedgerBooking(caseId: caseId, orderId: orderId, shop: shop, category: module, rule: rule, amount: amount, points: points, at: at, dedupeKey: key, note: note))
-            }
-        case "finding":
-            r.allow(["rule", "subject", "severity", "message", "at", "dedupe_key"])
-            let rule = r.rule("rule"), subject = r.text("subject", max: 512)
-            let severity: Severity? = r.enumeration("severity")
-            let message = r.text("message"), at = r.time("at"), key = r.text("dedupe_key", max: 512)
-            decision = r.ok.flatMap { _ in
-                guard let rule, let subject, let severity, let message, let at, let key else { return nil }
-                return .recordFinding(NewFinding(rule: rule, subject: subject, severity: severity, message: message, at: at, dedupeKey: key))
-            }
-        case "attach_evidence":
-            r.allow(["case_id", "items", "submitted_at", "in_time"])
-            let caseId = r.id("case_id"), at = r.time("submitted_at"), inTime = r.bool("in_time")
-            var items: [EvidenceItem]?
-            if let value = o["items"] {
-                switch RecordParser(zone: zone).evidenceItems(value) {
-                case .success(let list): items = list
-                case .failure(let e): r.fail(e.field ?? "items", e.message)
-                }
-            } else {
-                r.fail("items", "missing")
-            }
-            decision = r.ok.flatMap { _ in
-                guard let caseId, let at, let inTime, let items else { return nil }
-                return .attachEvidence(caseId: caseId, items: items, submittedAt: at, inTime: inTime)
-            }
-        case "set_ship_terms":
-            r.allow(["order_id", "ship_deadline", "negotiations"])
-            let orderId = r.id("order_id"), shipDeadline = r.time("ship_deadline", required: false)
-            var statuses: [NegotiationStatus] = []
-            if case .array(let list)? = o["negotiations"], list.count <= PluginProtocol.maxDecisions {
-                for (i, n) in list.enumerated() {
-                    guard case .object(let no) = n else {
-                        r.fail("negotiations[\(i)]", "expected an object")
-                        break
-                    }
-                    var nr = DecisionReader(object: no, zone: zone)
-                    let proposed = nr.time("proposed_at"), newShipBy = nr.time("new_ship_by"), confirmed = nr.bool("buyer_confirmed")
-                    let inForce = nr.bool("in_force"), text = nr.text("note")
-                    if let e = nr.error { r.fail("negotiations[\(i)].\(e)", "") } else if let orderId, let proposed, let newShipBy, let confirmed, let inForce, let text {
-                        statuses.append(NegotiationStatus(negotiation: ShipNegotiation(orderId: orderId, newShipBy: newShipBy, proposedAt: proposed, buyerConfirmed: confirmed), inForce: inForce, note: text))
-                    }
-                }
-            } else {
-                r.fail("negotiations", "expected a list")
-            }
-            decision = r.ok.flatMap { _ in orderId.map { .setShipTerms(orderId: $0, shipDeadline: shipDeadline, negotiations: statuses) } }
+        case "open_case": decision = openCase(&r, module: module)
+        case "change_state": decision = changeState(&r)
+        case "set_deadline": decision = setDeadline(&r)
+        case "clear_deadline": decision = clearDeadline(&r)
+        case "note": decision = note(&r)
+        case "book": decision = book(&r, module: module)
+        case "finding": decision = finding(&r)
+        case "attach_evidence": decision = attachEvidence(&r, zone: zone)
+        case "set_ship_terms": decision = setShipTerms(&r, zone: zone)
         default:
             return .failure(PluginProtocolError(": unknown decision \"\(kind.prefix(40))\"; expected one of \(kinds.joined(separator: ", "))"))
         }
         if let error = r.error { return .failure(PluginProtocolError(".\(kind).\(error)")) }
         guard let decision else { return .failure(PluginProtocolError(".\(kind): incomplete")) }
         return .success(decision)
+    }
+
+    // One reader per decision, each reading every field (so every error is found) and
+    // building the decision only when all are valid.
+
+    static func openCase(_ r: inout DecisionReader, module: String) -> Decision? {
+        r.allow(["case_id", "order_id", "reason", "state", "opened_at", "deadline", "note"])
+        let caseId = r.id("case_id")
+        let orderId = r.id("order_id")
+        let reason: ComplaintReason? = r.enumeration("reason")
+        let state: CaseState? = r.enumeration("state")
+        let openedAt = r.time("opened_at")
+        let deadline = r.time("deadline", required: false)
+        let note = r.text("note")
+        guard r.error == nil, let caseId, let orderId, let reason, let state, let openedAt, let note else { return nil }
+        return .openCase(NewCase(caseId: caseId, orderId: orderId, category: module, shop: nil, reason: reason, state: state, openedAt: openedAt, deadline: deadline, note: note))
+    }
+
+    static func changeState(_ r: inout DecisionReader) -> Decision? {
+        r.allow(["case_id", "state", "at", "note"])
+        let caseId = r.id("case_id")
+        let state: CaseState? = r.enumeration("state")
+        let at = r.time("at")
+        let note = r.text("note")
+        guard r.error == nil, let caseId, let state, let at, let note else { return nil }
+        return .changeState(caseId: caseId, state: state, at: at, note: note)
+    }
+
+    static func setDeadline(_ r: inout DecisionReader) -> Decision? {
+        r.allow(["case_id", "due_at"])
+        let caseId = r.id("case_id")
+        let due = r.time("due_at")
+        guard r.error == nil, let caseId, let due else { return nil }
+        return .setDeadline(caseId: caseId, due: due)
+    }
+
+    static func clearDeadline(_ r: inout DecisionReader) -> Decision? {
+        r.allow(["case_id"])
+        let caseId = r.id("case_id")
+        guard r.error == nil, let caseId else { return nil }
+        return .clearDeadline(caseId: caseId)
+    }
+
+    static func note(_ r: inout DecisionReader) -> Decision? {
+        r.allow(["case_id", "at", "note"])
+        let caseId = r.id("case_id")
+        let at = r.time("at")
+        let note = r.text("note")
+        guard r.error == nil, let caseId, let at, let note else { return nil }
+        return .note(caseId: caseId, at: at, note: note)
+    }
+
+    static func book(_ r: inout DecisionReader, module: String) -> Decision? {
+        r.allow(["case_id", "order_id", "shop", "rule", "amount", "points", "at", "dedupe_key", "note"])
+        let caseId = r.id("case_id", required: false)
+        let orderId = r.id("order_id", required: false)
+        let shop = r.id("shop", required: false)
+        let rule = r.rule("rule")
+        let amount = r.money("amount")
+        let points = r.points("points")
+        let at = r.time("at")
+        let key = r.text("dedupe_key", max: 512)
+        let note = r.text("note")
+        if caseId == nil && orderId == nil && shop == nil && r.error == nil {
+            r.fail("book", "names none of case_id, order_id, shop: a penalty is booked against one of them")
+        }
+        guard r.error == nil, let rule, let amount, let points, let at, let key, let note else { return nil }
+        return .bookLedger(
+            LedgerBooking(caseId: caseId, orderId: orderId, shop: shop, category: module, rule: rule, amount: amount, points: points, at: at, dedupeKey: key, note: note))
+    }
+
+    static func finding(_ r: inout DecisionReader) -> Decision? {
+        r.allow(["rule", "subject", "severity", "message", "at", "dedupe_key"])
+        let rule = r.rule("rule")
+        let subject = r.text("subject", max: 512)
+        let severity: Severity? = r.enumeration("severity")
+        let message = r.text("message")
+        let at = r.time("at")
+        let key = r.text("dedupe_key", max: 512)
+        guard r.error == nil, let rule, let subject, let severity, let message, let at, let key else { return nil }
+        return .recordFinding(NewFinding(rule: rule, subject: subject, severity: severity, message: message, at: at, dedupeKey: key))
+    }
+
+    static func attachEvidence(_ r: inout DecisionReader, zone: Zone) -> Decision? {
+        r.allow(["case_id", "items", "submitted_at", "in_time"])
+        let caseId = r.id("case_id")
+        let at = r.time("submitted_at")
+        let inTime = r.bool("in_time")
+        var items: [EvidenceItem]?
+        if let value = r.object["items"] {
+            switch RecordParser(zone: zone).evidenceItems(value) {
+            case .success(let list): items = list
+            case .failure(let e): r.fail(e.field ?? "items", e.message)
+            }
+        } else {
+            r.fail("items", "missing")
+        }
+        guard r.error == nil, let caseId, let at, let inTime, let items else { return nil }
+        return .attachEvidence(caseId: caseId, items: items, submittedAt: at, inTime: inTime)
+    }
+
+    static func setShipTerms(_ r: inout DecisionReader, zone: Zone) -> Decision? {
+        r.allow(["order_id", "ship_deadline", "negotiations"])
+        let orderId = r.id("order_id")
+        let shipDeadline = r.time("ship_deadline", required: false)
+        var statuses: [NegotiationStatus] = []
+        guard case .array(let list)? = r.object["negotiations"], list.count <= PluginProtocol.maxDecisions else {
+            r.fail("negotiations", "expected a list")
+            return nil
+        }
+        for (i, n) in list.enumerated() {
+            guard case .object(let no) = n else {
+                r.fail("negotiations[\(i)]", "expected an object")
+                return nil
+            }
+            var nr = DecisionReader(object: no, zone: zone)
+            let proposed = nr.time("proposed_at")
+            let newShipBy = nr.time("new_ship_by")
+            let confirmed = nr.bool("buyer_confirmed")
+            let inForce = nr.bool("in_force")
+            let text = nr.text("note")
+            if let e = nr.error {
+                r.fail("negotiations[\(i)]", e)
+                return nil
+            }
+            guard let orderId, let proposed, let newShipBy, let confirmed, let inForce, let text else { return nil }
+            statuses.append(
+                NegotiationStatus(
+                    negotiation: ShipNegotiation(orderId: orderId, newShipBy: newShipBy, proposedAt: proposed, buyerConfirmed: confirmed), inForce: inForce, note: text))
+        }
+        guard r.error == nil, let orderId else { return nil }
+        return .setShipTerms(orderId: orderId, shipDeadline: shipDeadline, negotiations: statuses)
     }
 
     // MARK: - Writing (a module served by `wardend plugin serve`)
@@ -220,8 +271,6 @@ struct DecisionReader {
         self.object = object
         self.zone = zone
     }
-
-    var ok: Void? { error == nil ? () : nil }
 
     mutating func fail(_ field: String, _ message: String) {
         if error == nil { error = "\(field): \(message)" }
