@@ -143,7 +143,7 @@ let package = Package(
         .executableTarget(name: "fuzz-plugin", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenPluginProtocol"], path: "Fuzz/plugin", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-time-money", dependencies: ["WardenFuzzSupport", "WardenCore"], path: "Fuzz/time-money", swiftSettings: swiftSettings),
         .testTarget(name: "WardenPluginProtocolTests", dependencies: ["WardenCore", "WardenPluginProtocol"], swiftSettings: swiftSettings),
-        .testTarget(name: "WardenTOMLTests", dependencies: ["WardenTOML"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "WardenTOMLTests", dependencies: ["WardenTOML", "WardenTestKit"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "WardenTestKit"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KitchenAppliancesTests",

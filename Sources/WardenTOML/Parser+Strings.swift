@@ -85,19 +85,34 @@ extension Parser {
 
     /// `"""..."""` starting at the first quote. CRLF is normalised to LF.
     mutating func parseMultilineBasicString() throws(TOMLError) -> [UInt8] {
+        try parseMultilineString(delimiter: ASCII.quote)
+    }
+
+    /// `'''...'''` starting at the first apostrophe. CRLF is normalised to LF.
+    mutating func parseMultilineLiteralString() throws(TOMLError) -> [UInt8] {
+        try parseMultilineString(delimiter: ASCII.apostrophe)
+    }
+
+    /// A multi-line string: basic (three quotes, with escapes) or literal (three
+    /// apostrophes, without).
+    mutating func parseMultilineString(delimiter: UInt8) throws(TOMLError) -> [UInt8] {
+        let basic = delimiter == ASCII.quote
         let open = i
         i += 3
         skipOpeningNewline()
         var out: [UInt8] = []
         while true {
             guard i < n else {
-                throw error("unterminated multi-line string (missing closing '\"\"\"' for the string at \(src.position(at: open)))")
+                throw error(
+                    basic
+                        ? "unterminated multi-line string (missing closing '\"\"\"' for the string at \(src.position(at: open)))"
+                        : "unterminated multi-line literal string (missing closing \"'''\" for the string at \(src.position(at: open)))")
             }
             let c = b[i]
             switch c {
-            case ASCII.quote:
-                if try handleDelimiterRun(ASCII.quote, into: &out) { return out }
-            case ASCII.backslash:
+            case delimiter:
+                if try handleDelimiterRun(delimiter, into: &out) { return out }
+            case ASCII.backslash where basic:
                 try parseEscape(into: &out, multiline: true)
             case ASCII.lf:
                 out.append(ASCII.lf)
@@ -110,40 +125,7 @@ extension Parser {
                 i += 2
             default:
                 if ASCII.isForbiddenControl(c) {
-                    throw error("\(describe(at: i)) must be escaped in a string")
-                }
-                out.append(c)
-                i += 1
-            }
-        }
-    }
-
-    /// `'''...'''` starting at the first apostrophe. CRLF is normalised to LF.
-    mutating func parseMultilineLiteralString() throws(TOMLError) -> [UInt8] {
-        let open = i
-        i += 3
-        skipOpeningNewline()
-        var out: [UInt8] = []
-        while true {
-            guard i < n else {
-                throw error("unterminated multi-line literal string (missing closing \"'''\" for the string at \(src.position(at: open)))")
-            }
-            let c = b[i]
-            switch c {
-            case ASCII.apostrophe:
-                if try handleDelimiterRun(ASCII.apostrophe, into: &out) { return out }
-            case ASCII.lf:
-                out.append(ASCII.lf)
-                i += 1
-            case ASCII.cr:
-                guard peek(1) == ASCII.lf else {
-                    throw error("carriage return must be followed by a line feed")
-                }
-                out.append(ASCII.lf)
-                i += 2
-            default:
-                if ASCII.isForbiddenControl(c) {
-                    throw error("\(describe(at: i)) is not allowed in a literal string")
+                    throw error("\(describe(at: i)) \(basic ? "must be escaped in a string" : "is not allowed in a literal string")")
                 }
                 out.append(c)
                 i += 1

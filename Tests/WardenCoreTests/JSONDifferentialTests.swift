@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+import WardenTestKit
 
 /// Warden's JSON parser against Foundation's `JSONSerialization` on generated documents:
 /// valid ones (random shapes, escapes, number spellings, whitespace) must read to the same
@@ -11,16 +12,7 @@ import WardenCore
 /// the document without it must read the same in both.
 @Suite("JSON parser against JSONSerialization")
 struct JSONDifferentialTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Generator = SplitMix64
 
     static let pieces = ["a", "é", "再", "😀", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\uD83D\\uDE00", "\\t", " ", "0", "\\u0000", "\\b\\f\\r"]
 
@@ -129,7 +121,7 @@ struct JSONDifferentialTests {
     }
 
     @Test func generatedDocumentsReadTheSame() throws {
-        var g = Generator(state: 20_261_201)
+        var g = Generator(seed: 20_261_201)
         for _ in 0..<3_000 {
             let text = Self.ws(&g) + Self.value(&g, depth: 0) + Self.ws(&g)
             let bytes = Array(text.utf8)
@@ -143,7 +135,7 @@ struct JSONDifferentialTests {
     }
 
     @Test func mutatedDocumentsAreAcceptedOrRefusedAlike() {
-        var g = Generator(state: 7)
+        var g = Generator(seed: 7)
         var disagreements: [String] = []
         var compared = 0
         for _ in 0..<20_000 {
