@@ -120,6 +120,11 @@ public enum PluginChecker {
                 case .failure(let e):
                     report.fail("evaluate \(label): \(e.message)")
                 }
+            case .failure(.error(let code, let message))? where label.hasPrefix("record of type"):
+                // The sample is made from the declared kinds alone; a check across its
+                // fields may refuse it. Said, not failed.
+                report.info("evaluate \(label): the module refused the sample record (\(code): \(message))")
+                _ = await module.restart(after: .error(code: code, message: message))
             case .failure(let fault)?:
                 report.fail("evaluate \(label): \(fault)")
                 if !(await module.restart(after: fault)) {

@@ -79,7 +79,8 @@ struct DescriptorFloodTests {
         var refused = Set<Int32>()
         var answers: [String] = []
         let start = Date()
-        while refused.count < total - 192 && Date().timeIntervalSince(start) < 30 {
+        // Generous: on a loaded machine the refusals take a while; the count is what is checked.
+        while refused.count < total - 192 && Date().timeIntervalSince(start) < 120 {
             for fd in fds where !refused.contains(fd) {
                 if let text = Self.pending(fd) {
                     refused.insert(fd)
