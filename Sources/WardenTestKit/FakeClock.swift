@@ -13,6 +13,9 @@ public final class FakeClock: WardenClock {
         var now: Timestamp
         var sleepers: [Sleeper] = []
         var nextId = 0
+        /// Sleeps cancelled before their sleeper was registered: registration sees it
+        /// under the same lock and throws at once (otherwise the task would wait forever).
+        var cancelled: Set<Int> = []
     }
 
     private let state: Locked<State>
@@ -31,16 +34,25 @@ public final class FakeClock: WardenClock {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-                let resumeNow = state.withLock { s -> Bool in
-                    if deadline <= s.now { return true }
+                enum Now { case wait, resume, cancel }
+                let now = state.withLock { s -> Now in
+                    if s.cancelled.remove(id) != nil { return .cancel }
+                    if deadline <= s.now { return .resume }
                     s.sleepers.append(Sleeper(id: id, until: deadline, continuation: c))
-                    return false
+                    return .wait
                 }
-                if resumeNow { c.resume() }
+                switch now {
+                case .wait: break
+                case .resume: c.resume()
+                case .cancel: c.resume(throwing: CancellationError())
+                }
             }
         } onCancel: {
             let sleeper = state.withLock { s -> Sleeper? in
-                guard let i = s.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
+                guard let i = s.sleepers.firstIndex(where: { $0.id == id }) else {
+                    s.cancelled.insert(id)  // not registered yet: registration will see it
+                    return nil
+                }
                 return s.sleepers.remove(at: i)
             }
             sleeper?.continuation.resume(throwing: CancellationError())

@@ -66,14 +66,16 @@ struct DaemonEndToEndTests {
         #expect(d.stop() == 0)
         #expect(Fixtures.now() < opened + .hours(24))
 
-        sleep(7)  // the deadline passes while wardend is stopped
+        // The deadline passes while wardend is stopped (waited for, not guessed).
+        while Fixtures.now() < opened + .hours(24) { usleep(50_000) }
         try d.start()
         try d.waitFor("C2 defaulted at start-up") { try d.call("case.get", ["case_id": "C2"])["case"]?["state"] == "defaulted" }
         #expect(try d.call("ledger.summary")["count"] == 1)
         #expect(d.stop() == 0)
 
-        try d.start()  // and never again
-        sleep(1)
+        try d.start()  // and never again: no deadline is pending that could fire
+        #expect(try d.call("daemon.status")["next_deadline"] == .null)
+        #expect(try d.call("deadline.list")["deadlines"] == [])
         #expect(try d.call("ledger.summary")["count"] == 1)
         #expect(try d.call("ledger.list")["entries"]?.array?.count == 1)
         #expect(d.stop() == 0)

@@ -98,8 +98,9 @@ struct SocketAccessTests {
         #expect(try WardenConnection(path: socket).call("case.list")["cases"] == [])
 
         // And SIGTERM stops it cleanly (systemd-socket-activate execs wardend in place).
-        // The socket answers a moment before the service group traps SIGTERM: wait it out.
-        sleep(1)
+        // The socket answers a moment before the service group runs: wait for it (a
+        // SIGTERM before would be recorded and honoured too, but this tests the usual stop).
+        try d.waitFor("the service group runs") { d.log.contains("sl-service=WardenDaemon.SystemdService") }
         kill(p.processIdentifier, SIGTERM)
         let start = Date()
         while p.isRunning && Date().timeIntervalSince(start) < 10 { usleep(20_000) }

@@ -107,3 +107,28 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
     }
     Issue.record("condition not met within \(timeout)")
 }
+
+@Suite("Fake clock")
+struct FakeClockTests {
+    /// A task cancelled before it begins to sleep: the cancellation handler runs before
+    /// the sleeper is registered. The sleep must throw, not wait forever.
+    @Test func aSleepCancelledBeforeItBeginsThrows() async {
+        let clock = FakeClock(now: Timestamp(milliseconds: 0))
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await clock.sleep(until: Timestamp(milliseconds: 3_600_000))
+        }
+        let result = await task.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        #expect(clock.sleeperCount == 0)
+    }
+
+    @Test func aSleepCancelledWhileWaitingThrows() async throws {
+        let clock = FakeClock(now: Timestamp(milliseconds: 0))
+        let task = Task { try await clock.sleep(until: Timestamp(milliseconds: 3_600_000)) }
+        while clock.sleeperCount == 0 { await Task.yield() }
+        task.cancel()
+        let result = await task.result
+        #expect(throws: CancellationError.self) { try result.get() }
+    }
+}
