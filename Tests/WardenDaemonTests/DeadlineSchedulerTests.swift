@@ -99,7 +99,7 @@ struct DeadlineSchedulerTests {
     }
 }
 
-func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async throws {
+func waitUntil(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws {
     let start = ContinuousClock.now
     while ContinuousClock.now - start < timeout {
         if (try? condition()) == true { return }

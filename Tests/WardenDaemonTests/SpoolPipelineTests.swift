@@ -59,7 +59,7 @@ struct SpoolPipelineTests {
         let watcher = try InotifyWatcher(path: watched, signal: AsyncSignal())
         func collect(until done: (InotifyWatcher.Arrivals) -> Bool) async throws -> InotifyWatcher.Arrivals {
             var arrivals = InotifyWatcher.Arrivals()
-            for _ in 0..<300 where !done(arrivals) {
+            for _ in 0..<3000 where !done(arrivals) {  // up to 30 s on a loaded machine
                 try await Task.sleep(for: .milliseconds(10))
                 let more = watcher.take()
                 arrivals.names += more.names
