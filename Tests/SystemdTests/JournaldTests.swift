@@ -95,6 +95,19 @@ struct JournaldTests {
         #expect(penalty.flatMap { Self.field($0, "MESSAGE") }?.contains("10.00") == true)
     }
 
+    /// SPEC.md §6: a module's stderr lines reach the journal with WARDEN_PLUGIN and the
+    /// priority of their `<N>` prefix; a held input names module and record.
+    @Test(.enabled(if: Systemd.rootTestsEnabled, Systemd.rootSkipMessage))
+    func externalModulesLogWithTheirIDs() throws {
+        let o = try Self.outcome.get()
+        let stderr = o.entries.filter { Self.field($0, "WARDEN_PLUGIN") == "broken" && Self.field($0, "WARDEN_EVENT") == "plugin.stderr" }
+        #expect(stderr.contains { Self.field($0, "MESSAGE") == "this module refuses to start" && Self.field($0, "PRIORITY") == "3" }, "\(o.log)")
+        let failed = Self.entries(o, event: "plugin.failed").filter { Self.field($0, "WARDEN_PLUGIN") == "broken" }
+        #expect(!failed.isEmpty)
+        let held = Self.entries(o, event: "plugin.error")
+        #expect(held.contains { Self.field($0, "WARDEN_PLUGIN") == "cosmetics" && Self.field($0, "WARDEN_RECORD") == "order:J-P1" }, "\(held)")
+    }
+
     @Test(.enabled(if: Systemd.rootTestsEnabled, Systemd.rootSkipMessage))
     func rejectedFilesAndConfigProblemsNameTheFile() throws {
         let o = try Self.outcome.get()
