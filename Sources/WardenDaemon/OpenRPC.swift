@@ -4,8 +4,9 @@ import WardenCore
 /// parameters (JSON Schema), its result and the error codes it can answer, so scripts and
 /// tools can check what they send against what the daemon accepts.
 ///
-/// Built once from the `methods` table below; a test keeps the table and the
-/// dispatcher's routes the same set.
+/// Built once from the `methods` table below, which is also the dispatcher's routing
+/// table (`RPCMethods.routes`): one description per method, its parameters the names a
+/// read accepts.
 enum OpenRPC {
     struct Param {
         var name: String
@@ -22,6 +23,20 @@ enum OpenRPC {
         var result: JSON
         var errors: [Int]
         var extra: JSONObject = JSONObject()
+        /// How the socket answers it: the same table describes and routes every method,
+        /// so `rpc.discover` cannot drift from what is answered.
+        var answer: RPCMethods.Answer
+
+        init(name: String, summary: String, description: String, params: [Param], result: JSON, errors: [Int], extra: JSONObject = JSONObject(), answer: RPCMethods.Answer) {
+            self.name = name
+            self.summary = summary
+            self.description = description
+            self.params = params
+            self.result = result
+            self.errors = errors
+            self.extra = extra
+            self.answer = answer
+        }
     }
 
     /// Codes every method may answer besides its own.
@@ -156,7 +171,8 @@ enum OpenRPC {
                 ("records_unreferenced", ["type": "object", "description": "records stored that wait for the order or case they name, by type", "additionalProperties": integer(0)]),
                 ("cases", object([("open", integer(0)), ("closed", integer(0))])),
                 ("next_deadline", nullable(object([("case_id", string()), ("due_at", time), ("remaining_s", integer())]))),
-            ]), errors: []),
+            ]), errors: [],
+            answer: .read { m, p in try m.status(p) }),
         Method(
             name: "policy.list", summary: "Every policy module, loaded or not, with its parameters.", description: "", params: [],
             result: object([
@@ -174,18 +190,21 @@ enum OpenRPC {
                                 ("exec", string("an external module's executable")), ("timeout", string("an external module's per-call timeout")),
                             ], required: ["id", "version", "origin", "categories", "enabled", "state", "restarts", "record_types", "parameters"]))
                 )
-            ]), errors: []),
+            ]), errors: [],
+            answer: .read { m, p in try m.policyList(p) }),
         Method(
             name: "order.get", summary: "One order with its ship deadline, negotiations and cases.", description: "",
             params: [Param(name: "order_id", required: true, schema: string(), summary: "the order id")],
             result: object([
                 ("order", object([("order_id", string()), ("ship_deadline", nullable(time)), ("negotiations", array(["type": "object"]))])),
                 ("cases", array(ref("Case"))),
-            ]), errors: [1001]),
+            ]), errors: [1001],
+            answer: .read { m, p in try m.orderGet(p) }),
         Method(
             name: "case.get", summary: "One case with its evidence and history.", description: "",
             params: [Param(name: "case_id", required: true, schema: string(), summary: "the case id (the complaint id)")],
-            result: object([("case", ref("Case"))]), errors: [1001]),
+            result: object([("case", ref("Case"))]), errors: [1001],
+            answer: .custom { m, request, _, zone in m.caseGet(request, zone: zone) }),
         Method(
             name: "case.list", summary: "Cases in case_id order, filtered, a page at a time.", description: "",
             params: [
@@ -194,7 +213,8 @@ enum OpenRPC {
                 Param(name: "shop", required: false, schema: string(), summary: "only this shop's cases"), limit,
                 Param(name: "cursor", required: false, schema: string(), summary: "next_cursor of the previous page"),
             ],
-            result: object([("cases", array(ref("Case"))), ("next_cursor", cursor)]), errors: []),
+            result: object([("cases", array(ref("Case"))), ("next_cursor", cursor)]), errors: [],
+            answer: .read { m, p in try m.caseList(p) }),
         Method(
             name: "deadline.list", summary: "Pending deadlines due within a window, soonest first.", description: "",
             params: [
@@ -206,7 +226,8 @@ enum OpenRPC {
                     "deadlines",
                     array(object([("case_id", string()), ("category", string()), ("state", enumeration(caseStates)), ("due_at", time), ("remaining_s", integer())]))
                 )
-            ]), errors: []),
+            ]), errors: [],
+            answer: .read { m, p in try m.deadlineList(p) }),
         Method(
             name: "evidence.submit", summary: "Submit evidence for a case now (a writer).",
             description: "Allowed to root, the daemon's user and [access] writers (SO_PEERCRED).",
@@ -215,13 +236,15 @@ enum OpenRPC {
                 Param(name: "items", required: true, schema: array(ref("EvidenceItem"), minItems: 1), summary: "the evidence"),
                 Param(name: "note", required: false, schema: string(), summary: "a note for the platform"),
             ],
-            result: object([("case", ref("Case"))]), errors: [1001, 1002, 1003, 1004, 1005]),
+            result: object([("case", ref("Case"))]), errors: [1001, 1002, 1003, 1004, 1005],
+            answer: .custom { m, request, _, zone in .deferred { await m.run { () async throws -> JSON in try await m.evidenceSubmit(request.params, zone: zone) } } }),
         Method(
             name: "record.submit", summary: "Submit records as one transaction, validated like a spool file (a writer).",
             description: "All or nothing: any invalid record fails the call with 1005 and data.errors as in NAME.error.json.",
             params: [Param(name: "records", required: true, schema: array(ref("Record"), minItems: 1), summary: "the records")],
             result: object([("accepted", integer(1)), ("new", integer(0)), ("unchanged", integer(0)), ("updated", integer(0))]),
-            errors: [1004, 1005]),
+            errors: [1004, 1005],
+            answer: .custom { m, request, _, zone in .deferred { await m.run { () async throws -> JSON in try await m.recordSubmit(request.params, zone: zone) } } }),
         Method(
             name: "ledger.summary", summary: "Ledger totals, by category and by rule.", description: "",
             params: [
@@ -234,7 +257,8 @@ enum OpenRPC {
                 ("amount", money), ("points", integer()), ("count", integer(0)),
                 ("by_category", ["type": "object", "additionalProperties": object([("amount", money), ("points", integer()), ("count", integer(0))])]),
                 ("by_rule", ["type": "object", "additionalProperties": object([("amount", money), ("points", integer()), ("count", integer(0))])]),
-            ]), errors: []),
+            ]), errors: [],
+            answer: .read { m, p in try m.ledgerSummary(p) }),
         Method(
             name: "ledger.list", summary: "Ledger entries, oldest first, a page at a time.", description: "",
             params: [
@@ -243,7 +267,8 @@ enum OpenRPC {
                 Param(name: "case_id", required: false, schema: string(), summary: "only this case's entries"), limit,
                 Param(name: "cursor", required: false, schema: string(), summary: "next_cursor of the previous page"),
             ],
-            result: object([("entries", array(ref("LedgerEntry"))), ("next_cursor", cursor)]), errors: []),
+            result: object([("entries", array(ref("LedgerEntry"))), ("next_cursor", cursor)]), errors: [],
+            answer: .read { m, p in try m.ledgerList(p) }),
         Method(
             name: "finding.list", summary: "Findings (rule breaches without a deadline), a page at a time.", description: "",
             params: [
@@ -251,16 +276,19 @@ enum OpenRPC {
                 Param(name: "subject", required: false, schema: string(), summary: "e.g. listing:L1"), limit,
                 Param(name: "cursor", required: false, schema: string(), summary: "next_cursor of the previous page"),
             ],
-            result: object([("findings", array(ref("Finding"))), ("next_cursor", cursor)]), errors: []),
+            result: object([("findings", array(ref("Finding"))), ("next_cursor", cursor)]), errors: [],
+            answer: .read { m, p in try m.findingList(p) }),
         Method(
             name: "shop.get", summary: "A shop: original-design eligibility (L1-L5) and monthly service quality (S1-S3).",
             description: "", params: [Param(name: "shop", required: true, schema: string(), summary: "the shop name")],
             result: object([("shop", string()), ("original_design", nullable(["type": "object"])), ("service_quality", array(["type": "object"]))]),
-            errors: [1001]),
+            errors: [1001],
+            answer: .read { m, p in try m.shopGet(p) }),
         Method(
             name: "spool.rejected", summary: "The latest files the spool rejected, with their errors.", description: "",
             params: [Param(name: "limit", required: false, schema: integer(1, RPCMethods.maxPage, default: 100), summary: "at most this many")],
-            result: object([("files", array(object([("file", string()), ("at", time), ("errors", array(["type": "object"]))])))]), errors: []),
+            result: object([("files", array(object([("file", string()), ("at", time), ("errors", array(["type": "object"]))])))]), errors: [],
+            answer: .read { m, p in try m.spoolRejected(p) }),
         Method(
             name: "event.subscribe", summary: "Follow events: the answer, then one `event` notification per event.",
             description:
@@ -270,14 +298,17 @@ enum OpenRPC {
                 Param(name: "since", required: false, schema: integer(0), summary: "replay stored events after this seq first"),
             ],
             result: object([("subscribed", array(enumeration(EventBus.topics))), ("seq", integer(0))]), errors: [1003],
-            extra: ["x-notification": ["method": "event", "params": ref("Event")]]),
+            extra: ["x-notification": ["method": "event", "params": ref("Event")]],
+            answer: .custom { m, request, connection, zone in m.eventSubscribe(request, connection: connection, zone: zone) }),
         Method(
             name: "rpc.discover", summary: "This document.", description: "", params: [],
-            result: ["$ref": "https://raw.githubusercontent.com/open-rpc/meta-schema/master/schema.json"], errors: []),
+            result: ["$ref": "https://raw.githubusercontent.com/open-rpc/meta-schema/master/schema.json"], errors: [],
+            answer: .read { _, _ in OpenRPC.document }),
         Method(
             name: "daemon.reload", summary: "Reload the configuration file, as SIGHUP does (a writer).",
             description: "An invalid file is refused with 1005 and data.errors; the running configuration stays.", params: [],
-            result: object([("reloaded", ["type": "boolean", "const": true]), ("policies", array(string()))]), errors: [1004, 1005]),
+            result: object([("reloaded", ["type": "boolean", "const": true]), ("policies", array(string()))]), errors: [1004, 1005],
+            answer: .custom { m, request, _, zone in m.daemonReload(request, zone: zone) }),
     ]
 
     static func build() -> JSON {

@@ -56,30 +56,22 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     /// How one method is answered.
     typealias Route = @Sendable (RPCMethods, RPCRequest, RPCConnection, Zone) -> RPCDispatch
 
-    /// Every method the socket answers; anything else is `-32601`. `rpc.discover` lists the
-    /// same set (a test holds them together).
-    static let routes: [String: Route] = [
-        "daemon.status": read([]) { m, p in try m.status(p) },
-        "policy.list": read([]) { m, p in try m.policyList(p) },
-        "order.get": read(["order_id"]) { m, p in try m.orderGet(p) },
-        "case.get": { m, request, _, zone in m.caseGet(request, zone: zone) },
-        "case.list": read(["state", "category", "shop", "limit", "cursor"]) { m, p in try m.caseList(p) },
-        "deadline.list": read(["within_s", "limit"]) { m, p in try m.deadlineList(p) },
-        "ledger.summary": read(["from", "to", "shop", "category"]) { m, p in try m.ledgerSummary(p) },
-        "ledger.list": read(["from", "to", "case_id", "limit", "cursor"]) { m, p in try m.ledgerList(p) },
-        "finding.list": read(["rule", "subject", "limit", "cursor"]) { m, p in try m.findingList(p) },
-        "shop.get": read(["shop"]) { m, p in try m.shopGet(p) },
-        "spool.rejected": read(["limit"]) { m, p in try m.spoolRejected(p) },
-        "rpc.discover": read([]) { _, _ in OpenRPC.document },
-        "evidence.submit": { m, request, _, zone in
-            .deferred { await m.run { () async throws -> JSON in try await m.evidenceSubmit(request.params, zone: zone) } }
-        },
-        "record.submit": { m, request, _, zone in
-            .deferred { await m.run { () async throws -> JSON in try await m.recordSubmit(request.params, zone: zone) } }
-        },
-        "daemon.reload": { m, request, _, zone in m.daemonReload(request, zone: zone) },
-        "event.subscribe": { m, request, connection, zone in m.eventSubscribe(request, connection: connection, zone: zone) },
-    ]
+    /// How a method is answered: a read with named parameters (checked against the
+    /// method's description), or its own route (writes, subscriptions, the cached case).
+    enum Answer: Sendable {
+        case read(@Sendable (RPCMethods, Params) throws -> JSON)
+        case custom(Route)
+    }
+
+    /// Every method the socket answers, from the one table that also describes them
+    /// (`OpenRPC.methods`); anything else is `-32601`.
+    static let routes: [String: Route] = Dictionary(
+        uniqueKeysWithValues: OpenRPC.methods.map { m -> (String, Route) in
+            switch m.answer {
+            case .read(let body): (m.name, read(m.params.map(\.name), body))
+            case .custom(let route): (m.name, route)
+            }
+        })
 
     /// The names of every method answered.
     public static var methodNames: Set<String> { Set(routes.keys) }
