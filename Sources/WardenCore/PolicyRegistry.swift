@@ -99,8 +99,13 @@ public struct PolicyRegistry: Sendable {
         for (i, entry) in entries.enumerated() where entry.status == .enabled {
             for category in entry.registration.categories { byCategory[category] = i }
         }
+        // Every module's types, enabled or not: a record of a disabled (or failed)
+        // module's type is still valid, and stored; only its judging waits.
         var declarations: [RecordType: RecordDeclaration] = [:]
         for entry in entries where entry.status == .enabled {
+            for d in entry.registration.recordTypes where declarations[d.type] == nil { declarations[d.type] = d }
+        }
+        for entry in entries where entry.status != .enabled {
             for d in entry.registration.recordTypes where declarations[d.type] == nil { declarations[d.type] = d }
         }
         self.entries = entries

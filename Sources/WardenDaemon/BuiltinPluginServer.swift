@@ -108,15 +108,7 @@ public enum BuiltinPluginServer {
 
     /// The `initialize` answer for a registration.
     public static func declaration(_ r: PolicyRegistration) -> JSON {
-        [
-            "protocol": JSON(PluginProtocol.version), "name": .string(r.summary), "version": .string(r.version),
-            "categories": .array(r.categories.map(JSON.string)), "record_types": .array(r.recordTypes.map(\.json)),
-            "parameters": .array(r.parameters.map { p in
-                var o: JSONObject = ["name": .string(p.name), "kind": .string(p.kind.specName), "summary": .string(p.summary)]
-                if !p.isRequired { o["default"] = p.defaultValue.json }
-                return .object(o)
-            }),
-        ]
+        PluginDeclaration(name: r.summary, version: r.version, categories: r.categories, recordTypes: r.recordTypes, parameters: r.parameters).json
     }
 
     static func error(_ id: JSON, _ code: Int, _ message: String) -> JSON {

@@ -83,7 +83,7 @@ public struct Daemon {
         }
         // External modules first: their handshakes declare what the registry routes.
         let plugins = PluginHost(logger: logger)
-        let registrations = await plugins.start(config, builtins: BuiltinPolicies.all)
+        let registrations = await plugins.start(config, builtins: BuiltinPolicies.all, store: store)
         let registry = try PolicyRegistry(registrations: registrations, settings: config.policies)
         for entry in registry.entries {
             if case .failed(let why) = entry.status {

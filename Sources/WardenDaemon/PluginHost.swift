@@ -3,6 +3,7 @@ import ServiceLifecycle
 import WardenCore
 import WardenPlugin
 import WardenPluginProtocol
+import WardenStore
 
 /// Runs the external modules of the configuration (SPEC.md §6): starts them before the
 /// registry is built (their handshakes declare categories, record types and
@@ -47,7 +48,11 @@ public final class PluginHost: Service, Sendable {
     /// its timeout), and returns the registrations of the configuration: the built-in
     /// modules not replaced by an external one of the same id, then the external ones
     /// (a module that could not be started is registered `failed` with the reason).
-    public func start(_ config: WardenConfig, builtins: [PolicyRegistration]) async -> [PolicyRegistration] {
+    ///
+    /// A module that cannot start but answered `initialize` before (its last answer is
+    /// kept in the store) is registered from that answer and shown `failed`: its
+    /// records are validated and queued for it, and wait until a reload brings it back.
+    public func start(_ config: WardenConfig, builtins: [PolicyRegistration], store: Store) async -> [PolicyRegistration] {
         let external = config.policies.compactMap { id, s in s.external.map { (id: id, settings: $0, policy: s) } }.sorted { $0.id < $1.id }
         let started = await withTaskGroup(of: (String, PluginModule?, Result<PluginDeclaration, PluginStartError>?).self) { group in
             for e in external {
@@ -75,17 +80,39 @@ public final class PluginHost: Service, Sendable {
                 id: id, version: "", categories: [], summary: "external module \(e.settings.exec)", parameters: [],
                 make: { _ in ExternalPolicy(id: id) })
             registration.origin = .external
-            switch started[id]?.1 {
-            case .success(let d)?:
+            func take(_ d: PluginDeclaration) {
                 registration.version = d.version
                 registration.categories = d.categories
                 registration.summary = d.name
                 registration.parameters = d.parameters
                 registration.recordTypes = d.recordTypes
+            }
+            switch started[id]?.1 {
+            case .success(let d)?:
+                take(d)
+                let text = JSONWriter.string(d.json)
+                let now = SystemClock().now()
+                do {
+                    try await store.write { tx in try tx.saveDeclaration(module: id, text, at: now) }
+                } catch {
+                    logger.warning("Could not keep the declaration of module \(id)", metadata: ["warden.event": "plugin.declaration_unsaved", "warden.plugin": "\(id)", "warden.error": "\(error)"])
+                }
             case .failure(let error)?:
-                registration.failure = error.description
+                if let text = try? store.read({ try $0.declaration(module: id) }), let json = try? JSONParser.parse(text),
+                    case .success(let d) = PluginDeclaration.parse(json, module: id)
+                {
+                    take(d)  // known from its last start: registered, its inputs queue; shown failed
+                } else {
+                    registration.failure = error.description
+                }
             case nil:
-                break  // disabled
+                // Disabled: its types stay known (from its last start) so its records are
+                // stored, not refused.
+                if let text = try? store.read({ try $0.declaration(module: id) }), let json = try? JSONParser.parse(text),
+                    case .success(let d) = PluginDeclaration.parse(json, module: id)
+                {
+                    take(d)
+                }
             }
             registrations.append(registration)
         }

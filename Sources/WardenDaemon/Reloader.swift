@@ -67,7 +67,7 @@ public final class Reloader: Service, Sendable {
             // External modules get `shutdown` and start again with the new config (held
             // inputs are queued again by `activate`).
             await plugins.stopAll()
-            let registrations = await plugins.start(config, builtins: BuiltinPolicies.all)
+            let registrations = await plugins.start(config, builtins: BuiltinPolicies.all, store: engine.store)
             do {
                 registry = try PolicyRegistry(registrations: registrations, settings: config.policies)
             } catch {

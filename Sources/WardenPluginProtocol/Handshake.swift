@@ -46,6 +46,19 @@ public struct PluginDeclaration: Sendable, Equatable {
             && a.parameters.map(\.name) == b.parameters.map(\.name)
     }
 
+    /// As a module answers `initialize` (what `parse` reads back).
+    public var json: JSON {
+        [
+            "protocol": JSON(PluginProtocol.version), "name": .string(name), "version": .string(version),
+            "categories": .array(categories.map(JSON.string)), "record_types": .array(recordTypes.map(\.json)),
+            "parameters": .array(parameters.map { p in
+                var o: JSONObject = ["name": .string(p.name), "kind": .string(p.kind.specName), "summary": .string(p.summary)]
+                if !p.isRequired { o["default"] = p.defaultValue.json }
+                return .object(o)
+            }),
+        ]
+    }
+
     /// The `initialize` request's params.
     public static func initializeParams(module: String, parameters: JSONObject, timezone: String, wardenVersion: String) -> JSON {
         [

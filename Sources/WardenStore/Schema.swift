@@ -193,6 +193,19 @@ enum Schema {
                     CREATE INDEX plugin_inbox_module ON plugin_inbox(module, held, id);
                     """)
         }
+        migrator.registerMigration("v5-module-declarations") { db in
+            // The last `initialize` answer of each external module: a module that cannot
+            // start is still known (its categories and record types), so its records
+            // are validated and queued for it until it is back.
+            try db.execute(
+                sql: """
+                    CREATE TABLE module_declarations (
+                        module TEXT PRIMARY KEY NOT NULL,
+                        declaration TEXT NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

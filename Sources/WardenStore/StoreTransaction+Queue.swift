@@ -81,4 +81,17 @@ extension StoreTransaction {
     public func modulesWithQueuedItems() throws -> [String] {
         try String.fetchAll(try db.cachedStatement(sql: "SELECT DISTINCT module FROM plugin_inbox WHERE held = 0"))
     }
+
+    /// Remembers an external module's `initialize` answer (as JSON text).
+    public func saveDeclaration(module: String, _ text: String, at: Timestamp) throws {
+        try db.cachedStatement(sql: """
+                INSERT INTO module_declarations (module, declaration, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT(module) DO UPDATE SET declaration = excluded.declaration, updated_at = excluded.updated_at
+                """).execute(arguments: [module, text, at.milliseconds])
+    }
+
+    /// The last `initialize` answer an external module gave, if any.
+    public func declaration(module: String) throws -> String? {
+        try String.fetchOne(try db.cachedStatement(sql: "SELECT declaration FROM module_declarations WHERE module = ?"), arguments: [module])
+    }
 }

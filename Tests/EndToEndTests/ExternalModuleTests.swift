@@ -164,6 +164,35 @@ struct ExternalModuleTests {
         #expect(Self.processes(holding: Self.tag(d)).isEmpty)
     }
 
+    /// A module that cannot start is still known from its last start: its records are
+    /// validated and queued, not refused, and evaluated once a reload brings it back.
+    /// A disabled built-in module's types are still accepted and stored.
+    @Test func aModuleThatCannotStartKeepsItsRecordsWaiting() throws {
+        let d = try Self.harness()
+        try d.start()
+        #expect(try Self.cosmetics(d)?["state"] == "running")
+        #expect(d.stop() == 0)
+        // Restart with a module that refuses the handshake (protocol 2), and luggage off.
+        let config = try String(contentsOfFile: d.configPath, encoding: .utf8)
+        try d.root.write("warden.toml", config.replacingOccurrences(of: "args = [\"--tag\"", with: "args = [\"--fault\", \"protocol:2\", \"--tag\"") + "\n[policies.luggage]\nenabled = false\n")
+        try d.start()
+        defer { _ = d.stop() }
+        let module = try #require(try Self.cosmetics(d))
+        #expect(module["state"] == "failed")
+        #expect(module["record_types"]?.array?.first?["type"] == "batch-recall")
+        try d.drop("waits.ndjson", Self.pair("W1") + #"{"type":"batch-recall","order_id":"W1","recalled_at":"2024-05-01T10:00:00+08:00","severity":"major"}"# + "\n")
+        try d.drop("profile.json", #"{"type":"shop-profile","shop":"bags","ifashion":true}"#)
+        try d.waitFor("three inputs wait for the module") { try d.call("daemon.status")["records_waiting"]?["cosmetics"] == 3 }
+        try d.waitFor("both files processed") { try d.call("daemon.status")["spool"]?["processed"] == 2 }
+        #expect(try d.call("daemon.status")["spool"]?["rejected"] == 0)
+        // The module fixed: a reload evaluates what waited, in arrival order.
+        try d.root.write("warden.toml", config + "\n[policies.luggage]\nenabled = false\n")
+        #expect(try d.call("daemon.reload")["reloaded"] == true)
+        try d.waitFor("C-W1 opened") { try d.call("case.get", ["case_id": "C-W1"])["case"]?["state"] == "awaiting-evidence" }
+        try d.waitFor("the recall judged") { try d.call("finding.list", ["rule": "C9"])["findings"]?.array?.count == 1 }
+        try d.waitFor("nothing waits") { try d.call("daemon.status")["records_waiting"] == .object(JSONObject()) }
+    }
+
     @Test func aFloodOfStderrIsLoggedWithinLimitsAndTheModuleWorks() throws {
         let d = try Self.harness(fault: "stderr-flood")
         try d.start()
