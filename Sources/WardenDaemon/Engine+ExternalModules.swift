@@ -279,7 +279,8 @@ extension Applier {
                     if booking.shop == nil { booking.shop = order.shop }
                     touched.insert("o:" + id)
                 }
-                if let shop = booking.shop { touched.insert("s:" + shop) }
+                // A booking changes no fact sent for a shop (facts carry no shop ledger),
+                // so later inputs about the shop in the round need not be sent again.
                 checked = .bookLedger(booking)
             case .recordFinding:
                 break

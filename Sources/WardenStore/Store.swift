@@ -43,6 +43,10 @@ public final class Store: Sendable {
             // file dirties: it would spill pages to the log in the middle of the
             // transaction and write them again at commit.
             try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
+            // Savepoints (one per spool file, one per external module's input) keep
+            // their statement journals in memory, not in a temporary file created and
+            // deleted every transaction.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let migrator = Schema.migrator
         try pool.read { db in
