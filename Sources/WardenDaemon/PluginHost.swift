@@ -190,11 +190,13 @@ public final class PluginHost: Service, Sendable {
 
     /// Inputs per `evaluate` call once a module has evaluated `trustAfter` inputs in a
     /// row without a fault; until then, and after any fault, one input per call (the
-    /// calls are pipelined either way, up to `PluginProtocol.maxBatch` inputs a round).
+    /// calls are pipelined either way, up to `roundSize` inputs a round: one snapshot
+    /// for their facts, one write transaction (one fsync) for their decisions).
     /// One input per call lets a fault be blamed on the input that caused it: the first
     /// call without an answer (a module answers in order).
     static let groupSize = 16
     static let trustAfter = 256
+    static let roundSize = 512
 
     /// Takes a module's inputs in arrival order until cancelled (see the type's comment).
     ///
@@ -214,7 +216,7 @@ public final class PluginHost: Service, Sendable {
                 continue
             }
             do {
-                let items = try engine.store.read { try $0.queued(module: module.id, limit: PluginProtocol.maxBatch) }
+                let items = try engine.store.read { try $0.queued(module: module.id, limit: Self.roundSize) }
                 if items.isEmpty {
                     await signal.wait()
                     continue
