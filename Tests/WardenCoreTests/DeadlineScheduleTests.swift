@@ -1,5 +1,6 @@
 import Testing
 import WardenCore
+import WardenTestKit
 
 @Suite("Deadline schedule (pure state machine)")
 struct DeadlineScheduleTests {
@@ -50,5 +51,47 @@ struct DeadlineScheduleTests {
         s.remove(caseId: "C")
         #expect(s.nextDue()?.caseId == "A")
         #expect(s.collect(now: t0 + .hours(5)).map(\.caseId) == ["A", "B"])
+    }
+
+    /// The heaps against the obvious walk over every entry: random upserts (moving a
+    /// deadline, re-scheduling), removals and collections at random times give the same
+    /// next wake, soonest deadline and firings.
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func theHeapsAgreeWithAWalkOverEveryEntry(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var s = DeadlineSchedule()
+        var reference: [String: DeadlineSchedule.Entry] = [:]
+        var now = t0
+        for _ in 0..<3000 {
+            let id = "C\(Int.random(in: 0..<200, using: &rng))"
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0...4:
+                let due = now + .minutes(Int64.random(in: -30...600, using: &rng))
+                let entry = DeadlineSchedule.Entry(caseId: id, due: due, pendingWarnings: DeadlineSchedule.warningsAhead(due: due, warnBefore: warn, now: now))
+                s.upsert(entry)
+                reference[id] = entry
+            case 5:
+                s.remove(caseId: id)
+                reference[id] = nil
+            default:
+                now = now + .minutes(Int64.random(in: 0...90, using: &rng))
+                var expected: [(Timestamp, String, Bool)] = []  // time, id, expiry
+                for (rid, e) in reference where e.nextTime <= now {
+                    if e.due <= now {
+                        expected.append((e.due, rid, true))
+                        reference[rid] = nil
+                    } else {
+                        let passed = e.pendingWarnings.filter { e.due - $0 <= now }
+                        expected.append((e.due - passed.min()!, rid, false))
+                        reference[rid]!.pendingWarnings.removeAll { passed.contains($0) }
+                    }
+                }
+                let got = s.collect(now: now)
+                #expect(got.map(\.caseId) == expected.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.1))
+            }
+            #expect(s.nextWake() == reference.values.map(\.nextTime).min())
+            #expect(s.nextDue()?.caseId == reference.values.min { ($0.due, $0.caseId) < ($1.due, $1.caseId) }?.caseId)
+            #expect(s.count == reference.count)
+        }
     }
 }
