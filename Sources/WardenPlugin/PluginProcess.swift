@@ -170,7 +170,9 @@ public final class PluginProcess: Sendable {
                 for id in live { calls.deliver(id, .failure(.exited("cannot write to the module: \(error)"))) }
             }
             let delay = TimeAmount.milliseconds(timeout.milliseconds)
-            func arm(_ i: Int) {
+            let ids = ids
+            let futures = promises.map(\.futureResult)
+            @Sendable func arm(_ i: Int) {
                 guard i < ids.count else { return }
                 let id = ids[i]
                 guard id != 0 else { return arm(i + 1) }
@@ -178,7 +180,7 @@ public final class PluginProcess: Sendable {
                 // flight fails with the timeout (the caller restarts it), so a hang costs
                 // one timeout, not one per call queued behind it.
                 let timer = loop.scheduleTask(in: delay) { if calls.isPending(id) { calls.breakAll(.timeout("\(timeout)")) } }
-                promises[i].futureResult.whenComplete { _ in
+                futures[i].whenComplete { _ in
                     timer.cancel()
                     arm(i + 1)
                 }

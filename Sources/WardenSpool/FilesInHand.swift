@@ -62,7 +62,7 @@ public final class FilesInHand: Sendable {
         state = Locked(State(fd: fd))
     }
 
-    deinit { state.withLock { close($0.fd) } }
+    deinit { _ = state.withLock { close($0.fd) } }
 
     /// Reads what the last stop left: names in hand then had an unclean stop. Counts it
     /// against them and says which to quarantine and which are suspects.

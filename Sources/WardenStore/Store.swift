@@ -74,7 +74,7 @@ public final class Store: Sendable {
 
     /// Closes every connection (checkpointing the WAL). The store is unusable after.
     public func close() throws {
-        try pool.writeWithoutTransaction { _ in hot.withLock { $0?.finalize(); $0 = nil } }
+        pool.writeWithoutTransaction { _ in hot.withLock { $0?.finalize(); $0 = nil } }
         try pool.close()
     }
 

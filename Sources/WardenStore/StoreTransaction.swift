@@ -115,7 +115,7 @@ public struct StoreTransaction {
             var values: [HotValue] = []
             values.reserveCapacity((end - start) * 11)
             for (o, module) in orders[start..<end] { values += Self.orderValues(o, module: module) }
-            try hot.run(.upsertOrders(rows: end - start), values)
+            _ = try hot.run(.upsertOrders(rows: end - start), values)
             start = end
         }
     }
