@@ -78,6 +78,9 @@ public final class PluginProcess: Sendable {
             throw PluginStartError("pipe: \(String(cString: strerror(errno)))")
         }
         var environment = ProcessInfo.processInfo.environment
+        // The service manager's variables are the daemon's, not the module's (a module
+        // must not notify systemd or take the daemon's sockets as its own).
+        for key in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID"] { environment[key] = nil }
         environment["WARDEN_PLUGIN_PROTOCOL"] = "\(PluginProtocol.version)"
         environment["WARDEN_PLUGIN_ID"] = module
         let argv = [settings.exec] + settings.args
