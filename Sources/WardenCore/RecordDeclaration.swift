@@ -232,12 +232,14 @@ extension RecordParser {
                 if let t { times[name] = t }
             case .month:
                 if let m = r.string(name, required: required) {
-                    if RecordParser.isMonth(m) {
+                    let parts = m.split(separator: "-")
+                    // A month of the years records may name (1970–9999), as times
+                    // (fuzz finding: "1011-04" gave a time before 1970).
+                    if RecordParser.isMonth(m), let year = Int(parts[0]), (1970...9999).contains(year) {
                         part = m
-                        let parts = m.split(separator: "-")
-                        times[name] = TimeFormat.instant(year: Int(parts[0])!, month: Int(parts[1])!, day: 1, in: r.zone)
+                        times[name] = TimeFormat.instant(year: year, month: Int(parts[1])!, day: 1, in: r.zone)
                     } else {
-                        r.errors.append((name, "\"\(m)\" is not a month; expected YYYY-MM"))
+                        r.errors.append((name, "\"\(m)\" is not a month from 1970-01 to 9999-12; expected YYYY-MM"))
                     }
                 }
             case .enumeration(let values):

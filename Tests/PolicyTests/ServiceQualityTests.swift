@@ -64,6 +64,7 @@ struct ChatMetricsDeclarationTests {
 
     @Test(arguments: [
         (#"{"type":"chat-metrics","shop":"s1","month":"2022-13","ratings":1,"satisfied_ratings":1,"rounds":1,"rounds_answered_within_3min":1}"#, "month"),
+        (#"{"type":"chat-metrics","shop":"s1","month":"1011-04","ratings":1,"satisfied_ratings":1,"rounds":1,"rounds_answered_within_3min":1}"#, "month"),
         (#"{"type":"chat-metrics","shop":"s1","month":"2022-10","ratings":-1,"satisfied_ratings":0,"rounds":1,"rounds_answered_within_3min":1}"#, "ratings"),
         (#"{"type":"chat-metrics","shop":"s1","month":"2022-10","ratings":10,"satisfied_ratings":11,"rounds":1,"rounds_answered_within_3min":1}"#, "satisfied_ratings"),
         (#"{"type":"chat-metrics","shop":"s1","month":"2022-10","ratings":10,"satisfied_ratings":1,"rounds":5,"rounds_answered_within_3min":6}"#, "rounds_answered_within_3min"),
