@@ -8,6 +8,7 @@
 //   WardenStore           SQLite (GRDB) persistence behind typed transactions.
 //   WardenSpool           the spool directory: discovery, reading, moving files.
 //   WardenRPC             the line-delimited JSON-RPC server on a Unix socket (SwiftNIO).
+//   WardenMetrics         Prometheus metrics (SPEC §8) and their HTTP endpoint.
 //   WardenLogging         log handlers (stderr with sd-daemon priority prefixes).
 //   WardenDaemon          config, the engine and the services that make up wardend.
 //   WardenClient          a small blocking socket client shared by wardenctl and tests.
@@ -31,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "WardenCore", swiftSettings: swiftSettings),
@@ -86,6 +89,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Prometheus metrics (SPEC.md §8): the registry, and the HTTP endpoint for scrapes.
+        .target(
+            name: "WardenMetrics",
+            dependencies: [
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // A strict TOML 1.0 parser in Swift (no C++ underneath), for warden.toml.
         .target(name: "WardenTOML", swiftSettings: swiftSettings),
         // warden.toml: its types and loader, without the daemon (fuzzed on their own).
@@ -98,7 +114,8 @@ let package = Package(
             name: "WardenDaemon",
             dependencies: [
                 "WardenCore", "CWardenSys", "WardenStore", "WardenSpool", "WardenRPC", "WardenLogging", "WardenConfigFile",
-                "WardenPluginProtocol", "WardenPlugin",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                "WardenPluginProtocol", "WardenPlugin", "WardenMetrics",
                 "KitchenAppliancesPolicy", "ModelToysPolicy", "LuggagePolicy", "ServiceQualityPolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -112,6 +129,8 @@ let package = Package(
             dependencies: [
                 "WardenDaemon", "WardenCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -38,8 +38,8 @@ public enum ConfigLoader {
         var reader = Reader(file: file, root: root)
         var config = WardenConfig.defaults(file: file)
 
-        for key in root.keys where !["daemon", "storage", "deadlines", "policies", "access", "spool", "socket"].contains(key) {
-            reader.fail(key, in: root, table: nil, "unknown table; known: [daemon], [storage], [deadlines], [spool], [socket], [access], [policies.<id>]")
+        for key in root.keys where !["daemon", "storage", "deadlines", "policies", "access", "spool", "socket", "metrics"].contains(key) {
+            reader.fail(key, in: root, table: nil, "unknown table; known: [daemon], [storage], [deadlines], [spool], [socket], [metrics], [access], [policies.<id>]")
         }
         if let t = reader.table(root, "daemon") {
             reader.known(t, "daemon", ["socket", "socket_group", "spool_dir", "state_dir", "timezone", "log_level"])
@@ -102,6 +102,15 @@ public enum ConfigLoader {
             if let v = reader.int(t, "socket", "max_connections", in: 1...(1 << 20)) { config.maxConnections = v }
             if let v = reader.int(t, "socket", "max_connections_per_uid", in: 1...(1 << 20)) { config.maxConnectionsPerUID = v }
             if let v = reader.int(t, "socket", "max_in_flight", in: 1...65_536) { config.maxInFlight = v }
+        }
+        if let t = reader.table(root, "metrics") {
+            reader.known(t, "metrics", ["listen"])
+            if let v = reader.string(t, "metrics", "listen") {
+                switch MetricsListen.parse(v) {
+                case .success(let listen): config.metricsListen = listen
+                case .failure(let why): reader.fail("listen", in: t, table: "metrics", why.description)
+                }
+            }
         }
         if let t = reader.table(root, "access") {
             reader.known(t, "access", ["writers"])

@@ -31,6 +31,8 @@ public struct WardenConfig: Sendable, Equatable {
     /// Connections at once from one peer uid; nil is a quarter of `maxConnections`.
     public var maxConnectionsPerUID: Int?
     public var maxInFlight: Int
+    /// Where `GET /metrics` is served (`[metrics] listen`); nil: no HTTP listener.
+    public var metricsListen: MetricsListen? = nil
 
     public static let defaultPath = "/etc/warden/warden.toml"
 
@@ -74,4 +76,58 @@ public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
     public var errors: [ConfigError]
     public init(errors: [ConfigError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// `[metrics] listen`: an IP address (IPv6 in brackets) or `localhost`, and a port.
+public struct MetricsListen: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// True for 127.0.0.0/8, ::1 and localhost: the address SPEC.md §8 shows.
+    public var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads `"127.0.0.1:9464"`, `"[::1]:9464"` or `"localhost:9464"`.
+    public static func parse(_ text: String) -> Result<MetricsListen, Invalid> {
+        let example = "expected an address and a port, e.g. \"127.0.0.1:9464\" or \"[::1]:9464\""
+        var host: Substring
+        var portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                return .failure(Invalid(description: "\"\(text)\": \(example)"))
+            }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+            guard isAddress(String(host), family: AF_INET6) else {
+                return .failure(Invalid(description: "\"\(host)\" is not an IPv6 address; \(example)"))
+            }
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return .failure(Invalid(description: "\"\(text)\" has no port; \(example)")) }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            guard host == "localhost" || isAddress(String(host), family: AF_INET) else {
+                return .failure(Invalid(description: "\"\(host)\" is not an IPv4 address (a name other than localhost is not resolved; IPv6 goes in brackets); \(example)"))
+            }
+        }
+        guard portText.utf8.count <= 5, !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(portText), (1...65_535).contains(port) else {
+            return .failure(Invalid(description: "\"\(portText)\" is not a port from 1 to 65535; \(example)"))
+        }
+        return .success(MetricsListen(host: String(host), port: port))
+    }
+
+    static func isAddress(_ text: String, family: Int32) -> Bool {
+        guard !text.isEmpty, text.utf8.count < 64, !text.utf8.contains(0) else { return false }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        return inet_pton(family, text, &buffer) == 1
+    }
 }

@@ -55,6 +55,7 @@ struct Applier {
     /// judged on its own row and the records that refer to it, never on other orders.)
     mutating func receive(_ records: some Collection<Record>) throws {
         let records = Array(records)
+        for record in records { effects.tally.records[record.type.rawValue, default: 0] += 1 }
         var i = 0
         while i < records.count {
             var end = i
@@ -249,6 +250,7 @@ struct Applier {
                 return
             }
             guard try tx.markDeadlineFired(caseId: caseId, due: due, at: now) else { return }
+            effects.tally.lags.append((seconds: Double((now - due).milliseconds) / 1000, warning: false))
             let seq = try event(topic: "deadline.expired", at: now, body: caseBody(current, ["due_at": .string(TimeFormat.format(due, in: zone))]))
             log(.error, "Deadline expired", event: "deadline.expired", caseMeta(current, seq: seq))
             try decide(policy, .deadlineDue(caseId: caseId, due: due)) { r in try r.facts(order: r.tx.order(id: current.orderId), current: current) }
@@ -257,6 +259,7 @@ struct Applier {
                 !pending.warningsDone.contains(offset)
             else { return }
             try tx.markWarningsDone(caseId: caseId, [offset] + skipped)
+            effects.tally.lags.append((seconds: Double((now - (due - offset)).milliseconds) / 1000, warning: true))
             guard let current = try tx.caseRecord(id: caseId) else { return }
             let remaining = (due - now).seconds
             let seq = try event(
@@ -308,6 +311,7 @@ struct Applier {
                 _ = try event(topic: "case.changed", at: now, body: caseBody(current, ["state": .string(current.state.rawValue), "note": .string(note)]))
             case .bookLedger(let booking):
                 guard let entry = try tx.book(booking) else { continue }  // already charged
+                effects.tally.bookings.append((category: entry.category, rule: entry.rule, amountFen: entry.amount.fen, points: Int64(entry.points)))
                 if let caseId = booking.caseId { try tx.addLiability(caseId, amount: booking.amount, points: booking.points) }
                 let seq = try event(topic: "ledger.entry", at: now, body: entry.json(in: zone).object!)
                 var meta: Logger.Metadata = ["warden.rule": "\(entry.rule)", "warden.category": "\(entry.category)", "warden.amount": "\(entry.amount)", "warden.points": "\(entry.points)", "warden.entry_id": "\(entry.entryId)", "warden.seq": "\(seq)"]
@@ -327,6 +331,7 @@ struct Applier {
                 try tx.setShipTerms(orderId: orderId, shipDeadline: shipDeadline, negotiations: negotiations)
             case .recordFinding(let new):
                 guard let finding = try tx.recordFinding(new) else { continue }
+                effects.tally.findings.append(finding.rule)
                 let seq = try event(topic: "finding.new", at: now, body: finding.json(in: zone).object!)
                 log(new.severity == .violation ? .warning : .notice, "Finding: \(new.message)", event: "finding.new", ["warden.rule": "\(new.rule)", "warden.subject": "\(new.subject)", "warden.seq": "\(seq)"])
             }

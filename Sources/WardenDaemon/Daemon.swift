@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Prometheus
 import WardenCore
+import WardenMetrics
 import WardenRPC
 import WardenSpool
 import WardenStore
@@ -21,11 +23,18 @@ public struct Daemon {
     public let config: WardenConfig
     public let clock: any WardenClock
     public let logger: Logger
+    /// Where the metrics are kept: wardend passes the registry its swift-metrics backend
+    /// writes to, so anything a library reports through swift-metrics is scraped too.
+    let metricsRegistry: PrometheusCollectorRegistry
 
-    public init(config: WardenConfig, clock: any WardenClock = SystemClock(), logger: Logger) {
+    public init(
+        config: WardenConfig, clock: any WardenClock = SystemClock(), logger: Logger,
+        metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    ) {
         self.config = config
         self.clock = clock
         self.logger = logger
+        self.metricsRegistry = metricsRegistry
     }
 
     public struct StartupError: Error, CustomStringConvertible {
@@ -50,6 +59,14 @@ public struct Daemon {
         return RPCServer.Limits(maxLine: config.maxLine, maxConnections: connections, maxConnectionsPerUID: perUID, maxInFlight: config.maxInFlight)
     }
 
+    /// Seconds since the epoch now, for `process_start_time_seconds` (taken as the
+    /// daemon starts, a few milliseconds after the process did).
+    static func processStartTime() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
     public func run() async throws {
         EarlySignals.install()
         umask(0o027)
@@ -61,6 +78,8 @@ public struct Daemon {
                 metadata: ["warden.event": "daemon.fd_limit", "warden.error": "\(error)", "warden.fd_soft": "\(descriptors.soft)", "warden.fd_hard": "\(descriptors.hard)"])
         }
         let limits = Self.socketLimits(config, softLimit: descriptors.soft, logger: logger)
+        let metrics = WardenMetrics(
+            version: WardenVersion.string, methods: RPCMethods.methodNames.sorted(), startTime: Self.processStartTime(), registry: metricsRegistry)
         let notifier = SystemdNotifier()
         let spool = SpoolDirectory(root: config.spoolDir)
         do {
@@ -82,7 +101,7 @@ public struct Daemon {
             throw StartupError(description: "cannot open the store \(config.databasePath): \(error)")
         }
         // External modules first: their handshakes declare what the registry routes.
-        let plugins = PluginHost(logger: logger)
+        let plugins = PluginHost(logger: logger, metrics: metrics)
         let registrations = await plugins.start(config, builtins: BuiltinPolicies.all, store: store)
         let registry = try PolicyRegistry(registrations: registrations, settings: config.policies)
         for entry in registry.entries {
@@ -93,6 +112,7 @@ public struct Daemon {
         let engine = Engine(
             store: store, settings: Engine.Settings(registry: registry, zone: config.zone, warnBefore: config.warnBefore),
             clock: clock, logger: logger)
+        engine.report(to: metrics)
         plugins.attach(engine)
         await plugins.activate(registry)
 
@@ -104,7 +124,7 @@ public struct Daemon {
         }
         let spoolService = SpoolService(
             spool: spool, engine: engine, clock: clock, logger: logger, maxFileSize: config.maxFileSize,
-            maxLine: config.spoolMaxLine, rescanInterval: config.rescanInterval, inHand: inHand)
+            maxLine: config.spoolMaxLine, rescanInterval: config.rescanInterval, inHand: inHand, metrics: metrics)
         // A file that was in hand at two unclean stops is quarantined before the backlog
         // is read, so it cannot crash this start too.
         spoolService.recoverFilesInHand()
@@ -124,7 +144,7 @@ public struct Daemon {
         engine.onCasesChanged { caseCache.invalidate($0) }
         let methods = RPCMethods(
             engine: engine, spool: spool, clock: clock, logger: logger, access: access, events: events, caseCache: caseCache,
-            plugins: plugins, nextDeadline: { deadlineService.nextDue })
+            plugins: plugins, metrics: metrics, nextDeadline: { deadlineService.nextDue })
         let server = RPCServer(
             dispatcher: methods,
             limits: limits,
@@ -145,6 +165,47 @@ public struct Daemon {
                 try await server.bind(path: config.socket, mode: 0o660, groupID: gid)
             } catch {
                 throw StartupError(description: "cannot listen on \(config.socket): \(error)")
+            }
+        }
+
+        let render: @Sendable () async -> [UInt8] = {
+            var snapshot = WardenMetrics.Snapshot()
+            // A store that cannot be read leaves its gauges at their last values.
+            if let (cases, pending, queues) = try? store.read({ tx in (try tx.caseCounts(), try tx.pendingDeadlineCount(), try tx.queueCounts()) }) {
+                snapshot.openCases = cases.open
+                snapshot.closedCases = cases.closed
+                snapshot.pendingDeadlines = pending
+                snapshot.modules = plugins.modules.map { m in
+                    let q = queues.first { $0.module == m.id }
+                    return (id: m.id, up: m.status.state == .running, waiting: q?.waiting ?? 0, held: q?.held ?? 0)
+                }
+            }
+            snapshot.subscribers = events.subscriberCount
+            snapshot.connections = server.connectionCount
+            snapshot.spoolIncoming = spool.counts().incoming
+            return metrics.render(snapshot)
+        }
+        methods.onMetrics(render)
+        var metricsServer: MetricsHTTPServer?
+        if let listen = config.metricsListen {
+            // Not being able to listen does not stop the daemon (the metrics stay
+            // readable with `wardenctl metrics`); the scrape target shows down.
+            let http = MetricsHTTPServer(logger: logger, render: render)
+            do {
+                let address = try await http.bind(host: listen.host, port: listen.port)
+                metricsServer = http
+                logger.info(
+                    "Serving metrics on http://\(listen)/metrics", metadata: ["warden.event": "metrics.listening", "warden.address": "\(address)"])
+                if !listen.isLoopback {
+                    logger.warning(
+                        "metrics.listen \(listen) is not a loopback address: anyone who can reach it can read the metrics",
+                        metadata: ["warden.event": "config.warning", "warden.key": "metrics.listen"])
+                }
+            } catch {
+                await http.shutdown()
+                logger.error(
+                    "Cannot serve metrics on \(listen): \(error); they stay readable with wardenctl metrics",
+                    metadata: ["warden.event": "metrics.failed", "warden.error": "\(error)"])
             }
         }
 
@@ -176,6 +237,7 @@ public struct Daemon {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        await metricsServer?.shutdown()
         try? store.close()
         logger.info("wardend stopped", metadata: ["warden.event": "daemon.stopped"])
     }

@@ -207,16 +207,6 @@ extension Engine {
     }
 }
 
-extension Effects {
-    mutating func merge(_ other: Effects) {
-        logs += other.logs
-        deadlineChanges += other.deadlineChanges
-        events += other.events
-        touchedCases.formUnion(other.touchedCases)
-        queued.formUnion(other.queued)
-    }
-}
-
 extension Applier {
     /// A decision Warden cannot apply (SPEC.md §6): the input's whole result is refused.
     struct Rejected: Error, CustomStringConvertible {

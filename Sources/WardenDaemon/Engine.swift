@@ -1,6 +1,7 @@
 import Logging
 import WardenCore
 import WardenStore
+import WardenMetrics
 
 /// Applies records and deadline firings to the store through the policies.
 ///
@@ -23,6 +24,7 @@ public final class Engine: Sendable {
     let scheduleHook: Locked<(@Sendable ([DeadlineChange]) -> Void)?>
     let eventHook: Locked<(@Sendable ([StoredEvent]) -> Void)?> = Locked(nil)
     let caseHook: Locked<(@Sendable (Set<String>) -> Void)?> = Locked(nil)
+    let metrics: Locked<WardenMetrics?> = Locked(nil)
     let queueHook: Locked<(@Sendable (Set<String>) -> Void)?> = Locked(nil)
 
     /// What a reload may change.
@@ -82,6 +84,11 @@ public final class Engine: Sendable {
         caseHook.value = hook
     }
 
+    /// Counts committed work in `metrics` (records by type, penalties, findings, fire lag).
+    public func report(to metrics: WardenMetrics) {
+        self.metrics.value = metrics
+    }
+
     /// Receives every event after the transaction that wrote it committed, in `seq`
     /// order (for live `event.subscribe` delivery). Must not block.
     public func onEvents(_ hook: @escaping @Sendable ([StoredEvent]) -> Void) {
@@ -131,11 +138,7 @@ public final class Engine: Sendable {
                         return applier
                     }
                     results.append(.success(applied.report))
-                    effects.logs += applied.effects.logs
-                    effects.deadlineChanges += applied.effects.deadlineChanges
-                    effects.events += applied.effects.events
-                    effects.touchedCases.formUnion(applied.effects.touchedCases)
-                    effects.queued.formUnion(applied.effects.queued)
+                    effects.merge(applied.effects)
                 } catch where !Store.isEnvironmental(error) {
                     results.append(.failure(FileFailure(description: "\(error)")))
                 }
@@ -189,7 +192,7 @@ public final class Engine: Sendable {
                 type: .evidence, key: "\(caseId)|\(now.milliseconds)", body: body,
                 payload: .evidence(EvidenceSubmission(complaintId: caseId, submittedAt: now, items: items, note: note)))
             var applier = Applier(tx: tx, settings: settings, now: now, source: "socket:evidence.submit")
-            try applier.receive(record)
+            try applier.receive([record])
             return (.success(try tx.caseRecord(id: caseId)!), applier.effects)
         }
         return try result.get()
@@ -261,6 +264,13 @@ public final class Engine: Sendable {
         if !effects.queued.isEmpty, let hook = queueHook.value {
             hook(effects.queued)
         }
+        if let metrics = metrics.value {
+            let tally = effects.tally
+            metrics.recordsIngested(tally.records)
+            for b in tally.bookings { metrics.booked(category: b.category, rule: b.rule, amountFen: b.amountFen, points: b.points) }
+            for rule in tally.findings { metrics.finding(rule: rule) }
+            for lag in tally.lags { metrics.fired(lag: lag.seconds, warning: lag.warning) }
+        }
     }
 }
 
@@ -278,6 +288,35 @@ struct Effects: Sendable {
     var touchedCases: Set<String> = []
     /// Modules that run out of process with new inputs queued.
     var queued: Set<String> = []
+    /// What the metrics count (SPEC.md §8).
+    var tally = Tally()
+
+    /// Adds another savepoint's effects after this one's.
+    mutating func merge(_ other: Effects) {
+        logs += other.logs
+        deadlineChanges += other.deadlineChanges
+        events += other.events
+        touchedCases.formUnion(other.touchedCases)
+        queued.formUnion(other.queued)
+        tally.merge(other.tally)
+    }
+}
+
+/// What one transaction counted for the metrics, released with its other effects (so
+/// only committed work is counted).
+struct Tally: Sendable {
+    var records: [String: Int] = [:]
+    var bookings: [(category: String, rule: String, amountFen: Int64, points: Int64)] = []
+    var findings: [String] = []
+    /// How late each expiry (or warning) fired, in seconds.
+    var lags: [(seconds: Double, warning: Bool)] = []
+
+    mutating func merge(_ other: Tally) {
+        records.merge(other.records, uniquingKeysWith: +)
+        bookings += other.bookings
+        findings += other.findings
+        lags += other.lags
+    }
 }
 
 /// An event as stored in the `events` table: `seq` is monotonic and never reused.

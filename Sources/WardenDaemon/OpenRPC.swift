@@ -301,6 +301,12 @@ enum OpenRPC {
             extra: ["x-notification": ["method": "event", "params": ref("Event")]],
             answer: .custom { m, request, connection, zone in m.eventSubscribe(request, connection: connection, zone: zone) }),
         Method(
+            name: "metrics.get", summary: "The metrics (SPEC.md §8) in the Prometheus text format, as GET /metrics serves them.",
+            description: "Answered whether or not [metrics] listen is set.", params: [],
+            result: object([("content_type", string("the Prometheus text format, version 0.0.4")), ("text", string("the exposition, one sample per line"))]),
+            errors: [],
+            answer: .custom { m, request, _, zone in m.metricsGet(request, zone: zone) }),
+        Method(
             name: "rpc.discover", summary: "This document.", description: "", params: [],
             result: ["$ref": "https://raw.githubusercontent.com/open-rpc/meta-schema/master/schema.json"], errors: [],
             answer: .read { _, _ in OpenRPC.document }),

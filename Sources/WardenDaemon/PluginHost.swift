@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import WardenCore
+import WardenMetrics
 import WardenPlugin
 import WardenPluginProtocol
 import WardenStore
@@ -34,8 +35,17 @@ public final class PluginHost: Service, Sendable {
         var configured: [String: ExternalSettings] = [:]
     }
 
-    public init(logger: Logger) {
+    /// Counts calls, failures and restarts by module.
+    let metrics: WardenMetrics?
+
+    public init(logger: Logger, metrics: WardenMetrics? = nil) {
         self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// Every external module's id, state and restarts (for the metrics' gauges).
+    public var modules: [(id: String, status: PluginModule.Status)] {
+        state.withLock { s in s.modules.map { ($0.key, $0.value) } }.map { ($0.0, $0.1.currentStatus) }.sorted { $0.id < $1.id }
     }
 
     /// The engine the runners feed; before `activate`.
@@ -240,7 +250,13 @@ public final class PluginHost: Service, Sendable {
                     }
                 }
                 if !group.isEmpty { groups.append(group) }
+                let started = ContinuousClock.now
                 let answers = await module.evaluate(groups.map { $0.compactMap(\.json) })
+                if let metrics {
+                    let d = ContinuousClock.now - started
+                    metrics.pluginRound(module: module.id, calls: groups.count, seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+                    for case .failure(let f) in answers { metrics.pluginFailed(module: module.id, kind: f.kind) }
+                }
                 if Task.isCancelled { return }
                 var applyInputs: [Engine.PreparedInput] = []
                 var applyResults: [Result<[Decision], PluginProtocolError>] = []
@@ -269,11 +285,14 @@ public final class PluginHost: Service, Sendable {
                 if !applyInputs.isEmpty {
                     let outcome = try await engine.apply(module: module.id, applyInputs, results: applyResults)
                     for r in outcome.rejected { try await engine.failQueued(r.item, module: module.id, reason: r.reason) }
+                    metrics?.pluginFailed(module: module.id, kind: "invalid", outcome.rejected.count)
                     if fault == nil, let first = outcome.rejected.first { fault = .invalid(first.reason) }
                 }
                 if let fault {
                     clean = 0
+                    let before = module.currentStatus.restarts
                     _ = await module.restart(after: fault)
+                    metrics?.pluginRestarted(module: module.id, module.currentStatus.restarts - before)
                 } else {
                     clean += prepared.count
                 }

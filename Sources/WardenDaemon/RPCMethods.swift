@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import WardenCore
+import WardenMetrics
 import WardenRPC
 import WardenSpool
 import WardenStore
@@ -27,14 +28,20 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     let caseCache: CaseCache?
     /// The external modules' supervisor (their state in `policy.list`).
     let plugins: PluginHost?
+    /// Counts every request by method and outcome, and times it (SPEC.md §8).
+    let metrics: WardenMetrics?
+    /// Renders the metrics for `metrics.get` (the same text as `GET /metrics`).
+    let renderMetrics: Locked<(@Sendable () async -> [UInt8])?> = Locked(nil)
 
     public static let maxPage = 1000
 
     public init(
         engine: Engine, spool: SpoolDirectory, clock: any WardenClock, logger: Logger, access: AccessPolicy, events: EventBus,
-        caseCache: CaseCache? = nil, plugins: PluginHost? = nil, nextDeadline: @escaping @Sendable () -> (caseId: String, due: Timestamp)?
+        caseCache: CaseCache? = nil, plugins: PluginHost? = nil, metrics: WardenMetrics? = nil,
+        nextDeadline: @escaping @Sendable () -> (caseId: String, due: Timestamp)?
     ) {
         self.engine = engine
+        self.metrics = metrics
         self.plugins = plugins
         self.events = events
         self.caseCache = caseCache
@@ -84,7 +91,45 @@ public final class RPCMethods: RPCDispatcher, Sendable {
         { m, request, _, zone in .immediate(m.runSync { () throws -> JSON in try body(m, Params(request.params, zone: zone, allowed: allowed)) }) }
     }
 
+    /// Set once the daemon can render its metrics (`metrics.get`).
+    public func onMetrics(_ render: @escaping @Sendable () async -> [UInt8]) { renderMetrics.value = render }
+
     public func dispatch(_ request: RPCRequest, connection: RPCConnection) -> RPCDispatch {
+        guard let metrics else { return route(request, connection: connection) }
+        let started = ContinuousClock.now
+        let method = request.method
+        let done: @Sendable (RPCError?) -> Void = { error in
+            let d = ContinuousClock.now - started
+            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            metrics.request(method: method, outcome: RPCOutcome.name(code: error?.code), seconds: seconds)
+        }
+        switch route(request, connection: connection) {
+        case .immediate(let result):
+            done(result.error)
+            return .immediate(result)
+        case .immediateText(let text):
+            done(nil)
+            return .immediateText(text)
+        case .deferred(let body):
+            return .deferred {
+                let result = await body()
+                done(result.error)
+                return result
+            }
+        case .stream(let body):
+            return .stream {
+                let (result, followUp) = await body()
+                done(result.error)
+                return (result, followUp)
+            }
+        }
+    }
+
+    public func refused(method: String?, error: RPCError) {
+        metrics?.refused(method: method.map { Self.routes[$0] == nil ? "other" : $0 } ?? "none", outcome: RPCOutcome.name(code: error.code))
+    }
+
+    func route(_ request: RPCRequest, connection: RPCConnection) -> RPCDispatch {
         guard let route = Self.routes[request.method] else { return .immediate(.failure(.methodNotFound(request.method))) }
         if Self.writers.contains(request.method) {
             let peer = connection.peer
@@ -173,6 +218,21 @@ public final class RPCMethods: RPCDispatcher, Sendable {
                     }
                 }
             )
+        }
+    }
+
+    /// `metrics.get`: the metrics in the Prometheus text format, as `GET /metrics` serves
+    /// them (rendered off the event loop: it reads the store).
+    func metricsGet(_ request: RPCRequest, zone: Zone) -> RPCDispatch {
+        do {
+            _ = try Params(request.params, zone: zone, allowed: [])
+        } catch {
+            return .immediate(.failure(map(error)))
+        }
+        guard let render = renderMetrics.value else { return .immediate(.failure(.internalError)) }
+        return .deferred {
+            let bytes = await render()
+            return .success(["content_type": .string(WardenMetrics.contentType), "text": .string(String(decoding: bytes, as: UTF8.self))])
         }
     }
 
@@ -466,5 +526,12 @@ public final class RPCMethods: RPCDispatcher, Sendable {
         if let e = error as? RPCError { return e }
         logger.error("Internal error answering a request", metadata: ["warden.event": "rpc.internal_error", "warden.error": "\(error)"])
         return .internalError
+    }
+}
+
+extension Result where Failure == RPCError {
+    /// The error, if this is one.
+    fileprivate var error: RPCError? {
+        if case .failure(let e) = self { e } else { nil }
     }
 }

@@ -88,6 +88,7 @@ public final class Reloader: Service, Sendable {
             if old.spoolDir != config.spoolDir { restart.append("daemon.spool_dir") }
             if old.stateDir != config.stateDir { restart.append("daemon.state_dir") }
             if old.maxLine != config.maxLine || old.maxConnections != config.maxConnections || old.maxConnectionsPerUID != config.maxConnectionsPerUID || old.maxInFlight != config.maxInFlight { restart.append("[socket] limits") }
+            if old.metricsListen != config.metricsListen { restart.append("metrics.listen") }
             if old.maxFileSize != config.maxFileSize || old.rescanInterval != config.rescanInterval { restart.append("[spool] settings") }
             if !restart.isEmpty {
                 logger.warning("Changed settings take effect at the next restart: \(restart.joined(separator: ", "))", metadata: ["warden.event": "config.restart_needed"])

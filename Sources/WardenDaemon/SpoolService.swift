@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import ServiceLifecycle
 import WardenCore
+import WardenMetrics
 import WardenSpool
 import WardenStore
 
@@ -39,12 +40,15 @@ public final class SpoolService: Service, Sendable {
     public let paused = Locked<String?>(nil)
     /// The record of files in hand (nil: not kept, in tests that do not need it).
     let inHand: FilesInHand?
+    /// Counts files settled, by outcome.
+    let metrics: WardenMetrics?
 
     public init(
         spool: SpoolDirectory, engine: Engine, clock: any WardenClock, logger: Logger, maxFileSize: Int, maxLine: Int = 1 << 20,
-        rescanInterval: TimeSpan, inHand: FilesInHand? = nil
+        rescanInterval: TimeSpan, inHand: FilesInHand? = nil, metrics: WardenMetrics? = nil
     ) {
         self.inHand = inHand
+        self.metrics = metrics
         self.maxLine = maxLine
         self.spool = spool
         self.engine = engine
@@ -127,6 +131,7 @@ public final class SpoolService: Service, Sendable {
         for raw in pending.unreadableNames {
             do {
                 let finalName = try spool.rejectUnreadableName(raw)
+                metrics?.spoolFiles("rejected")
                 rejections.withLock { $0.append((finalName, [RecordError(message: "the file name is not valid UTF-8")])) }
             } catch {
                 pause("cannot move \(SpoolDirectory.readableName(raw)) to rejected/: \(error)")
@@ -166,6 +171,7 @@ public final class SpoolService: Service, Sendable {
                 message: "quarantined: wardend stopped uncleanly \(stops) times while this file was in hand (a crash, an abort or a kill), so it is not read again; look in the journal for the crash (WARDEN_FILE=\(name)), then hand the file over again once fixed")
             do {
                 let finalName = try spool.reject(name, errors: [error])
+                metrics?.spoolFiles("quarantined")
                 rejections.withLock { $0.append((finalName, [error])) }
                 logger.critical(
                     "Spool file quarantined: the daemon stopped uncleanly \(stops) times while it was in hand",
@@ -459,6 +465,7 @@ public final class SpoolService: Service, Sendable {
             pause("cannot move to processed/: \(error)")
             return false
         }
+        metrics?.spoolFiles("processed", names.count)
         return true
     }
 
@@ -471,6 +478,7 @@ public final class SpoolService: Service, Sendable {
             pause("cannot move \(name) to rejected/: \(error)")
             return
         }
+        metrics?.spoolFiles("rejected")
         rejections.withLock { $0.append((finalName, errors)) }
     }
 

@@ -22,6 +22,17 @@ public enum PluginFault: Error, Sendable, Equatable, CustomStringConvertible {
     /// An answer of the wrong shape or with a decision that cannot be applied.
     case invalid(String)
 
+    /// The kind, for the metrics: `timeout`, `exited`, `garbage`, `error`, `invalid`.
+    public var kind: String {
+        switch self {
+        case .timeout: "timeout"
+        case .exited: "exited"
+        case .garbage: "garbage"
+        case .error: "error"
+        case .invalid: "invalid"
+        }
+    }
+
     public var description: String {
         switch self {
         case .timeout(let s): "no answer within \(s)"

@@ -53,6 +53,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         registered = refusal == nil
         if let refusal {
             refused = true
+            server.dispatcher.refused(method: nil, error: .overloaded(refusal))
             write(context: context, RPCResponse.failure(id: .null, error: .overloaded(refusal)))
             context.flush()
             context.close(promise: nil)
@@ -119,6 +120,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         switch parsed {
         case .success(let v): value = v
         case .failure(let e):
+            server.dispatcher.refused(method: nil, error: .parseError(e.description))
             respond(context: context, id: .null, .failure(.parseError(e.description)))
             return
         }
@@ -128,6 +130,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         case .failure(let f):
             // A notification (an object without "id") is never answered, even on error.
             if case .object(let o) = value, o["id"] == nil, f.error.code == -32602 { return }
+            server.dispatcher.refused(method: nil, error: f.error)
             respond(context: context, id: f.id, .failure(f.error))
             return
         }
@@ -136,6 +139,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
 
     private func handle(request: RPCRequest, context: ChannelHandlerContext) {
         guard inFlight < server.limits.maxInFlight else {
+            server.dispatcher.refused(method: request.method, error: .overloaded(""))
             respond(context: context, id: request.id, .failure(.overloaded("more than \(server.limits.maxInFlight) requests in flight on this connection")))
             return
         }
@@ -250,6 +254,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         refused = true
         input = nil
         connection?.currentFeed?.end()
+        server.dispatcher.refused(method: nil, error: .invalidRequest("line too long"))
         write(context: context, RPCResponse.failure(id: .null, error: .invalidRequest("line longer than \(server.limits.maxLine) bytes; closing the connection")))
         needsFlush = false
         let channel = context.channel

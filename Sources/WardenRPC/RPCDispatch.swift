@@ -19,6 +19,14 @@ public enum RPCDispatch: Sendable {
 /// validates and routes.
 public protocol RPCDispatcher: Sendable {
     func dispatch(_ request: RPCRequest, connection: RPCConnection) -> RPCDispatch
+    /// Told of a request the server answered with an error without dispatching it (a
+    /// line that is not JSON or not a request, too long, or over a limit); `method` when
+    /// the request was valid. For counting only: it must not block.
+    func refused(method: String?, error: RPCError)
+}
+
+extension RPCDispatcher {
+    public func refused(method: String?, error: RPCError) {}
 }
 
 enum RPCResponse {

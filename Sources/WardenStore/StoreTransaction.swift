@@ -462,6 +462,11 @@ public struct StoreTransaction {
         ).map(Self.pending)
     }
 
+    /// How many deadlines are pending (from the index).
+    public func pendingDeadlineCount() throws -> Int {
+        try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM deadlines WHERE status = 'pending'")) ?? 0
+    }
+
     public func pendingDeadlines() throws -> [PendingDeadline] {
         try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM deadlines WHERE status = 'pending' ORDER BY due_at")).map(Self.pending)
     }

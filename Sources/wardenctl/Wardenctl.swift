@@ -19,7 +19,7 @@ struct Wardenctl: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Status.self, Policies.self, Cases.self, CaseShow.self, OrderShow.self, Deadlines.self, Ledger.self, Findings.self, Shop.self, Spool.self,
-            Evidence.self, SubmitRecords.self, Watch.self, Reload.self, Call.self,
+            Evidence.self, SubmitRecords.self, Watch.self, Reload.self, Metrics.self, Call.self,
         ]
     )
 }
@@ -309,6 +309,18 @@ struct Shop: ParsableCommand {
             print("\nservice quality")
             table(["MONTH", "SATISFACTION", "RESPONSE <3MIN", "PASSED", "POINTS"], months.map { [text($0["month"]), pct($0["satisfaction"], assessed: $0["satisfaction_assessed"]), pct($0["response_rate"], assessed: $0["response_assessed"]), $0["passed"] == .bool(true) ? "yes" : "no", text($0["points"])] })
         }
+    }
+}
+
+struct Metrics: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the daemon's metrics in the Prometheus text format (what GET /metrics serves).",
+        discussion: "Works whether or not [metrics] listen is set: it asks over the socket (metrics.get).")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        guard let r = try global.call("metrics.get") else { return }
+        print(r["text"]?.string ?? "", terminator: "")
     }
 }
 

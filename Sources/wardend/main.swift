@@ -1,6 +1,8 @@
 import ArgumentParser
+import CoreMetrics
 import Foundation
 import Logging
+import Prometheus
 import WardenCore
 import WardenDaemon
 import WardenLogging
@@ -54,8 +56,12 @@ extension Wardend {
                 return isatty(STDERR_FILENO) != 0 ? FanOutLogHandler([journal, StderrLogHandler(label: label, level: level)]) : journal
             }
             let logger = Logger(label: "wardend")
+            // The daemon's metrics and anything a library reports through swift-metrics
+            // land in one registry, which [metrics] listen and metrics.get serve.
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             do {
-                try await Daemon(config: config, logger: logger).run()
+                try await Daemon(config: config, logger: logger, metricsRegistry: registry).run()
             } catch {
                 logger.critical("wardend cannot run: \(error)", metadata: ["warden.event": "daemon.failed"])
                 throw ExitCode(1)

@@ -54,6 +54,35 @@ struct ConfigLoaderTests {
         }
     }
 
+    /// `[metrics] listen` of SPEC.md §8: an IP address (IPv6 in brackets) or localhost,
+    /// and a port; anything else is an error that names the key.
+    @Test(arguments: [
+        ("127.0.0.1:9464", MetricsListen(host: "127.0.0.1", port: 9464)),
+        ("[::1]:9464", MetricsListen(host: "::1", port: 9464)),
+        ("localhost:1", MetricsListen(host: "localhost", port: 1)),
+        ("0.0.0.0:65535", MetricsListen(host: "0.0.0.0", port: 65535)),
+    ])
+    func aMetricsAddressIsRead(text: String, expected: MetricsListen) throws {
+        #expect(try parse("[metrics]\nlisten = \"\(text)\"\n").metricsListen == expected)
+    }
+
+    @Test(arguments: [
+        "9464", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:+80", "127.0.0.1:99999999999999999999",
+        "example.com:9464", "::1:9464", "[::1]9464", "[::1:9464", "[127.0.0.1]:9464", "256.0.0.1:9464", ":9464", "127.0.0.1:80 ",
+    ])
+    func aWrongMetricsAddressIsAnError(text: String) {
+        #expect {
+            try parse("[metrics]\nlisten = \"\(text)\"\n")
+        } throws: { error in
+            let e = (error as? ConfigErrors)?.errors.first
+            return e?.key == "metrics.listen" && e?.line == 2
+        }
+    }
+
+    @Test func metricsAreOffByDefault() throws {
+        #expect(try parse("").metricsListen == nil)
+    }
+
     /// The configuration of SPEC.md §1, verbatim.
     @Test func theSpecExampleIsAccepted() throws {
         let config = try parse("""

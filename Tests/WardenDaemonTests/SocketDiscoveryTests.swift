@@ -14,7 +14,7 @@ struct SocketDiscoveryTests {
         #expect(
             Set(listed) == [
                 "daemon.status", "policy.list", "order.get", "case.get", "case.list", "deadline.list", "evidence.submit", "record.submit",
-                "ledger.summary", "ledger.list", "finding.list", "shop.get", "spool.rejected", "event.subscribe", "rpc.discover", "daemon.reload",
+                "ledger.summary", "ledger.list", "finding.list", "shop.get", "spool.rejected", "event.subscribe", "rpc.discover", "daemon.reload", "metrics.get",
             ])
     }
 
