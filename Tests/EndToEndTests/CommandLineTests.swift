@@ -159,7 +159,7 @@ struct CommandLineTests {
             #expect(committed == script, "docs/completions/\(file) is stale: regenerate with docs/man/generate.sh")
         }
         let manual = try String(contentsOfFile: "\(repo)/docs/man/wardenctl.1", encoding: .utf8)
-        for command in ["status", "policies", "cases", "case", "order", "deadlines", "ledger", "findings", "shop", "spool", "evidence", "submit", "watch", "reload", "call"] {
+        for command in ["status", "policies", "cases", "case", "order", "deadlines", "ledger", "findings", "shop", "spool", "evidence", "submit", "watch", "reload", "metrics", "call"] {
             #expect(manual.contains(command), "wardenctl.1 lacks \(command)")
         }
     }

@@ -76,9 +76,15 @@ struct MetricsTests {
 
     @Test func theEndpointCountsWhatHappenedAndPromtoolAcceptsIt() throws {
         let port = try Self.freePort()
-        let d = try DaemonHarness(extraConfig: "[metrics]\nlisten = \"127.0.0.1:\(port)\"\n")
+        // With an external module that crashes on order MX.
+        let module = ExternalModuleTests.config(tag: "metrics-\(port)", fault: "crash-on:MX")
+        let d = try DaemonHarness(extraConfig: "[metrics]\nlisten = \"127.0.0.1:\(port)\"\n\n" + module + "\n")
         try d.start()
         defer { _ = d.stop() }
+        try d.drop("cosmetics.ndjson", ExternalModuleTests.pair("M1") + ExternalModuleTests.pair("MX"))
+        // The order and the complaint of MX are each tried twice, then held: four restarts.
+        try d.waitFor("MX held after two crashes each", timeout: 60) { try d.call("daemon.status")["records_held"]?["cosmetics"] == 2 }
+        try d.waitFor("the module back", timeout: 30) { try ExternalModuleTests.cosmetics(d)?["state"] == "running" }
         // A complaint whose 24-hour deadline passed 30 s ago: the case opens and defaults
         // at once, booking 10.00 yuan under K4; and a file that is not JSON.
         try d.drop("orders.json", "[\(Fixtures.order("O1"))]")
@@ -93,13 +99,21 @@ struct MetricsTests {
         #expect(answer.status == 200)
         #expect(answer.headers.contains("Content-Type: text/plain; version=0.0.4"))
         let text = answer.body
-        #expect(Self.sample(text, #"warden_records_ingested_total{type="order"}"#) == 1)
-        #expect(Self.sample(text, #"warden_records_ingested_total{type="complaint"}"#) == 1)
-        #expect(Self.sample(text, #"warden_spool_files_total{outcome="processed"}"#) == 2)
+        #expect(Self.sample(text, #"warden_records_ingested_total{type="order"}"#) == 3)
+        #expect(Self.sample(text, #"warden_records_ingested_total{type="complaint"}"#) == 3)
+        #expect(Self.sample(text, #"warden_spool_files_total{outcome="processed"}"#) == 3)
         #expect(Self.sample(text, #"warden_spool_files_total{outcome="rejected"}"#) == 1)
         #expect(Self.sample(text, #"warden_cases{state="closed"}"#) == 1)
-        #expect(Self.sample(text, #"warden_cases{state="open"}"#) == 0)
-        #expect(Self.sample(text, "warden_deadlines_pending") == 0)
+        #expect(Self.sample(text, #"warden_cases{state="open"}"#) == 1)  // C-M1, 48 h to go
+        #expect(Self.sample(text, "warden_deadlines_pending") == 1)
+        // The module: up again after four restarts, MX's two inputs held, calls and
+        // failures counted.
+        #expect(Self.sample(text, #"warden_plugin_up{module="cosmetics"}"#) == 1)
+        #expect(Self.sample(text, #"warden_plugin_restarts_total{module="cosmetics"}"#) == 4)
+        #expect(Self.sample(text, #"warden_plugin_failures_total{module="cosmetics",kind="exited"}"#) == 4)
+        #expect((Self.sample(text, #"warden_plugin_calls_total{module="cosmetics"}"#) ?? 0) >= 6)
+        #expect(Self.sample(text, #"warden_plugin_inputs_waiting{module="cosmetics",held="true"}"#) == 2)
+        #expect(Self.sample(text, #"warden_plugin_inputs_waiting{module="cosmetics",held="false"}"#) == 0)
         #expect(Self.sample(text, #"warden_penalties_total{category="kitchen-appliances",rule="K4"}"#) == 1)
         #expect(Self.sample(text, #"warden_penalty_amount_yuan_total{category="kitchen-appliances",rule="K4"}"#) == 10)
         #expect(Self.sample(text, #"warden_deadline_fire_lag_seconds_count{kind="expiry"}"#) == 1)
@@ -113,7 +127,7 @@ struct MetricsTests {
         #expect(text.contains("\nwarden_build_info{version=\"") && text.contains("\"} 1.0\n"))
         #expect(Self.sample(text, "warden_subscribers") == 0)
         // No ids in labels.
-        for id in ["O1", "C1", "NOPE", "no.such.method", "broken"] {
+        for id in ["O1", "C1", "M1", "MX", "NOPE", "no.such.method", "broken"] {
             #expect(!text.split(separator: "\n").contains { !$0.hasPrefix("#") && $0.contains("\"\(id)") }, "an id in a label: \(id)")
         }
 
@@ -135,6 +149,27 @@ struct MetricsTests {
             #expect(p.terminationStatus == 0 && said.isEmpty, "promtool check metrics: \(said)")
         } else {
             print("MetricsTests: promtool is not installed (apt-get install prometheus); the exposition's lint is not checked")
+        }
+
+        // The example alerts name only metrics that exist, and promtool accepts them.
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let rules = try String(contentsOfFile: repo + "/examples/prometheus/warden-rules.yml", encoding: .utf8)
+        let named = Set(rules.matches(of: /warden_[a-z_]+/).map { String($0.output) }.map { $0.hasSuffix("_bucket") ? String($0.dropLast(7)) : $0 })
+        #expect(named.count >= 3)
+        for name in named {
+            #expect(text.contains("# TYPE \(name) "), "examples/prometheus/warden-rules.yml names \(name), which wardend does not export")
+        }
+        if let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            for (command, file) in [("rules", "warden-rules.yml"), ("config", "prometheus.yml")] {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: promtool)
+                p.arguments = ["check", command, repo + "/examples/prometheus/" + file]
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                try p.run()
+                p.waitUntilExit()
+                #expect(p.terminationStatus == 0, "promtool check \(command) examples/prometheus/\(file)")
+            }
         }
 
         // wardenctl metrics prints the same families over the socket.
