@@ -110,7 +110,8 @@ struct MetricsTests {
         // failures counted.
         #expect(Self.sample(text, #"warden_plugin_up{module="cosmetics"}"#) == 1)
         #expect(Self.sample(text, #"warden_plugin_restarts_total{module="cosmetics"}"#) == 4)
-        #expect(Self.sample(text, #"warden_plugin_failures_total{module="cosmetics",kind="exited"}"#) == 4)
+        // (A crash fails the calls pipelined behind the one that caused it too.)
+        #expect((Self.sample(text, #"warden_plugin_failures_total{module="cosmetics",kind="exited"}"#) ?? 0) >= 4)
         #expect((Self.sample(text, #"warden_plugin_calls_total{module="cosmetics"}"#) ?? 0) >= 6)
         #expect(Self.sample(text, #"warden_plugin_inputs_waiting{module="cosmetics",held="true"}"#) == 2)
         #expect(Self.sample(text, #"warden_plugin_inputs_waiting{module="cosmetics",held="false"}"#) == 0)
