@@ -1,5 +1,4 @@
-import GRDB
-import GRDBSQLite
+import CSQLite
 
 /// The statements every spool record runs (record insert, order upsert, the related-records
 /// probe, the per-file savepoint), prepared once on the writer connection and driven

@@ -1,4 +1,3 @@
-import GRDB
 
 /// The database schema, as forward-only migrations. Times are INTEGER milliseconds since
 /// the epoch (UTC); money is INTEGER fen.

@@ -1,17 +1,14 @@
-import Foundation
-import GRDB
 import WardenCore
 
-/// The embedded SQLite store (GRDB), the default backend.
+/// The embedded SQLite store, the default backend (through the small layer in
+/// `SQLite.swift`).
 ///
 /// Trusts: its own database file under `state_dir` (created mode 0600 by the umask the
 /// daemon sets). Refuses: a database written by a newer schema than it knows
 /// (migrations are forward-only, and an unknown applied migration is an error).
 ///
 /// Durability: WAL with `synchronous=FULL` on the writer connection, so a transaction
-/// that returned is on disk; the spool only moves a file after that. GRDB's
-/// `DatabasePool` resets `synchronous` after `prepareDatabase`, so it is set again on the
-/// writer once the pool is open. SQLite's automatic checkpoint stays on the writer: a
+/// that returned is on disk; the spool only moves a file after that. SQLite's automatic checkpoint stays on the writer: a
 /// checkpointer on a connection of its own was measured and made the latency tail
 /// worse (its fsyncs of the database file compete with the log's; docs/PERFORMANCE.md).
 public final class Store: Sendable {
@@ -31,9 +28,8 @@ public final class Store: Sendable {
     public init(path: String) throws {
         self.path = path
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.label = "warden"
-        configuration.prepareDatabase { db in
+        configuration.busyTimeout = 10
+        configuration.prepareDatabase = { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
@@ -63,7 +59,7 @@ public final class Store: Sendable {
     public static func isEnvironmental(_ error: any Swift.Error) -> Bool {
         if error is CancellationError { return true }
         guard let e = error as? DatabaseError else { return false }
-        switch e.resultCode {
+        switch e.resultCode.primary {
         case .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_PERM,
             .SQLITE_NOMEM, .SQLITE_PROTOCOL, .SQLITE_INTERRUPT, .SQLITE_ABORT, .SQLITE_NOTADB, .SQLITE_CORRUPT:
             return true
@@ -88,7 +84,7 @@ public final class Store: Sendable {
     }
 
     /// Runs `body` in one write transaction: all of it commits (durably) or none does.
-    public func write<T: Sendable>(_ body: @Sendable (StoreTransaction) throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
         try await pool.write { db in try body(StoreTransaction(db: db, hot: self.hotStatements(db))) }
     }
 
@@ -98,7 +94,7 @@ public final class Store: Sendable {
     /// `seq` order) however many tasks write concurrently. Nothing is released if the
     /// transaction rolls back. `afterCommit` runs on the writer: it must not block.
     public func write<T: Sendable, E: Sendable>(
-        _ body: @Sendable (StoreTransaction) throws -> (T, E), afterCommit: @escaping @Sendable (E) -> Void
+        _ body: @escaping @Sendable (StoreTransaction) throws -> (T, E), afterCommit: @escaping @Sendable (E) -> Void
     ) async throws -> T {
         try await pool.write { db in
             let (value, effects) = try body(StoreTransaction(db: db, hot: self.hotStatements(db)))

@@ -1,4 +1,3 @@
-import GRDB
 import WardenCore
 
 /// The queue of inputs for modules that run out of process (`plugin_inbox`).

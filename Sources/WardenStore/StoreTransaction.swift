@@ -1,4 +1,3 @@
-import GRDB
 import WardenCore
 
 /// Typed access to the database inside one transaction (or one read snapshot). The
