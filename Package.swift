@@ -5,7 +5,8 @@
 //   WardenCore            the domain: records, money, time, cases, decisions, policies,
 //                         the registry and the deadline state machine. No NIO, no GRDB.
 //   Plugins/*             one policy module per category, each depending on WardenCore only.
-//   WardenStore           SQLite (GRDB) persistence behind typed transactions.
+//   WardenStore           SQLite persistence behind typed transactions (its own small
+//                         layer over the C API: GRDB would link all of Foundation).
 //   WardenSpool           the spool directory: discovery, reading, moving files.
 //   WardenRPC             the line-delimited JSON-RPC server on a Unix socket (SwiftNIO).
 //   WardenMetrics         Prometheus metrics (SPEC §8) and their HTTP endpoint.
@@ -31,12 +32,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        .target(name: "WardenCore", swiftSettings: swiftSettings),
+        .target(name: "WardenCore", dependencies: ["CWardenSys"], swiftSettings: swiftSettings),
         .target(
             name: "KitchenAppliancesPolicy",
             dependencies: ["WardenCore"],
@@ -48,10 +48,11 @@ let package = Package(
         .target(name: "ServiceQualityPolicy", dependencies: ["WardenCore"], path: "Plugins/ServiceQuality", swiftSettings: swiftSettings),
         .target(
             name: "WardenStore",
-            dependencies: ["WardenCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: ["WardenCore", "CSQLite"],
             swiftSettings: swiftSettings
         ),
         .target(name: "CWardenSys"),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "WardenSpool",
             dependencies: ["WardenCore", "CWardenSys", .product(name: "Logging", package: "swift-log")],
@@ -160,6 +161,7 @@ let package = Package(
             dependencies: ["WardenFuzzSupport", "WardenCore", "WardenConfigFile", "KitchenAppliancesPolicy", "LuggagePolicy", "ModelToysPolicy", "ServiceQualityPolicy"],
             path: "Fuzz/config", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-plugin", dependencies: ["WardenFuzzSupport", "WardenCore", "WardenPluginProtocol"], path: "Fuzz/plugin", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-tzif", dependencies: ["WardenFuzzSupport", "WardenCore"], path: "Fuzz/tzif", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-time-money", dependencies: ["WardenFuzzSupport", "WardenCore"], path: "Fuzz/time-money", swiftSettings: swiftSettings),
         .testTarget(name: "WardenPluginProtocolTests", dependencies: ["WardenCore", "WardenPluginProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "WardenTOMLTests", dependencies: ["WardenTOML", "WardenTestKit"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
@@ -194,7 +196,7 @@ let package = Package(
             // run the built binaries, not their code in-process.
             dependencies: [
                 "WardenCore", "WardenClient", "WardenTestKit", "wardend", "wardenctl",
-                "fuzz-records", "fuzz-rpc", "fuzz-csv", "fuzz-ndjson", "fuzz-config", "fuzz-time-money", "fuzz-plugin",
+                "fuzz-records", "fuzz-rpc", "fuzz-csv", "fuzz-ndjson", "fuzz-config", "fuzz-time-money", "fuzz-plugin", "fuzz-tzif",
             ],
             exclude: ["plugins"],
             swiftSettings: swiftSettings

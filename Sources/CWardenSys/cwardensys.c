@@ -6,6 +6,14 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <pthread.h>
+
+void warden_set_thread_name(const char *name) {
+    char short_name[16];
+    strncpy(short_name, name, sizeof short_name - 1);
+    short_name[sizeof short_name - 1] = '\0';
+    pthread_setname_np(pthread_self(), short_name);
+}
 
 int warden_unix_address(const char *path, struct sockaddr_un *address, socklen_t *length) {
     size_t n = strlen(path);

@@ -1,5 +1,4 @@
 import CWardenSys
-import Foundation
 import WardenCore
 
 #if canImport(Glibc)

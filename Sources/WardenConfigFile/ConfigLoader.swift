@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import WardenTOML
 import WardenCore
 
@@ -11,12 +18,15 @@ import WardenCore
 /// bounded, and a module's parameters are checked against its declaration.
 public enum ConfigLoader {
     public static func load(path: String, registrations: [PolicyRegistration]) throws(ConfigErrors) -> WardenConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigErrors(errors: [ConfigError(file: path, message: "cannot read the file (\(String(cString: strerror(errno))))")])
+        let bytes: [UInt8]
+        do {
+            bytes = try SystemIO.readFile(path, limit: 16 << 20)
+        } catch {
+            throw ConfigErrors(errors: [ConfigError(file: path, message: "cannot read the file (\(error))")])
         }
         // The bytes as they are (no decoding on the way: a byte-order mark where it does
         // not belong is an error the TOML parser must see).
-        return try parse(bytes: [UInt8](data), file: path, registrations: registrations)
+        return try parse(bytes: bytes, file: path, registrations: registrations)
     }
 
     public static func parse(_ text: String, file: String, registrations: [PolicyRegistration]) throws(ConfigErrors) -> WardenConfig {
@@ -186,7 +196,7 @@ public enum ConfigLoader {
 
     static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
-        let cwd = FileManager.default.currentDirectoryPath
+        let cwd = SystemIO.currentDirectory()
         var p = path
         while p.hasPrefix("./") { p.removeFirst(2) }
         return (cwd == "/" ? "" : cwd) + "/" + p
@@ -263,7 +273,7 @@ public enum ConfigLoader {
             }
             var path = exec
             if !path.hasPrefix("/") {
-                let dir = (ConfigLoader.absolute(configFile) as NSString).deletingLastPathComponent
+                let dir = SystemIO.directoryName(ConfigLoader.absolute(configFile))
                 path = dir + "/" + exec
             }
             var info = stat()

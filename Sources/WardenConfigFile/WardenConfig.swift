@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import WardenCore
 
 /// The daemon's configuration (SPEC.md §1), fully validated: a value of this type is a

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An instant, in milliseconds since the Unix epoch (UTC).
 ///
@@ -52,7 +54,7 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// whose description did not read back).
     public static func parse(_ text: String) -> TimeSpan? {
         var total: Int64 = 0
-        var scalars = Substring(text.trimmingCharacters(in: .whitespaces)).unicodeScalars[...]
+        var scalars = text.trimmingSpaces.unicodeScalars[...]
         guard !scalars.isEmpty else { return nil }
         while !scalars.isEmpty {
             let digits = scalars.prefix { ("0"..."9").contains($0) }

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Wall-clock time, injectable so deadline logic can be tested on a fake clock.
 /// Deadlines are wall-clock instants (a complaint's `opened_at` + 24 h), so this is not

@@ -1,28 +1,28 @@
-import Foundation
-
 /// A time zone for reading times written without an offset and for writing times people
-/// read. Backed by the system's tz database; `Asia/Shanghai` (CST, UTC+8) is the
-/// marketplace's zone.
+/// read. Backed by the system's tz database (`/usr/share/zoneinfo`, read by `TZif`);
+/// `Asia/Shanghai` (CST, UTC+8) is the marketplace's zone. `UTC` needs no file.
 public struct Zone: Sendable, Hashable {
     public let identifier: String
-    private let timeZone: TimeZone
+    /// Nil for UTC.
+    private let rules: TZif?
     /// Zones without transitions since `fixedSince` (Asia/Shanghai since 1991) answer
     /// offsets for later instants without asking the tz database each time.
     private let fixedOffset: Int?
     private let fixedSince: Int64
 
     public init?(identifier: String) {
-        guard let tz = TimeZone(identifier: identifier) else { return nil }
+        let since: Int64 = 694_224_000  // 1992-01-01
+        fixedSince = since + 86_400
         self.identifier = identifier
-        self.timeZone = tz
-        // Fixed from 1992 on if there is no transition between then and 2100.
-        let since = Date(timeIntervalSince1970: 694_224_000)  // 1992-01-01
-        if let next = tz.nextDaylightSavingTimeTransition(after: since), next.timeIntervalSince1970 < 4_102_444_800 {
-            fixedOffset = nil
-        } else {
-            fixedOffset = tz.secondsFromGMT(for: since)
+        if identifier == "UTC" {
+            rules = nil
+            fixedOffset = 0
+            return
         }
-        fixedSince = 694_224_000 + 86_400
+        guard let tz = TZif.load(identifier: identifier) else { return nil }
+        rules = tz
+        // Fixed from 1992 on if there is no transition after then.
+        fixedOffset = tz.hasTransitions(after: since) ? nil : tz.offset(atUnixSeconds: since)
     }
 
     public static func == (lhs: Zone, rhs: Zone) -> Bool { lhs.identifier == rhs.identifier }
@@ -34,9 +34,9 @@ public struct Zone: Sendable, Hashable {
 
     /// The offset from UTC in seconds at an instant.
     public func offset(at instant: Timestamp) -> Int {
-        if identifier == "UTC" { return 0 }
+        guard let rules else { return 0 }
         if let fixedOffset, instant.seconds >= fixedSince { return fixedOffset }
-        return timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.seconds)))
+        return rules.offset(atUnixSeconds: instant.seconds)
     }
 
     /// The instant a local wall-clock time (given as if it were UTC) denotes in this zone.

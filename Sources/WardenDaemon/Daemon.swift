@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import ServiceLifecycle
 import Prometheus
@@ -83,12 +87,11 @@ public struct Daemon {
         let notifier = SystemdNotifier()
         let spool = SpoolDirectory(root: config.spoolDir)
         do {
-            try FileManager.default.createDirectory(atPath: config.stateDir, withIntermediateDirectories: true)
+            try SystemIO.makeDirectories(config.stateDir)
             try spool.prepare()
-            try FileManager.default.createDirectory(
-                atPath: (config.socket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try SystemIO.makeDirectories(SystemIO.directoryName(config.socket))
         } catch {
-            throw StartupError(description: "cannot create directories: \(error.localizedDescription)")
+            throw StartupError(description: "cannot create directories: \(error)")
         }
 
         let store: Store

@@ -1,4 +1,12 @@
+import WardenCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// Faults that tests inject into the built daemon, to watch the real recovery paths act
@@ -35,7 +43,7 @@ enum FaultInjection {
     /// Aborts the process if `key` is the configured poison record.
     static func crashIfPoison(_ key: String) {
         guard let crashKey, key == crashKey else { return }
-        FileHandle.standardError.write(Data("WARDEN_TEST_FAULT: crashing on record \(key)\n".utf8))
+        SystemIO.writeError("WARDEN_TEST_FAULT: crashing on record \(key)\n")
         abort()
     }
     #else

@@ -326,7 +326,7 @@ enum OpenRPC {
                 m.params.map { p in
                     ["name": .string(p.name), "summary": .string(p.summary), "required": .bool(p.required), "schema": p.schema]
                 })
-            o["result"] = ["name": .string(m.name.replacingOccurrences(of: ".", with: "_") + "_result"), "schema": m.result]
+            o["result"] = ["name": .string(String(m.name.map { $0 == "." ? "_" : $0 }) + "_result"), "schema": m.result]
             let codes = (m.errors + commonErrors).sorted().reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
             o["errors"] = .array(codes.map { ["code": JSON($0), "message": .string(errorMessages[$0] ?? "")] })
             for (k, v) in m.extra.pairs { o[k] = v }

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import WardenCore
 import WardenSpool
 
@@ -22,7 +29,7 @@ final class ParseAhead: @unchecked Sendable {
     }
 
     static let chunk = 256
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var queue: [Item] = []
     private var head = 0
     /// Chunks the writer is done with, freed by the reader (freeing thousands of records
@@ -35,7 +42,7 @@ final class ParseAhead: @unchecked Sendable {
     /// Starts reading `path` at once.
     init(path: String, maxLine: Int, parser: RecordParser, capacity: Int = 8) {
         self.capacity = capacity
-        let thread = Thread { [self] in
+        let thread = OSThread { [self] in
             read(path: path, maxLine: maxLine, parser: parser)
             condition.lock()
             finished = true
@@ -43,7 +50,13 @@ final class ParseAhead: @unchecked Sendable {
             condition.unlock()
         }
         thread.name = "warden-spool-parse"
-        thread.start()
+        do {
+            try thread.start()
+        } catch {
+            // No reader: the consumer gets the error at once (and retries the file later).
+            queue = [.failed(error)]
+            finished = true
+        }
     }
 
     /// The next item, waiting for the reader if it is behind.
@@ -97,7 +110,7 @@ final class ParseAhead: @unchecked Sendable {
 
     private func read(path: String, maxLine: Int, parser: RecordParser) {
         guard var reader = LineReader(path: path, maxLine: maxLine) else {
-            _ = put(.failed(SpoolError.vanished(name: (path as NSString).lastPathComponent)))
+            _ = put(.failed(SpoolError.vanished(name: SystemIO.baseName(path))))
             return
         }
         var chunk: [Record] = []

@@ -1,5 +1,12 @@
 import CSystemd
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// Logs through the native journal protocol (`sd_journal_sendv`), one entry per message

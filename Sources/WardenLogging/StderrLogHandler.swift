@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// Logs one line per message to stderr. Under systemd (stderr not a terminal) each line
@@ -34,7 +41,13 @@ public struct StderrLogHandler: LogHandler {
             line += " \(key)=\(Self.quote("\(merged[key]!)"))"
         }
         line += "\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        var bytes = Array(line.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            bytes = bytes.dropFirst(n)
+        }
     }
 
     /// The syslog priority of a level (RFC 5424).
@@ -55,7 +68,15 @@ public struct StderrLogHandler: LogHandler {
 
     static func quote(_ value: String) -> String {
         guard value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) || value.isEmpty else { return value }
-        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        var out = "\""
+        for c in value.unicodeScalars {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out + "\""
     }
 }

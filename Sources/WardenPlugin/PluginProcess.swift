@@ -1,5 +1,12 @@
 import CWardenSys
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -274,7 +281,7 @@ public final class PluginProcess: Sendable {
 
     private func reapInBackground() {
         let pid = self.pid
-        let thread = Thread { [self] in
+        let work: @Sendable () -> Void = { [self] in
             let status = Self.reap(pid)
             let waiters = exit.withLock { state -> [@Sendable (String) -> Void] in
                 state.status = status
@@ -284,8 +291,15 @@ public final class PluginProcess: Sendable {
             calls.breakAll(.exited("the module \(status)"))
             for w in waiters { w(status) }
         }
+        let thread = OSThread(block: work)
         thread.name = "warden-reap-\(pid)"
-        thread.start()
+        do {
+            try thread.start()
+        } catch {
+            // No thread to wait with: reap from a task instead (it holds one pool thread
+            // until the module exits, which beats leaving a zombie).
+            Task.detached { work() }
+        }
     }
 
     /// Waits for `pid` and describes how it ended.

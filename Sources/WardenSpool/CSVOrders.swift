@@ -19,7 +19,7 @@ enum CSVOrders {
         guard let header = rows.first else {
             return .failure(RecordErrors([RecordError(message: "no header row")]))
         }
-        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        let columns = header.fields.map { String($0.trimmingSpaces) }
         var errors: [RecordError] = []
         if let dup = Dictionary(grouping: columns, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             errors.append(RecordError(line: header.line, field: dup, message: "column appears twice in the header"))

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Synchronization
 import WardenCore
 
@@ -57,7 +61,7 @@ public final class InotifyWatcher: Sendable {
         let stopped = self.stopped
         let finished = self.finished
         let queue = self.queue
-        let thread = Thread {
+        let thread = OSThread {
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             while !stopped.withLock({ $0 }) {
@@ -88,7 +92,12 @@ public final class InotifyWatcher: Sendable {
             finished.signal()
         }
         thread.name = "warden-inotify"
-        thread.start()
+        do {
+            try thread.start()
+        } catch {
+            close(fd)
+            throw SpoolError.io(path: path, errno: EAGAIN)
+        }
     }
 
     /// The names queued so far (and whether events were lost); empties the queue.

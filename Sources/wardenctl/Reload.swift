@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import WardenCore
 
 /// `wardenctl reload`: `daemon.reload`, as `kill -HUP` does, but with the answer.

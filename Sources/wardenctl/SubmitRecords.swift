@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import WardenClient
 import WardenCore
 
@@ -29,19 +31,17 @@ struct SubmitRecords: ParsableCommand {
 
     func run() throws {
         let name = file == "-" ? "stdin" : file
-        let data: Data
-        if file == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let d = FileManager.default.contents(atPath: file) else {
-                throw fail("wardenctl: cannot read \(file): \(String(cString: strerror(errno)))")
-            }
-            data = d
+        let bytes: [UInt8]
+        do {
+            bytes = file == "-" ? try SystemIO.readStandardInput() : try SystemIO.readFile(file)
+        } catch {
+            throw fail("wardenctl: \(error)")
         }
-        let bytes = Array(data)
         var kind = format
         if kind == nil {
-            switch (file as NSString).pathExtension.lowercased() {
+            let base = file.split(separator: "/").last.map(String.init) ?? file
+            let ext = base.dropFirst().contains(".") ? String(base[base.index(after: base.lastIndex(of: ".")!)...]) : ""
+            switch ext.lowercased() {
             case "json": kind = .json
             case "ndjson", "jsonl": kind = .ndjson
             case "" where file == "-": kind = (try? JSONParser.parse(bytes)) != nil ? .json : .ndjson
@@ -102,6 +102,6 @@ struct SubmitRecords: ParsableCommand {
 
 /// Prints `message` to standard error and returns the exit code 1 to throw.
 func fail(_ message: String, code: Int32 = 1) -> ExitCode {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    SystemIO.writeError((message + "\n"))
     return ExitCode(code)
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import WardenClient
 import WardenCore
 
@@ -32,7 +34,7 @@ struct GlobalOptions: ParsableArguments {
     var json = false
 
     var socketPath: String {
-        socket ?? ProcessInfo.processInfo.environment["WARDEN_SOCKET"] ?? "/run/warden/warden.sock"
+        socket ?? SystemIO.environment("WARDEN_SOCKET") ?? "/run/warden/warden.sock"
     }
 
     /// Calls a method; prints the raw result with --json and returns nil, else returns it.
@@ -46,10 +48,10 @@ struct GlobalOptions: ParsableArguments {
             if let errors = e.data?["errors"]?.array {
                 for err in errors { message += "\n  " + describe(err) }
             }
-            FileHandle.standardError.write(Data((message + "\n").utf8))
+            SystemIO.writeError((message + "\n"))
             throw ExitCode(e.code == 1001 ? 2 : 1)
         } catch {
-            FileHandle.standardError.write(Data("wardenctl: \(error)\n".utf8))
+            SystemIO.writeError("wardenctl: \(error)\n")
             throw ExitCode(1)
         }
         if json {
@@ -77,7 +79,7 @@ func table(_ header: [String], _ rows: [[String]]) {
     var widths = header.map(\.count)
     for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
     func line(_ cells: [String]) -> String {
-        cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+        cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padded(to: widths[i]) }
             .joined(separator: "  ")
     }
     print(line(header))
@@ -87,7 +89,7 @@ func table(_ header: [String], _ rows: [[String]]) {
 /// `2023-04-06T09:30:00+08:00` → `2023-04-06 09:30:00+08:00`.
 func when(_ value: JSON?) -> String {
     guard let s = value?.string else { return "-" }
-    return s.replacingOccurrences(of: "T", with: " ")
+    return String(s.map { $0 == "T" ? " " : $0 })
 }
 
 /// `5400` → `in 1h30m`, `-60` → `1m ago`.
@@ -208,7 +210,7 @@ struct OrderShow: ParsableCommand {
     func run() throws {
         guard let r = try global.call("order.get", ["order_id": .string(id)]), let o = r["order"] else { return }
         for key in ["order_id", "category", "shop", "item", "paid_amount", "paid_at", "ship_deadline", "shipped_at", "delivery_service", "managed_by"] {
-            print(key.padding(toLength: 17, withPad: " ", startingAt: 0) + (key.hasSuffix("_at") || key == "ship_deadline" ? when(o[key]) : text(o[key])))
+            print(key.padded(to: 17) + (key.hasSuffix("_at") || key == "ship_deadline" ? when(o[key]) : text(o[key])))
         }
         let negotiations = o["negotiations"]?.array ?? []
         if !negotiations.isEmpty {
@@ -393,10 +395,10 @@ struct Call: ParsableCommand {
         } catch let e as WardenConnection.ServerError {
             var o: JSONObject = ["code": JSON(e.code), "message": .string(e.message)]
             if let d = e.data { o["data"] = d }
-            FileHandle.standardError.write(Data((JSONWriter.string(.object(o)) + "\n").utf8))
+            SystemIO.writeError((JSONWriter.string(.object(o)) + "\n"))
             throw ExitCode(1)
         } catch {
-            FileHandle.standardError.write(Data("wardenctl: \(error)\n".utf8))
+            SystemIO.writeError("wardenctl: \(error)\n")
             throw ExitCode(1)
         }
         print(JSONWriter.string(result))

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import WardenClient
 import WardenCore
 
@@ -39,7 +41,7 @@ struct Watch: ParsableCommand {
         var subscribed = try subscribe(connection, wanted, since: last)
         if !global.json {
             let from = since.map { "after seq \($0)" } ?? "from seq \(subscribed + 1)"
-            FileHandle.standardError.write(Data("following \(wanted.joined(separator: ", ")) \(from)\n".utf8))
+            SystemIO.writeError("following \(wanted.joined(separator: ", ")) \(from)\n")
         }
         while true {
             let message: JSON?
@@ -48,14 +50,14 @@ struct Watch: ParsableCommand {
             guard message["method"] == "event", let event = message["params"] else { continue }
             if event["topic"] == "lagged" {
                 let resume = event["resume_since"]?.int ?? last ?? subscribed
-                FileHandle.standardError.write(Data("wardenctl: fell behind, \(text(event["dropped"])) events dropped by wardend; resuming after seq \(resume)\n".utf8))
+                SystemIO.writeError("wardenctl: fell behind, \(text(event["dropped"])) events dropped by wardend; resuming after seq \(resume)\n")
                 last = resume
                 subscribed = try subscribe(connection, wanted, since: resume)
                 continue
             }
             if let seq = event["seq"]?.int { last = seq }
             // Written at once, also into a pipe: one line per event as it happens.
-            FileHandle.standardOutput.write(Data(((global.json ? JSONWriter.string(event) : Self.describe(event)) + "\n").utf8))
+            SystemIO.writeOutput(((global.json ? JSONWriter.string(event) : Self.describe(event)) + "\n"))
             printed += 1
             if let count, printed >= count { return }
         }
@@ -76,7 +78,7 @@ struct Watch: ParsableCommand {
 
     /// `2023-04-06 09:30:00+08:00  #12  case.opened  case=TS-1001 order=… state=awaiting-evidence`
     static func describe(_ event: JSON) -> String {
-        var parts = [when(event["at"]), "#" + text(event["seq"]), text(event["topic"]).padding(toLength: 16, withPad: " ", startingAt: 0)]
+        var parts = [when(event["at"]), "#" + text(event["seq"]), text(event["topic"]).padded(to: 16)]
         let first = ["case_id", "order_id", "entry_id", "finding_id", "rule", "state", "from", "amount", "points", "file"]
         let rest = (event.object?.pairs ?? []).map(\.key).filter { !["seq", "topic", "at"].contains($0) && !first.contains($0) }
         for key in first + rest {

@@ -1,6 +1,13 @@
 import ArgumentParser
 import CoreMetrics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Prometheus
 import WardenCore
@@ -40,12 +47,12 @@ extension Wardend {
             do {
                 config = try ConfigLoader.load(path: options.config, registrations: BuiltinPolicies.all)
             } catch {
-                FileHandle.standardError.write(Data("wardend: invalid configuration:\n\(error.description)\n".utf8))
+                SystemIO.writeError("wardend: invalid configuration:\n\(error.description)\n")
                 throw ExitCode(1)
             }
             let level = Logger.Level(rawValue: config.logLevel) ?? .info
             // WARDEN_LOG_TARGET=stderr|journal overrides the choice (tests read stderr).
-            let target = ProcessInfo.processInfo.environment["WARDEN_LOG_TARGET"]
+            let target = SystemIO.environment("WARDEN_LOG_TARGET")
             LoggingSystem.bootstrap { label in
                 // journald when it runs (plus stderr if a person watches a terminal);
                 // stderr with priority prefixes otherwise.
@@ -98,7 +105,7 @@ extension Wardend {
                     print("  warning: [access] writers: \"\(name)\" is not a known user or group")
                 }
             case .failure(let error):
-                FileHandle.standardError.write(Data("\(error.description)\n".utf8))
+                SystemIO.writeError("\(error.description)\n")
                 throw ExitCode(1)
             }
         }
@@ -124,7 +131,7 @@ extension Wardend {
 
             func run() throws {
                 guard let registration = BuiltinPolicies.all.first(where: { $0.id == module }) else {
-                    FileHandle.standardError.write(Data("wardend plugin serve: no built-in module \"\(module)\"; known: \(BuiltinPolicies.all.map(\.id).joined(separator: ", "))\n".utf8))
+                    SystemIO.writeError("wardend plugin serve: no built-in module \"\(module)\"; known: \(BuiltinPolicies.all.map(\.id).joined(separator: ", "))\n")
                     throw ExitCode(2)
                 }
                 throw ExitCode(BuiltinPluginServer.serve(registration))
@@ -155,17 +162,17 @@ extension Wardend {
 
             func run() async throws {
                 guard let span = TimeSpan.parse(timeout), span.milliseconds > 0 else {
-                    FileHandle.standardError.write(Data("wardend plugin check: --timeout \"\(timeout)\" is not a duration\n".utf8))
+                    SystemIO.writeError("wardend plugin check: --timeout \"\(timeout)\" is not a duration\n")
                     throw ExitCode(2)
                 }
                 guard let zone = Zone(identifier: timezone) else {
-                    FileHandle.standardError.write(Data("wardend plugin check: unknown time zone \"\(timezone)\"\n".utf8))
+                    SystemIO.writeError("wardend plugin check: unknown time zone \"\(timezone)\"\n")
                     throw ExitCode(2)
                 }
                 var parameters: [String: RawParameter] = [:]
                 for p in params {
                     guard let eq = p.firstIndex(of: "=") else {
-                        FileHandle.standardError.write(Data("wardend plugin check: --param \"\(p)\" is not NAME=VALUE\n".utf8))
+                        SystemIO.writeError("wardend plugin check: --param \"\(p)\" is not NAME=VALUE\n")
                         throw ExitCode(2)
                     }
                     let value = String(p[p.index(after: eq)...])

@@ -9,7 +9,7 @@ import WardenTestKit
 struct FuzzCorpusTests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    @Test(arguments: ["records", "rpc", "csv", "ndjson", "config", "time-money", "plugin"])
+    @Test(arguments: ["records", "rpc", "csv", "ndjson", "config", "time-money", "plugin", "tzif"])
     func theCorpusReplaysWithoutAFinding(target: String) throws {
         let corpus = Self.repo + "/Fuzz/corpus/" + target
         let seeds = try FileManager.default.contentsOfDirectory(atPath: corpus).filter { !$0.hasPrefix(".") }

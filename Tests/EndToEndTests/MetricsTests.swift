@@ -77,14 +77,15 @@ struct MetricsTests {
     @Test func theEndpointCountsWhatHappenedAndPromtoolAcceptsIt() throws {
         let port = try Self.freePort()
         // With an external module that crashes on order MX.
-        let module = ExternalModuleTests.config(tag: "metrics-\(port)", fault: "crash-on:MX")
+        // (A long call timeout: on a loaded machine a slow answer must not add restarts.)
+        let module = ExternalModuleTests.config(tag: "metrics-\(port)", fault: "crash-on:MX", timeout: "10s")
         let d = try DaemonHarness(extraConfig: "[metrics]\nlisten = \"127.0.0.1:\(port)\"\n\n" + module + "\n")
         try d.start()
         defer { _ = d.stop() }
         try d.drop("cosmetics.ndjson", ExternalModuleTests.pair("M1") + ExternalModuleTests.pair("MX"))
         // The order and the complaint of MX are each tried twice, then held: four restarts.
         try d.waitFor("MX held after two crashes each", timeout: 60) { try d.call("daemon.status")["records_held"]?["cosmetics"] == 2 }
-        try d.waitFor("the module back", timeout: 30) { try ExternalModuleTests.cosmetics(d)?["state"] == "running" }
+        try d.waitFor("the module back", timeout: 60) { try ExternalModuleTests.cosmetics(d)?["state"] == "running" }
         // A complaint whose 24-hour deadline passed 30 s ago: the case opens and defaults
         // at once, booking 10.00 yuan under K4; and a file that is not JSON.
         try d.drop("orders.json", "[\(Fixtures.order("O1"))]")

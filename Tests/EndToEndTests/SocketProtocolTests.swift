@@ -207,7 +207,7 @@ struct SocketProtocolTests {
         #expect(document["openrpc"] == "1.2.6")
         let schemas = try #require(document["components"]?["schemas"])
         let methods = try #require(document["methods"]?.array)
-        #expect(methods.count == 16)
+        #expect(methods.count == 17)
         for method in methods {
             let name = try #require(method["name"]?.string)
             // Answered, with every property its result schema requires

@@ -109,3 +109,40 @@ struct TimeTests {
         #expect(TimeSpan.days(3).description == "3d")
     }
 }
+
+/// Zones come from the system's tz database through `TZif` (no Foundation): offsets
+/// before, at and after transitions, half-hour and 45-minute zones, negative DST
+/// (Dublin, Casablanca), and years past the table where the footer rule applies
+/// (expected values from Python's zoneinfo on the same tz database).
+@Suite("Time zones")
+struct ZoneTests {
+    @Test(arguments: [
+        ("America/New_York", 1705320000, -18000),
+        ("America/New_York", 1721044800, -14400),
+        ("America/New_York", 1710053999, -18000),
+        ("America/New_York", 1710054000, -14400),
+        ("America/New_York", 7273756800, -14400),
+        ("America/New_York", 7258118400, -18000),
+        ("Europe/London", 1719792000, 3600),
+        ("Australia/Lord_Howe", 1704067200, 39600),
+        ("Australia/Lord_Howe", 1719792000, 37800),
+        ("Asia/Kolkata", 1700000000, 19800),
+        ("Asia/Shanghai", 583718400, 32400),
+        ("Asia/Shanghai", 1700000000, 28800),
+        ("Africa/Casablanca", 1710892800, 0),
+        ("Africa/Casablanca", 1719792000, 3600),
+        ("Europe/Dublin", 1705276800, 0),
+        ("Europe/Dublin", 1721001600, 3600),
+        ("Pacific/Chatham", 1704067200, 49500),
+        ("UTC", 1700000000, 0),
+    ] as [(String, Int64, Int)])
+    func offsets(zone: String, seconds: Int64, offset: Int) throws {
+        let z = try #require(Zone(identifier: zone))
+        #expect(z.offset(at: Timestamp(milliseconds: seconds * 1000)) == offset)
+    }
+
+    @Test(arguments: ["", "Mars/Olympus", "../../etc/passwd", "/etc/localtime", "Asia/../Asia/Shanghai", ".hidden", "Asia/Shanghai\u{0}", "zone.tab", "tzdata.zi"])
+    func unknownOrUnsafeNamesAreRefused(name: String) {
+        #expect(Zone(identifier: name) == nil)
+    }
+}

@@ -173,13 +173,13 @@ _wardenctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|policies|cases|case|order|deadlines|ledger|findings|shop|spool|evidence|submit|watch|reload|call|help)
+    status|policies|cases|case|order|deadlines|ledger|findings|shop|spool|evidence|submit|watch|reload|metrics|call|help)
         # Offer subcommand argument completions
         "_wardenctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status policies cases case order deadlines ledger findings shop spool evidence submit watch reload call help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status policies cases case order deadlines ledger findings shop spool evidence submit watch reload metrics call help' -- "${cur}"))
         ;;
     esac
 }
@@ -478,6 +478,21 @@ _wardenctl_watch() {
 }
 
 _wardenctl_reload() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket)
+    __wardenctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        return
+        ;;
+    esac
+}
+
+_wardenctl_metrics() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()

@@ -19,6 +19,9 @@ int warden_unix_connect(int fd, const char *path);
 
 #include <sys/types.h>
 
+/* Names the calling thread (the first 15 bytes) for ps, top and core dumps. */
+void warden_set_thread_name(const char *name);
+
 /* Starts an external policy module: `path` with `argv` and `envp` (NULL-terminated),
    stdin, stdout and stderr on `in_fd`, `out_fd`, `err_fd`, in a process group of its
    own (pgid = pid), every other descriptor closed, signal dispositions and mask reset,
