@@ -64,20 +64,7 @@ struct PackageLintTests {
         p.standardError = handle
         p.standardInput = FileHandle.nullDevice
         try p.run()
-        let start = Date()
-        var timedOut = false
-        while p.isRunning {
-            if Date().timeIntervalSince(start) > timeout {
-                timedOut = true
-                kill(p.processIdentifier, SIGTERM)
-                let grace = Date()
-                while p.isRunning && Date().timeIntervalSince(grace) < 10 { usleep(50_000) }
-                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-                break
-            }
-            usleep(100_000)
-        }
-        p.waitUntilExit()
+        let timedOut = Systemd.wait(for: p, timeout: timeout)
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         return Systemd.Run(status: p.terminationStatus, output: output, timedOut: timedOut)
     }

@@ -58,6 +58,23 @@ enum Systemd {
             collected.withLock { $0.append(chunk) }
         }
         try p.run()
+        let timedOut = Systemd.wait(for: p, timeout: timeout)
+        out.fileHandleForReading.readabilityHandler = nil
+        let rest = out.fileHandleForReading.readDataToEndOfFile()
+        let data = collected.withLock { $0 + rest }
+        return Run(status: p.terminationStatus, output: String(decoding: data, as: UTF8.self), timedOut: timedOut)
+    }
+
+    /// One TAP line: `ok 3 - what` / `not ok 4 - what`, with the `#` lines that follow.
+    struct TAPResult {
+        var ok: Bool
+        var description: String
+        var details: [String]
+    }
+
+    /// Waits for `p` to exit; past `timeout` seconds it gets SIGTERM, then SIGKILL 10 s
+    /// later. Returns whether it timed out.
+    static func wait(for p: Process, timeout: Double) -> Bool {
         let start = Date()
         var timedOut = false
         while p.isRunning {
@@ -72,17 +89,7 @@ enum Systemd {
             usleep(50_000)
         }
         p.waitUntilExit()
-        out.fileHandleForReading.readabilityHandler = nil
-        let rest = out.fileHandleForReading.readDataToEndOfFile()
-        let data = collected.withLock { $0 + rest }
-        return Run(status: p.terminationStatus, output: String(decoding: data, as: UTF8.self), timedOut: timedOut)
-    }
-
-    /// One TAP line: `ok 3 - what` / `not ok 4 - what`, with the `#` lines that follow.
-    struct TAPResult {
-        var ok: Bool
-        var description: String
-        var details: [String]
+        return timedOut
     }
 
     static func tap(_ output: String) -> [TAPResult] {
