@@ -51,7 +51,7 @@ public struct TZif: Sendable, Hashable {
 
     // MARK: Parsing
 
-    /// Parses TZif bytes (version 1, 2, 3 or 4). Throws `TZif.Invalid` with a clear message
+    /// Parses TZif bytes (version 1, 2, 3 or 4; later digits are read as version 4). Throws `TZif.Invalid` with a clear message
     /// on anything malformed; never traps, never allocates without bound (every count is
     /// checked against the bytes actually present before allocating).
     ///
@@ -105,7 +105,9 @@ public struct TZif: Sendable, Hashable {
                 throw Invalid("no \"TZif\" magic at offset \(offset)")
             }
             version = bytes[offset + 4]
-            guard version == 0 || version == 0x32 || version == 0x33 || version == 0x34 else {
+            // Later versions are read as version 4 (as the reference tz code and glibc
+            // do), so a newer tzdata does not make every zone unknown.
+            guard version == 0 || (0x32...0x39).contains(version) else {
                 throw Invalid("unsupported version byte 0x\(String(version, radix: 16)) at offset \(offset + 4)")
             }
             func count(_ k: Int) -> Int {
