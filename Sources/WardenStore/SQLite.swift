@@ -209,13 +209,15 @@ public final class Database: @unchecked Sendable {
     /// committed if it returns, rolled back if it throws.
     func inTransaction<T>(immediate: Bool, _ body: (Database) throws -> T) throws -> T {
         commitHooks = []
-        try execute(sql: immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
+        // Prepared once per connection (every read is a transaction of its own), not
+        // parsed at each one.
+        try cachedStatement(sql: immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED").execute()
         let value: T
         do {
             value = try body(self)
-            try execute(sql: "COMMIT")
+            try cachedStatement(sql: "COMMIT").execute()
         } catch {
-            if sqlite3_get_autocommit(handle) == 0 { try? execute(sql: "ROLLBACK") }
+            if sqlite3_get_autocommit(handle) == 0 { try? cachedStatement(sql: "ROLLBACK").execute() }
             commitHooks = []
             throw error
         }
