@@ -376,19 +376,23 @@ public struct StoreTransaction {
         }
         var c = try Self.caseSummary(row)
         c.evidence = try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM case_evidence WHERE case_id = ? ORDER BY id"), arguments: [id]
-        ).map { r in
-            CaseRecord.EvidenceEntry(
-                item: EvidenceItem(
-                    kind: try Self.decode(EvidenceKind.self, r["kind"], "case_evidence", "kind", id), ref: r["ref"], sha256: r["sha256"],
-                    registeredAt: (r["registered_at"] as Int64?).map(Timestamp.init(milliseconds:))),
-                submittedAt: Timestamp(milliseconds: r["submitted_at"]), inTime: r["in_time"])
-        }
+        ).map { try Self.evidenceEntry($0, caseId: id) }
         c.history = try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM case_history WHERE case_id = ? ORDER BY id"), arguments: [id]
-        ).map { r in
-            CaseRecord.HistoryEntry(
-                at: Timestamp(milliseconds: r["at"]), state: try Self.decode(CaseState.self, r["state"], "case_history", "state", id), note: r["note"])
-        }
+        ).map { try Self.historyEntry($0, caseId: id) }
         return c
+    }
+
+    static func evidenceEntry(_ r: Row, caseId: String) throws -> CaseRecord.EvidenceEntry {
+        CaseRecord.EvidenceEntry(
+            item: EvidenceItem(
+                kind: try decode(EvidenceKind.self, r["kind"], "case_evidence", "kind", caseId), ref: r["ref"], sha256: r["sha256"],
+                registeredAt: (r["registered_at"] as Int64?).map(Timestamp.init(milliseconds:))),
+            submittedAt: Timestamp(milliseconds: r["submitted_at"]), inTime: r["in_time"])
+    }
+
+    static func historyEntry(_ r: Row, caseId: String) throws -> CaseRecord.HistoryEntry {
+        CaseRecord.HistoryEntry(
+            at: Timestamp(milliseconds: r["at"]), state: try decode(CaseState.self, r["state"], "case_history", "state", caseId), note: r["note"])
     }
 
     static func caseSummary(_ row: Row) throws -> CaseRecord {
@@ -413,8 +417,11 @@ public struct StoreTransaction {
     }
 
     /// Cases in `case_id` order after `cursor`, with their evidence and history.
+    /// A page of cases in `case_id` order, each whole, in three queries for a page of up
+    /// to 2,000 (the cases, then the evidence and the history of all of them), not three
+    /// per case.
     public func cases(_ filter: CaseFilter, limit: Int, after cursor: String?) throws -> [CaseRecord] {
-        var sql = "SELECT case_id FROM cases WHERE 1"
+        var sql = "SELECT * FROM cases WHERE 1"
         var args: [any DatabaseValueConvertible] = []
         if let s = filter.state { sql += " AND state = ?"; args.append(s.rawValue) }
         if let c = filter.category { sql += " AND category = ?"; args.append(c) }
@@ -422,8 +429,29 @@ public struct StoreTransaction {
         if let cursor { sql += " AND case_id > ?"; args.append(cursor) }
         sql += " ORDER BY case_id LIMIT ?"
         args.append(limit)
-        let ids = try String.fetchAll(db, sql: sql, arguments: StatementArguments(args))
-        return try ids.compactMap { try caseRecord(id: $0) }
+        var cases = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.caseSummary)
+        guard !cases.isEmpty else { return [] }
+        // In chunks well under SQLite's parameter limit (a page is at most 1,001 cases).
+        let ids = cases.map(\.caseId)
+        var evidence: [String: [CaseRecord.EvidenceEntry]] = [:]
+        var history: [String: [CaseRecord.HistoryEntry]] = [:]
+        for start in stride(from: 0, to: ids.count, by: 2_000) {
+            let chunk = Array(ids[start..<min(start + 2_000, ids.count)])
+            let list = "(" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
+            for r in try Row.fetchAll(db, sql: "SELECT * FROM case_evidence WHERE case_id IN \(list) ORDER BY case_id, id", arguments: StatementArguments(chunk)) {
+                let id: String = r["case_id"]
+                evidence[id, default: []].append(try Self.evidenceEntry(r, caseId: id))
+            }
+            for r in try Row.fetchAll(db, sql: "SELECT * FROM case_history WHERE case_id IN \(list) ORDER BY case_id, id", arguments: StatementArguments(chunk)) {
+                let id: String = r["case_id"]
+                history[id, default: []].append(try Self.historyEntry(r, caseId: id))
+            }
+        }
+        for i in cases.indices {
+            cases[i].evidence = evidence[cases[i].caseId] ?? []
+            cases[i].history = history[cases[i].caseId] ?? []
+        }
+        return cases
     }
 
     public func caseCounts() throws -> (open: Int, closed: Int) {

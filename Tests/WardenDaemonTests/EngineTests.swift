@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WardenCore
 import WardenDaemon
@@ -24,6 +25,47 @@ struct EngineTests {
         let c = try #require(try f.caseRecord("C1"))
         #expect(c.state == .evidenceSubmitted)
         #expect(c.evidence.count == 1 && c.evidence[0].inTime)
+    }
+
+    /// A page of `case.list` is read in three queries, not three per case; each case in
+    /// it must be exactly what `case.get` reads on its own (evidence and history included,
+    /// in order), with filters and the cursor as before.
+    @Test func aPageOfCasesIsEachCaseWhole() async throws {
+        let f = try EngineFixture()
+        var texts: [String] = []
+        for i in 0..<30 {
+            texts.append(EngineFixture.order.replacingOccurrences(of: "\"O1\"", with: "\"O\(i)\"").replacingOccurrences(of: "\"s1\"", with: "\"s\(i % 3)\""))
+            texts.append(EngineFixture.complaint.replacingOccurrences(of: "\"C1\"", with: "\"C\(i)\"").replacingOccurrences(of: "\"O1\"", with: "\"O\(i)\""))
+            // Evidence for every third case, twice for some: several rows per case.
+            for k in 0..<(i % 3 == 0 ? 1 + i % 2 : 0) {
+                texts.append(EngineFixture.evidence("2023-04-05 1\(k):00:00").replacingOccurrences(of: "\"C1\"", with: "\"C\(i)\""))
+            }
+        }
+        for t in texts { try await f.ingest(t) }
+        try f.store.read { tx in
+            let ids = (0..<30).map { "C\($0)" }.sorted()
+            let whole = try ids.compactMap { try tx.caseRecord(id: $0) }
+            #expect(whole.count == 30)
+            #expect(whole.contains { $0.evidence.count == 2 } && whole.contains { $0.history.count >= 2 })
+            #expect(try tx.cases(.init(), limit: 100, after: nil) == whole)
+            // Pages of 7 with the cursor give the same cases.
+            var paged: [CaseRecord] = []
+            var cursor: String?
+            repeat {
+                let page = try tx.cases(.init(), limit: 7, after: cursor)
+                paged += page
+                cursor = page.count == 7 ? page.last?.caseId : nil
+            } while cursor != nil
+            #expect(paged == whole)
+            // A filter: the shop's cases only, each whole.
+            var filter = StoreTransaction.CaseFilter()
+            filter.shop = "s0"
+            #expect(try tx.cases(filter, limit: 100, after: nil) == whole.filter { $0.shop == "s0" })
+            filter.state = .evidenceSubmitted
+            let submitted = whole.filter { $0.shop == "s0" && $0.state == .evidenceSubmitted }
+            #expect(submitted.count == 10)
+            #expect(try tx.cases(filter, limit: 100, after: nil) == submitted)
+        }
     }
 
     @Test func reDeliveryIsANoOpAndAnUpdateIsNoted() async throws {
