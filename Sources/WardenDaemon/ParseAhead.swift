@@ -122,7 +122,7 @@ final class ParseAhead: @unchecked Sendable {
                     _ = put(.invalid)
                     return
                 }
-                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                if NDJSON.isBlank(bytes) { continue }
                 index += 1
                 guard let value = try? JSONParser.parse(bytes), case .success(var record) = parser.parse(value, index: index, line: number) else {
                     _ = put(.invalid)

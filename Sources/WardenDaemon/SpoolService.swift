@@ -363,7 +363,7 @@ public final class SpoolService: Service, Sendable {
                         errors.append(RecordError(record: record, line: number, message: "line of \(length) bytes is over the \(maxLine)-byte limit ([spool] max_line)"))
                     }
                 case .text(let bytes, let number):
-                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                    if NDJSON.isBlank(bytes) { continue }
                     record += 1
                     let problems: [RecordError]
                     do {

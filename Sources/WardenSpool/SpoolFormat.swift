@@ -54,7 +54,7 @@ public enum SpoolFormat {
                 lineNumber = number
                 line = text
             }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            if NDJSON.isBlank(line) { continue }
             record += 1
             do {
                 values.append((try JSONParser.parse(line), lineNumber, String(decoding: line, as: UTF8.self)))

@@ -63,7 +63,7 @@ struct SubmitRecords: ParsableCommand {
                 lineNumber += 1
                 var line = Array(raw)
                 if line.last == 0x0D { line.removeLast() }
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                if NDJSON.isBlank(line) { continue }
                 do { records.append(try JSONParser.parse(line)) } catch { throw fail("wardenctl: \(name):\(lineNumber): not JSON: \(error)") }
                 lines.append(lineNumber)
             }
