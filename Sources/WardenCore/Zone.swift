@@ -1,6 +1,7 @@
 /// A time zone for reading times written without an offset and for writing times people
 /// read. Backed by the system's tz database (`/usr/share/zoneinfo`, read by `TZif`);
-/// `Asia/Shanghai` (CST, UTC+8) is the marketplace's zone. `UTC` needs no file.
+/// `Asia/Shanghai` (CST, UTC+8) is the marketplace's zone. `UTC` needs no file, and
+/// `Asia/Shanghai` is built in too (`BuiltinZones`), so the defaults work without tzdata.
 public struct Zone: Sendable, Hashable {
     public let identifier: String
     /// Nil for UTC.
@@ -19,7 +20,10 @@ public struct Zone: Sendable, Hashable {
             fixedOffset = 0
             return
         }
-        guard let tz = TZif.load(identifier: identifier) else { return nil }
+        // Asia/Shanghai, the default, is built in for a machine without tzdata.
+        guard let tz = TZif.load(identifier: identifier) ?? (identifier == "Asia/Shanghai" ? try? TZif(bytes: BuiltinZones.shanghai) : nil) else {
+            return nil
+        }
         rules = tz
         // Fixed from 1992 on if there is no transition after then.
         fixedOffset = tz.hasTransitions(after: since) ? nil : tz.offset(atUnixSeconds: since)

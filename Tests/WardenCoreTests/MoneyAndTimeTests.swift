@@ -1,5 +1,5 @@
 import Testing
-import WardenCore
+@testable import WardenCore
 
 @Suite("Money in fen")
 struct MoneyTests {
@@ -139,6 +139,15 @@ struct ZoneTests {
     func offsets(zone: String, seconds: Int64, offset: Int) throws {
         let z = try #require(Zone(identifier: zone))
         #expect(z.offset(at: Timestamp(milliseconds: seconds * 1000)) == offset)
+    }
+
+    /// The built-in Asia/Shanghai (used when tzdata is missing) answers as the file does.
+    @Test func theBuiltInShanghaiMatchesTheTzDatabase() throws {
+        let builtIn = try TZif(bytes: BuiltinZones.shanghai)
+        let file = try #require(TZif.load(identifier: "Asia/Shanghai"))
+        for t: Int64 in [-2_208_988_800, 0, 515_520_000, 583_718_400, 671_986_800, 694_224_000, 1_700_000_000, 4_102_444_800] {
+            #expect(builtIn.offset(atUnixSeconds: t) == file.offset(atUnixSeconds: t), "at \(t)")
+        }
     }
 
     @Test(arguments: ["", "Mars/Olympus", "../../etc/passwd", "/etc/localtime", "Asia/../Asia/Shanghai", ".hidden", "Asia/Shanghai\u{0}", "zone.tab", "tzdata.zi"])
