@@ -73,7 +73,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "WardenLogging",
-            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSystemd", "WardenCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The external module protocol (SPEC.md §6) as values: handshake and decisions,

@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import WardenCore
 
 /// Logs one line per message to stderr. Under systemd (stderr not a terminal) each line
 /// starts with the sd-daemon priority prefix (`<3>`), which journald turns into
@@ -41,13 +42,7 @@ public struct StderrLogHandler: LogHandler {
             line += " \(key)=\(Self.quote("\(merged[key]!)"))"
         }
         line += "\n"
-        var bytes = Array(line.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes = bytes.dropFirst(n)
-        }
+        SystemIO.writeError(line)
     }
 
     /// The syslog priority of a level (RFC 5424).
