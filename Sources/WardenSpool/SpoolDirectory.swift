@@ -22,6 +22,8 @@ public struct SpoolDirectory: Sendable {
     public let root: String
     /// Files in `processed/` and `rejected/`, counted once and then kept by the moves
     /// (shared by every copy of this value), so status queries list no directories.
+    /// A count walks the directories under this lock and every move renames under it,
+    /// so a move is either in the walk or added after it, never lost or counted twice.
     private let tally = Locked<(processed: Int, rejected: Int)?>(nil)
     public var tmp: String { root + "/tmp" }
     public var incoming: String { root + "/incoming" }
@@ -213,8 +215,10 @@ public struct SpoolDirectory: Sendable {
         guard to >= 0 else { throw SpoolError.io(path: dir, errno: errno) }
         defer { close(to) }
         for name in names {
-            guard try Self.moveNoReplace(name, from: (from, incoming), to: (to, dir)) != nil else { continue }
-            tally.withLock { if $0 != nil { $0!.processed += 1 } }
+            try tally.withLock { kept in
+                guard try Self.moveNoReplace(name, from: (from, incoming), to: (to, dir)) != nil else { return }
+                if kept != nil { kept!.processed += 1 }
+            }
         }
     }
 
@@ -241,8 +245,10 @@ public struct SpoolDirectory: Sendable {
         let temp = rejected + "/.report-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).error.json.tmp"
         try Self.writeFile(temp, JSONWriter.bytes(.object(report)) + [0x0A])
         try Self.rename(temp, errorPath)
-        try move(dest)
-        tally.withLock { if $0 != nil { $0!.rejected += 1 } }
+        try tally.withLock { kept in
+            try move(dest)
+            if kept != nil { kept!.rejected += 1 }
+        }
         return finalName
     }
 
@@ -274,26 +280,26 @@ public struct SpoolDirectory: Sendable {
 
     public func counts() -> Counts {
         let incomingCount = ((try? FileManager.default.contentsOfDirectory(atPath: incoming)) ?? []).filter(Self.isCandidate).count
-        if let kept = tally.value { return Counts(incoming: incomingCount, processed: kept.processed, rejected: kept.rejected) }
-        let walked = walk(incoming: incomingCount)
-        tally.withLock { if $0 == nil { $0 = (walked.processed, walked.rejected) } }
-        return walked
+        let kept = tally.withLock { kept in
+            if kept == nil { kept = walk() }
+            return kept!
+        }
+        return Counts(incoming: incomingCount, processed: kept.processed, rejected: kept.rejected)
     }
 
     /// Counts `processed/` and `rejected/` on disk (files removed by retention included).
     public func recount() {
-        let walked = walk(incoming: 0)
-        tally.value = (walked.processed, walked.rejected)
+        tally.withLock { $0 = walk() }
     }
 
-    private func walk(incoming incomingCount: Int) -> Counts {
+    private func walk() -> (processed: Int, rejected: Int) {
         var processedCount = 0
         for day in (try? FileManager.default.contentsOfDirectory(atPath: processed)) ?? [] {
             processedCount += ((try? FileManager.default.contentsOfDirectory(atPath: processed + "/" + day)) ?? []).count
         }
         let rejectedCount = ((try? FileManager.default.contentsOfDirectory(atPath: rejected)) ?? [])
             .filter { !$0.hasSuffix(".error.json") && !$0.hasPrefix(".") }.count
-        return Counts(incoming: incomingCount, processed: processedCount, rejected: rejectedCount)
+        return (processedCount, rejectedCount)
     }
 
     /// Renames `name` from one directory into another (each an open descriptor and its
