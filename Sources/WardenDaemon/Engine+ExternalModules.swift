@@ -12,9 +12,11 @@ import WardenStore
 /// Trusts nothing a module decides: a decision about a case or order that is not the
 /// module's, a case opened twice, a deadline for a state without one, rejects the whole
 /// result of that input. Inputs of one batch are evaluated on the facts read before the
-/// call; an input whose order, case or shop an earlier input of the batch changed is
-/// left in the queue and evaluated again on fresh facts (a module is deterministic, so
-/// this gives what one-by-one evaluation gives).
+/// call; an input whose order or case an earlier input of the batch changed (or one the
+/// caller names as changed since its facts were read: `stale`) is left in the queue
+/// and evaluated again on fresh facts, and so is every later input about the same
+/// subjects, so they keep their order (a module is deterministic, so this gives what
+/// one-by-one evaluation gives).
 extension Engine {
     /// A queued input, read and shaped for `evaluate`.
     public struct PreparedInput: Sendable {
@@ -32,6 +34,10 @@ extension Engine {
         public var applied = 0
         /// Left in the queue: an earlier input of the batch changed their facts.
         public var deferred = 0
+        /// The subjects (`o:`, `c:`) the batch changed or left inputs about in the queue:
+        /// a batch whose facts were read before this one committed defers its inputs
+        /// about them.
+        public var touched = Set<String>()
         /// Inputs whose result could not be applied, with the reason.
         public var rejected: [(item: QueuedItem, reason: String)] = []
     }
@@ -121,13 +127,15 @@ extension Engine {
     }
 
     /// Applies one batch's results in one transaction (see the type's comment).
-    public func apply(module: String, _ prepared: [PreparedInput], results: [Result<[Decision], PluginProtocolError>]) async throws -> BatchOutcome {
+    public func apply(
+        module: String, _ prepared: [PreparedInput], results: [Result<[Decision], PluginProtocolError>], stale: Set<String> = []
+    ) async throws -> BatchOutcome {
         let settings = self.settings
         let now = clock.now()
         return try await commit { tx in
             var outcome = BatchOutcome()
             var effects = Effects()
-            var touched = Set<String>()
+            var touched = stale
             for (input, result) in zip(prepared, results) {
                 guard input.json != nil else {
                     try tx.dequeue(input.item.id)
@@ -135,6 +143,8 @@ extension Engine {
                 }
                 guard input.subjects.isDisjoint(with: touched) else {
                     outcome.deferred += 1
+                    // Decisions change orders and cases, never what a shop's facts hold.
+                    touched.formUnion(input.subjects.filter { !$0.hasPrefix("s:") })
                     continue
                 }
                 let decisions: [Decision]
@@ -159,6 +169,7 @@ extension Engine {
                     outcome.rejected.append((input.item, "\(error)"))
                 }
             }
+            outcome.touched = touched
             return (outcome, effects)
         }
     }

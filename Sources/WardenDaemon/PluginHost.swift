@@ -208,26 +208,53 @@ public final class PluginHost: Service, Sendable {
     static let trustAfter = 256
     static let roundSize = 512
 
+    /// A round whose decisions are being applied while the next round is read and
+    /// evaluated.
+    struct InFlight {
+        let apply: Task<Result<Engine.BatchOutcome, any Error>, Never>
+        /// The round's last queue item: the next round takes the inputs queued after it.
+        let lastId: Int64
+    }
+
     /// Takes a module's inputs in arrival order until cancelled (see the type's comment).
     ///
-    /// A round: up to 64 queued inputs, read with their facts, sent as pipelined
-    /// `evaluate` calls of `groupSize` inputs. The answers before the first failed call
-    /// are applied. The failed call's input is blamed when it held one input alone (its
-    /// second failure holds it); a failed call of several inputs blames none of them,
-    /// and they go one per call until they are past, so a poison input is found without
-    /// holding its neighbours. Any fault restarts the module.
+    /// A round: up to `roundSize` queued inputs, read with their facts from one snapshot,
+    /// sent as pipelined `evaluate` calls (`groupSize` inputs a call once trusted). The
+    /// answers before the first failed call are applied. The failed call's input is
+    /// blamed when it held one input alone (its second failure holds it); a failed call
+    /// of several inputs blames none of them, and they go one per call until they are
+    /// past, so a poison input is found without holding its neighbours. Any fault
+    /// restarts the module.
+    ///
+    /// Rounds overlap: while one round's decisions are applied and committed, the next
+    /// (the inputs queued after it) is read and evaluated. Its facts may predate that
+    /// commit, so its inputs about an order or case the commit changed are left queued
+    /// (`Engine.apply`'s `stale`) and evaluated again on fresh facts. After a fault, or
+    /// a round that left inputs queued, the round evaluated meanwhile is dropped and the
+    /// next starts again from the oldest queued input, so inputs are applied in the
+    /// order they were queued.
     func runner(_ module: PluginModule, signal: AsyncSignal) async {
         var isolate = 0  // this many inputs go one per call
         var clean = 0  // inputs evaluated since the last fault
+        var inFlight: InFlight?
         while !Task.isCancelled {
             let current = module.currentStatus.state
             if current == .failed || current == .stopped {
+                if let f = inFlight {
+                    inFlight = nil
+                    _ = await settle(f, module)
+                }
                 await signal.wait()  // until a reload replaces this runner
                 continue
             }
             do {
-                let items = try engine.store.read { try $0.queued(module: module.id, limit: Self.roundSize) }
+                let items = try engine.store.read { try $0.queued(module: module.id, after: inFlight?.lastId, limit: Self.roundSize) }
                 if items.isEmpty {
+                    if let f = inFlight {
+                        inFlight = nil
+                        if await settle(f, module) == nil { clean = 0 }
+                        continue
+                    }
                     await signal.wait()
                     continue
                 }
@@ -257,7 +284,18 @@ public final class PluginHost: Service, Sendable {
                     metrics.pluginRound(module: module.id, calls: groups.count, seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
                     for case .failure(let f) in answers { metrics.pluginFailed(module: module.id, kind: f.kind) }
                 }
-                if Task.isCancelled { return }
+                if Task.isCancelled { break }
+                // The round before decides whether this one's answers stand.
+                var stale = Set<String>()
+                if let f = inFlight {
+                    inFlight = nil
+                    let previous = await settle(f, module)
+                    if previous == nil { clean = 0 }
+                    // After a fault, or inputs left queued before these (which go first),
+                    // these answers are dropped and the queue read again from its start.
+                    guard let previous, previous.deferred == 0 else { continue }
+                    stale = previous.touched
+                }
                 var applyInputs: [Engine.PreparedInput] = []
                 var applyResults: [Result<[Decision], PluginProtocolError>] = []
                 var fault: PluginFault?
@@ -282,28 +320,69 @@ public final class PluginHost: Service, Sendable {
                     }
                     break
                 }
+                if fault == nil, let last = items.last, !applyInputs.isEmpty {
+                    let (engine, id) = (self.engine, module.id)
+                    let (inputs, results) = (applyInputs, applyResults)
+                    let apply = Task { () -> Result<Engine.BatchOutcome, any Error> in
+                        do { return .success(try await engine.apply(module: id, inputs, results: results, stale: stale)) } catch { return .failure(error) }
+                    }
+                    inFlight = InFlight(apply: apply, lastId: last.id)
+                    clean += prepared.count
+                    continue
+                }
                 if !applyInputs.isEmpty {
-                    let outcome = try await engine.apply(module: module.id, applyInputs, results: applyResults)
-                    for r in outcome.rejected { try await engine.failQueued(r.item, module: module.id, reason: r.reason) }
-                    metrics?.pluginFailed(module: module.id, kind: "invalid", outcome.rejected.count)
-                    if fault == nil, let first = outcome.rejected.first { fault = .invalid(first.reason) }
+                    let outcome = try await engine.apply(module: module.id, applyInputs, results: applyResults, stale: stale)
+                    if let invalid = try await account(outcome, module) { fault = fault ?? invalid }
                 }
                 if let fault {
                     clean = 0
-                    let before = module.currentStatus.restarts
-                    _ = await module.restart(after: fault)
-                    metrics?.pluginRestarted(module: module.id, module.currentStatus.restarts - before)
+                    await restart(module, after: fault)
                 } else {
                     clean += prepared.count
                 }
             } catch {
-                if Task.isCancelled { return }
-                logger.error(
-                    "External module \(module.id): could not read or apply its inputs; trying again in 1 s",
-                    metadata: ["warden.event": "plugin.runner_error", "warden.plugin": "\(module.id)", "warden.error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
+                if Task.isCancelled { break }
+                await pauseAfter(error, module)
             }
         }
+        if let f = inFlight { _ = await settle(f, module) }
+    }
+
+    /// Waits until an overlapped round's decisions are applied, and deals with the
+    /// answers that could not be (`account`). Returns what applying did, or nil if the
+    /// module was restarted or the store failed (the round's inputs are then still
+    /// queued, or counted as failed).
+    func settle(_ f: InFlight, _ module: PluginModule) async -> Engine.BatchOutcome? {
+        do {
+            let outcome = try await f.apply.value.get()
+            guard let fault = try await account(outcome, module) else { return outcome }
+            await restart(module, after: fault)
+        } catch {
+            await pauseAfter(error, module)
+        }
+        return nil
+    }
+
+    /// Counts a failure for each input whose answer could not be applied (the second
+    /// holds it); returns the fault to restart the module for, if any.
+    func account(_ outcome: Engine.BatchOutcome, _ module: PluginModule) async throws -> PluginFault? {
+        for r in outcome.rejected { try await engine.failQueued(r.item, module: module.id, reason: r.reason) }
+        metrics?.pluginFailed(module: module.id, kind: "invalid", outcome.rejected.count)
+        return outcome.rejected.first.map { .invalid($0.reason) }
+    }
+
+    func restart(_ module: PluginModule, after fault: PluginFault) async {
+        let before = module.currentStatus.restarts
+        _ = await module.restart(after: fault)
+        metrics?.pluginRestarted(module: module.id, module.currentStatus.restarts - before)
+    }
+
+    /// After the store failed under a runner: logs it and waits a second.
+    func pauseAfter(_ error: any Error, _ module: PluginModule) async {
+        logger.error(
+            "External module \(module.id): could not read or apply its inputs; trying again in 1 s",
+            metadata: ["warden.event": "plugin.runner_error", "warden.plugin": "\(module.id)", "warden.error": "\(error)"])
+        try? await Task.sleep(for: .seconds(1))
     }
 }
 

@@ -13,10 +13,12 @@ extension StoreTransaction {
         }
     }
 
-    /// The oldest items of a module's queue that are not held, in arrival order.
-    public func queued(module: String, limit: Int) throws -> [QueuedItem] {
+    /// The oldest items of a module's queue that are not held, in arrival order; with
+    /// `after`, only those queued after that item.
+    public func queued(module: String, after: Int64? = nil, limit: Int) throws -> [QueuedItem] {
         try Row.fetchAll(
-            try db.cachedStatement(sql: "SELECT * FROM plugin_inbox WHERE module = ? AND held = 0 ORDER BY id LIMIT ?"), arguments: [module, limit]
+            try db.cachedStatement(sql: "SELECT * FROM plugin_inbox WHERE module = ? AND held = 0 AND id > ? ORDER BY id LIMIT ?"),
+            arguments: [module, after ?? Int64.min, limit]
         ).compactMap(Self.queuedItem)
     }
 
