@@ -49,57 +49,99 @@ extension Engine {
         let zone = settings.zone
         let now = clock.now()
         return try store.read { tx in
-            try items.map { item -> PreparedInput in
+            var memo: [String: OrderFacts?] = [:]
+            var prepared: [PreparedInput] = []
+            prepared.reserveCapacity(items.count)
+            for item in items {
                 switch item.input {
                 case .record(let type, let key):
                     guard let body = try tx.recordBody(type: type, key: key), case .object(let object)? = try? JSONParser.parse(body),
                         case .success(let record) = parser.parse(.object(object))
-                    else { return PreparedInput(item: item, json: nil, subjects: []) }
+                    else {
+                        prepared.append(PreparedInput(item: item, json: nil, subjects: []))
+                        continue
+                    }
                     let (facts, subjects) = try Self.facts(
                         tx, module: module, orderId: record.orderId, caseId: record.complaintId, shop: record.shop, now: now, settings: settings,
-                        record: record)
-                    return PreparedInput(item: item, json: ["kind": "record", "record": .object(object), "facts": facts], subjects: subjects, record: record)
+                        record: record, memo: &memo)
+                    prepared.append(PreparedInput(item: item, json: ["kind": "record", "record": .object(object), "facts": facts], subjects: subjects, record: record))
                 case .deadline(let caseId, let due):
-                    guard try tx.caseRecord(id: caseId) != nil else { return PreparedInput(item: item, json: nil, subjects: []) }
-                    let (facts, subjects) = try Self.facts(tx, module: module, orderId: nil, caseId: caseId, shop: nil, now: now, settings: settings)
-                    return PreparedInput(
-                        item: item, json: ["kind": "deadline", "case_id": .string(caseId), "due_at": .string(TimeFormat.format(due, in: zone)), "facts": facts],
-                        subjects: subjects)
+                    guard try tx.caseRecord(id: caseId) != nil else {
+                        prepared.append(PreparedInput(item: item, json: nil, subjects: []))
+                        continue
+                    }
+                    let (facts, subjects) = try Self.facts(tx, module: module, orderId: nil, caseId: caseId, shop: nil, now: now, settings: settings, memo: &memo)
+                    prepared.append(
+                        PreparedInput(
+                            item: item, json: ["kind": "deadline", "case_id": .string(caseId), "due_at": .string(TimeFormat.format(due, in: zone)), "facts": facts],
+                            subjects: subjects))
                 }
             }
+            return prepared
         }
     }
 
-    /// SPEC.md §6 `facts`: `{now, order?, case?, order_cases, records}`.
+    /// What the facts of every input about one order share, read once per snapshot (an
+    /// order and its complaint usually arrive, and are prepared, together).
+    struct OrderFacts {
+        var view: JSONObject
+        var caseIds: [String]
+        var cases: [JSON]
+        /// The `listing_id` of the order record.
+        var listingId: String?
+        var booked: JSON
+    }
+
+    static func orderFacts(_ tx: StoreTransaction, orderId: String, settings: Settings) throws -> OrderFacts? {
+        guard let order = try tx.order(id: orderId) else { return nil }
+        let raw = try Views.rawOrder(tx, id: orderId)
+        let ids = try tx.caseIds(orderId: orderId)
+        return OrderFacts(
+            view: try Views.order(tx, order, raw: raw, registry: settings.registry, zone: settings.zone),
+            caseIds: ids,
+            cases: try ids.compactMap { try tx.caseRecord(id: $0)?.json(in: settings.zone) },
+            listingId: raw?["listing_id"]?.string,
+            booked: .array(try tx.bookedKeys(orderId: orderId).sorted().map(JSON.string)))
+    }
+
+    /// SPEC.md §6 `facts`: `{now, order?, case?, order_cases, records}`, and Warden's own
+    /// additions (PLUGINS.md): the listing named by `listing_id`, and the dedupe keys
+    /// already booked for the order. `memo` keeps what inputs about the same order share,
+    /// for the snapshot `tx` reads.
     static func facts(
         _ tx: StoreTransaction, module: String, orderId: String?, caseId: String?, shop: String?, now: Timestamp, settings: Settings,
-        record: Record? = nil
+        record: Record? = nil, memo: inout [String: OrderFacts?]
     ) throws -> (JSON, Set<String>) {
         let zone = settings.zone
         var facts: JSONObject = ["now": .string(TimeFormat.format(now, in: zone))]
         var subjects = Set<String>()
         var orderId = orderId
+        var current: CaseRecord?
         if let caseId {
             subjects.insert("c:" + caseId)
             if let c = try tx.caseRecord(id: caseId) {
+                current = c
                 facts["case"] = c.json(in: zone)
                 orderId = orderId ?? c.orderId
             }
         }
-        var orderCases: [JSON] = []
         var shop = shop
+        var known: OrderFacts?
         if let orderId {
             subjects.insert("o:" + orderId)
-            if let o = try Views.order(tx, id: orderId, registry: settings.registry, zone: zone) {
-                facts["order"] = .object(o)
-                shop = shop ?? o["shop"]?.string
+            if let kept = memo[orderId] {
+                known = kept
+            } else {
+                known = try orderFacts(tx, orderId: orderId, settings: settings)
+                memo.updateValue(known, forKey: orderId)
             }
-            for id in try tx.caseIds(orderId: orderId) {
-                subjects.insert("c:" + id)
-                if let c = try tx.caseRecord(id: id) { orderCases.append(c.json(in: zone)) }
+            if let known {
+                facts["order"] = .object(known.view)
+                shop = shop ?? known.view["shop"]?.string
+                for id in known.caseIds { subjects.insert("c:" + id) }
             }
         }
-        facts["order_cases"] = .array(orderCases)
+        facts["order_cases"] = .array(known?.cases ?? [])
         if let shop { subjects.insert("s:" + shop) }
         var records: [JSON] = []
         for declaration in settings.registry.declarations.values.sorted(by: { $0.type < $1.type }) where declaration.module == module {
@@ -113,15 +155,18 @@ extension Engine {
             for body in bodies { if let json = try? JSONParser.parse(body) { records.append(json) } }
         }
         facts["records"] = .array(records)
-        // Warden's own additions (PLUGINS.md): the listing named by `listing_id`, and
-        // the dedupe keys already booked for the order.
-        if let orderId, let order = try tx.order(id: orderId) {
-            let reader = FactReader(tx: tx, now: now, parser: settings.parser)
-            let known = try reader.facts(order: order, current: caseId.flatMap { try tx.caseRecord(id: $0) }, record: record)
-            if let listingId = known.listing?.listingId, let body = try tx.recordBody(type: .listing, key: listingId), let json = try? JSONParser.parse(body) {
+        if let known {
+            // The listing a complaint (or its order, or the case's complaint) names.
+            var listingId = record?.body["listing_id"]?.string ?? known.listingId
+            if listingId == nil, let current, let body = try tx.recordBody(type: .complaint, key: current.caseId), let json = try? JSONParser.parse(body) {
+                listingId = json["listing_id"]?.string
+            }
+            if let listingId, let body = try tx.recordBody(type: .listing, key: listingId), let json = try? JSONParser.parse(body),
+                case .success(let listing) = settings.parser.parse(json), case .listing = listing.payload
+            {
                 facts["listing"] = json
             }
-            facts["booked"] = .array(known.bookedKeys.sorted().map(JSON.string))
+            facts["booked"] = known.booked
         }
         return (.object(facts), subjects)
     }
@@ -136,9 +181,11 @@ extension Engine {
             var outcome = BatchOutcome()
             var effects = Effects()
             var touched = stale
+            // Dequeued together at the end: in the same transaction as the decisions.
+            var done: [Int64] = []
             for (input, result) in zip(prepared, results) {
                 guard input.json != nil else {
-                    try tx.dequeue(input.item.id)
+                    done.append(input.item.id)
                     continue
                 }
                 guard input.subjects.isDisjoint(with: touched) else {
@@ -158,9 +205,9 @@ extension Engine {
                     let applied = try tx.savepoint { () throws -> Applier in
                         var applier = Applier(tx: tx, settings: settings, now: now, source: "module:\(module)")
                         touched.formUnion(try applier.applyExternal(decisions, module: module, input: input))
-                        try tx.dequeue(input.item.id)
                         return applier
                     }
+                    done.append(input.item.id)
                     outcome.applied += 1
                     effects.merge(applied.effects)
                 } catch let rejected as Applier.Rejected {
@@ -169,6 +216,7 @@ extension Engine {
                     outcome.rejected.append((input.item, "\(error)"))
                 }
             }
+            try tx.dequeue(done)
             outcome.touched = touched
             return (outcome, effects)
         }

@@ -48,9 +48,11 @@ extension StoreTransaction {
         return QueuedItem(id: row["id"], module: row["module"], input: input, queuedAt: Timestamp(milliseconds: row["queued_at"]), attempts: row["attempts"])
     }
 
-    /// Removes an item whose decisions were applied (or that needs none).
-    public func dequeue(_ id: Int64) throws {
-        try db.cachedStatement(sql: "DELETE FROM plugin_inbox WHERE id = ?").execute(arguments: [id])
+    /// Removes items whose decisions were applied (or that need none), in one statement.
+    public func dequeue(_ ids: [Int64]) throws {
+        guard !ids.isEmpty else { return }
+        let list = "[" + ids.map(String.init).joined(separator: ",") + "]"
+        try db.cachedStatement(sql: "DELETE FROM plugin_inbox WHERE id IN (SELECT value FROM json_each(?))").execute(arguments: [list])
     }
 
     /// Counts a failed evaluation; `hold` sets the item aside until a reload or restart.
