@@ -21,9 +21,9 @@ extension Engine {
     /// A queued input, read and shaped for `evaluate`.
     public struct PreparedInput: Sendable {
         public var item: QueuedItem
-        /// The `evaluate` input; nil when there is nothing to evaluate (its case is gone
-        /// or its record cannot be read back): it is dropped from the queue.
-        public var json: JSON?
+        /// The `evaluate` input as JSON text; nil when there is nothing to evaluate (its
+        /// case is gone or its record cannot be read back): it is dropped from the queue.
+        public var input: [UInt8]?
         /// `o:<order>`, `c:<case>`, `s:<shop>`: what its facts were read from.
         public var subjects: Set<String>
         var record: Record?
@@ -34,15 +34,15 @@ extension Engine {
         public var applied = 0
         /// Left in the queue: an earlier input of the batch changed their facts.
         public var deferred = 0
-        /// The subjects (`o:`, `c:`) the batch changed or left inputs about in the queue:
-        /// a batch whose facts were read before this one committed defers its inputs
-        /// about them.
+        /// The subjects (`o:`, `c:`) the batch changed or left inputs about in the queue
+        /// (not the `stale` it was given): a batch whose facts were read before this one
+        /// committed defers its inputs about them.
         public var touched = Set<String>()
         /// Inputs whose result could not be applied, with the reason.
         public var rejected: [(item: QueuedItem, reason: String)] = []
     }
 
-    /// Reads each item's facts from one snapshot.
+    /// Reads each item's facts from one snapshot, and writes each `evaluate` input.
     public func prepare(_ items: [QueuedItem], module: String) throws -> [PreparedInput] {
         let settings = self.settings
         let parser = settings.parser
@@ -53,31 +53,71 @@ extension Engine {
             var prepared: [PreparedInput] = []
             prepared.reserveCapacity(items.count)
             for item in items {
+                var out: [UInt8] = []
                 switch item.input {
                 case .record(let type, let key):
                     guard let body = try tx.recordBody(type: type, key: key), case .object(let object)? = try? JSONParser.parse(body),
                         case .success(let record) = parser.parse(.object(object))
                     else {
-                        prepared.append(PreparedInput(item: item, json: nil, subjects: []))
+                        prepared.append(PreparedInput(item: item, input: nil, subjects: []))
                         continue
                     }
-                    let (facts, subjects) = try Self.facts(
+                    let facts = try Self.facts(
                         tx, module: module, orderId: record.orderId, caseId: record.complaintId, shop: record.shop, now: now, settings: settings,
                         record: record, memo: &memo)
-                    prepared.append(PreparedInput(item: item, json: ["kind": "record", "record": .object(object), "facts": facts], subjects: subjects, record: record))
+                    out.append(contentsOf: #"{"kind":"record","record":"#.utf8)
+                    Self.appendStored(body, into: &out)
+                    facts.write(into: &out)
+                    prepared.append(PreparedInput(item: item, input: out, subjects: facts.subjects, record: record))
                 case .deadline(let caseId, let due):
                     guard try tx.caseRecord(id: caseId) != nil else {
-                        prepared.append(PreparedInput(item: item, json: nil, subjects: []))
+                        prepared.append(PreparedInput(item: item, input: nil, subjects: []))
                         continue
                     }
-                    let (facts, subjects) = try Self.facts(tx, module: module, orderId: nil, caseId: caseId, shop: nil, now: now, settings: settings, memo: &memo)
-                    prepared.append(
-                        PreparedInput(
-                            item: item, json: ["kind": "deadline", "case_id": .string(caseId), "due_at": .string(TimeFormat.format(due, in: zone)), "facts": facts],
-                            subjects: subjects))
+                    let facts = try Self.facts(tx, module: module, orderId: nil, caseId: caseId, shop: nil, now: now, settings: settings, memo: &memo)
+                    out.append(contentsOf: #"{"kind":"deadline","case_id":"#.utf8)
+                    JSONWriter.write(.string(caseId), into: &out)
+                    out.append(contentsOf: #","due_at":"#.utf8)
+                    JSONWriter.write(.string(TimeFormat.format(due, in: zone)), into: &out)
+                    facts.write(into: &out)
+                    prepared.append(PreparedInput(item: item, input: out, subjects: facts.subjects))
                 }
             }
             return prepared
+        }
+    }
+
+    /// An input's facts: the object without `records`, and the bodies of `records` as
+    /// stored (written into the input as they are, not parsed and written again).
+    struct InputFacts {
+        var object: JSONObject
+        var records: [String]
+        var subjects: Set<String>
+
+        /// Appends `,"facts":{...}}`: the facts, and the end of the input.
+        func write(into out: inout [UInt8]) {
+            out.append(contentsOf: #","facts":"#.utf8)
+            JSONWriter.write(.object(object), into: &out)
+            out.removeLast()  // the object's "}": the records go in before it
+            out.append(contentsOf: #","records":["#.utf8)
+            for (i, body) in records.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                Engine.appendStored(body, into: &out)
+            }
+            out.append(contentsOf: "]}}".utf8)
+        }
+    }
+
+    /// Appends a stored record body to a protocol line. Bodies are JSON objects Warden
+    /// checked before storing them; one kept as received may span lines (a `.json`
+    /// file), and a line break there can only be white space, so it becomes a space.
+    static func appendStored(_ body: String, into out: inout [UInt8]) {
+        var body = body
+        body.withUTF8 { utf8 in
+            let start = out.count
+            out.append(contentsOf: utf8)
+            guard utf8.contains(0x0A) || utf8.contains(0x0D) else { return }
+            for i in start..<out.count where out[i] == 0x0A || out[i] == 0x0D { out[i] = 0x20 }
         }
     }
 
@@ -111,7 +151,7 @@ extension Engine {
     static func facts(
         _ tx: StoreTransaction, module: String, orderId: String?, caseId: String?, shop: String?, now: Timestamp, settings: Settings,
         record: Record? = nil, memo: inout [String: OrderFacts?]
-    ) throws -> (JSON, Set<String>) {
+    ) throws -> InputFacts {
         let zone = settings.zone
         var facts: JSONObject = ["now": .string(TimeFormat.format(now, in: zone))]
         var subjects = Set<String>()
@@ -143,18 +183,15 @@ extension Engine {
         }
         facts["order_cases"] = .array(known?.cases ?? [])
         if let shop { subjects.insert("s:" + shop) }
-        var records: [JSON] = []
+        var records: [String] = []
         for declaration in settings.registry.declarations.values.sorted(by: { $0.type < $1.type }) where declaration.module == module {
-            var bodies: [String] = []
             if let orderId, declaration.field("order_id") != nil {
-                bodies = try tx.recordBodies(type: declaration.type, orderId: orderId)
+                records += try tx.recordBodies(type: declaration.type, orderId: orderId)
             } else if let shop, declaration.key.first == "shop" {
-                bodies = (try tx.recordBody(type: declaration.type, key: shop)).map { [$0] } ?? []
-                bodies += try tx.recordBodies(type: declaration.type, keyPrefix: shop + "|")
+                if let body = try tx.recordBody(type: declaration.type, key: shop) { records.append(body) }
+                records += try tx.recordBodies(type: declaration.type, keyPrefix: shop + "|")
             }
-            for body in bodies { if let json = try? JSONParser.parse(body) { records.append(json) } }
         }
-        facts["records"] = .array(records)
         if let known {
             // The listing a complaint (or its order, or the case's complaint) names.
             var listingId = record?.body["listing_id"]?.string ?? known.listingId
@@ -168,7 +205,7 @@ extension Engine {
             }
             facts["booked"] = known.booked
         }
-        return (.object(facts), subjects)
+        return InputFacts(object: facts, records: records, subjects: subjects)
     }
 
     /// Applies one batch's results in one transaction (see the type's comment).
@@ -180,18 +217,21 @@ extension Engine {
         return try await commit { tx in
             var outcome = BatchOutcome()
             var effects = Effects()
-            var touched = stale
+            var blocked = stale  // subjects whose facts in this batch may be out of date
+            var touched = Set<String>()  // what this batch changed or left queued
             // Dequeued together at the end: in the same transaction as the decisions.
             var done: [Int64] = []
             for (input, result) in zip(prepared, results) {
-                guard input.json != nil else {
+                guard input.input != nil else {
                     done.append(input.item.id)
                     continue
                 }
-                guard input.subjects.isDisjoint(with: touched) else {
+                guard input.subjects.isDisjoint(with: blocked) else {
                     outcome.deferred += 1
                     // Decisions change orders and cases, never what a shop's facts hold.
-                    touched.formUnion(input.subjects.filter { !$0.hasPrefix("s:") })
+                    let kept = input.subjects.filter { !$0.hasPrefix("s:") }
+                    blocked.formUnion(kept)
+                    touched.formUnion(kept)
                     continue
                 }
                 let decisions: [Decision]
@@ -204,7 +244,9 @@ extension Engine {
                 do {
                     let applied = try tx.savepoint { () throws -> Applier in
                         var applier = Applier(tx: tx, settings: settings, now: now, source: "module:\(module)")
-                        touched.formUnion(try applier.applyExternal(decisions, module: module, input: input))
+                        let changed = try applier.applyExternal(decisions, module: module, input: input)
+                        blocked.formUnion(changed)
+                        touched.formUnion(changed)
                         return applier
                     }
                     done.append(input.item.id)

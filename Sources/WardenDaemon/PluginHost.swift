@@ -208,11 +208,21 @@ public final class PluginHost: Service, Sendable {
     static let trustAfter = 256
     static let roundSize = 512
 
-    /// A round whose decisions are being applied while the next round is read and
-    /// evaluated.
+    /// A round whose decisions are being applied while later rounds are evaluated.
     struct InFlight {
         let apply: Task<Result<Engine.BatchOutcome, any Error>, Never>
         /// The round's last queue item: the next round takes the inputs queued after it.
+        let lastId: Int64
+    }
+
+    typealias Answers = [Result<[Result<[Decision], PluginProtocolError>], PluginFault>]
+
+    /// A round sent to the module, its answers not yet all in.
+    struct Evaluation {
+        let prepared: [Engine.PreparedInput]
+        let groups: [[Engine.PreparedInput]]
+        let answers: Task<Answers, Never>
+        let sent: ContinuousClock.Instant
         let lastId: Int64
     }
 
@@ -226,92 +236,109 @@ public final class PluginHost: Service, Sendable {
     /// past, so a poison input is found without holding its neighbours. Any fault
     /// restarts the module.
     ///
-    /// Rounds overlap: while one round's decisions are applied and committed, the next
-    /// (the inputs queued after it) is read and evaluated. Its facts may predate that
-    /// commit, so its inputs about an order or case the commit changed are left queued
-    /// (`Engine.apply`'s `stale`) and evaluated again on fresh facts. After a fault, or
-    /// a round that left inputs queued, the round evaluated meanwhile is dropped and the
-    /// next starts again from the oldest queued input, so inputs are applied in the
-    /// order they were queued.
+    /// Rounds overlap, three deep: while the module works through one round, the next is
+    /// read and sent behind it, and the one before is applied and committed. A round's
+    /// facts may predate the commits of the two rounds before it, so its inputs about an
+    /// order or case those changed are left queued (`Engine.apply`'s `stale`) and
+    /// evaluated again on fresh facts. After a fault, or a round that left inputs queued,
+    /// the rounds sent after it are dropped (their answers awaited and discarded, so a
+    /// fault among them is never blamed on another input) and reading starts again from
+    /// the oldest queued input, so inputs are applied in the order they were queued.
     func runner(_ module: PluginModule, signal: AsyncSignal) async {
         var isolate = 0  // this many inputs go one per call
         var clean = 0  // inputs evaluated since the last fault
-        var inFlight: InFlight?
+        var evaluating: Evaluation?  // sent, answers pending
+        var applying: InFlight?  // the round before it, being applied
+        var earlier = Set<String>()  // what the round before `applying` changed
+        /// Abandons the round being evaluated: waits for its answers and throws them
+        /// away. A fault among them restarts the module (blaming no input: the inputs
+        /// are read again and evaluated in order), unless the module was just restarted
+        /// or stopped, which is what failed them.
+        func drop(restartOnFault: Bool) async {
+            earlier = []
+            guard let e = evaluating else { return }
+            evaluating = nil
+            let answers = await e.answers.value
+            if restartOnFault, let fault = answers.lazy.compactMap({ if case .failure(let f) = $0 { f } else { nil } }).first {
+                clean = 0
+                await restart(module, after: fault)
+            }
+        }
         while !Task.isCancelled {
             let current = module.currentStatus.state
             if current == .failed || current == .stopped {
-                if let f = inFlight {
-                    inFlight = nil
+                await drop(restartOnFault: false)
+                if let f = applying {
+                    applying = nil
                     _ = await settle(f, module)
                 }
                 await signal.wait()  // until a reload replaces this runner
                 continue
             }
             do {
-                let items = try engine.store.read { try $0.queued(module: module.id, after: inFlight?.lastId, limit: Self.roundSize) }
-                if items.isEmpty {
-                    if let f = inFlight {
-                        inFlight = nil
+                // Read the next round and send it behind the one being evaluated.
+                let items = try engine.store.read { try $0.queued(module: module.id, after: evaluating?.lastId ?? applying?.lastId, limit: Self.roundSize) }
+                var next: Evaluation?
+                if let last = items.last {
+                    let prepared = try engine.prepare(items, module: module.id)
+                    let groups = Self.groups(prepared, isolate: isolate, trusted: clean >= Self.trustAfter)
+                    let inputs = groups.map { $0.compactMap(\.input) }
+                    next = Evaluation(
+                        prepared: prepared, groups: groups, answers: Task { await module.evaluate(encoded: inputs) }, sent: .now, lastId: last.id)
+                }
+                guard let round = evaluating else {
+                    if let next {
+                        evaluating = next
+                    } else if let f = applying {
+                        applying = nil
                         if await settle(f, module) == nil { clean = 0 }
-                        continue
+                        earlier = []
+                    } else {
+                        await signal.wait()
                     }
-                    await signal.wait()
                     continue
                 }
-                let prepared = try engine.prepare(items, module: module.id)
-                // Groups of inputs to evaluate (inputs with nothing to evaluate ride along
-                // and are dropped from the queue when their group is applied).
-                var groups: [[Engine.PreparedInput]] = []
-                var group: [Engine.PreparedInput] = []
-                var liveInGroup = 0
-                var isolating = isolate
-                for p in prepared {
-                    group.append(p)
-                    if p.json != nil { liveInGroup += 1 }
-                    let size = isolating > 0 || clean < Self.trustAfter ? 1 : Self.groupSize
-                    if liveInGroup >= size {
-                        groups.append(group)
-                        if isolating > 0 { isolating -= 1 }
-                        group = []
-                        liveInGroup = 0
-                    }
-                }
-                if !group.isEmpty { groups.append(group) }
-                let started = ContinuousClock.now
-                let answers = await module.evaluate(groups.map { $0.compactMap(\.json) })
+                evaluating = next
+                let answers = await round.answers.value
                 if let metrics {
-                    let d = ContinuousClock.now - started
-                    metrics.pluginRound(module: module.id, calls: groups.count, seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+                    let d = ContinuousClock.now - round.sent
+                    metrics.pluginRound(module: module.id, calls: round.groups.count, seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
                     for case .failure(let f) in answers { metrics.pluginFailed(module: module.id, kind: f.kind) }
                 }
                 if Task.isCancelled { break }
-                // The round before decides whether this one's answers stand.
-                var stale = Set<String>()
-                if let f = inFlight {
-                    inFlight = nil
+                // The rounds before decide whether these answers stand.
+                var stale = earlier
+                if let f = applying {
+                    applying = nil
                     let previous = await settle(f, module)
                     if previous == nil { clean = 0 }
                     // After a fault, or inputs left queued before these (which go first),
                     // these answers are dropped and the queue read again from its start.
-                    guard let previous, previous.deferred == 0 else { continue }
-                    stale = previous.touched
+                    guard let previous, previous.deferred == 0 else {
+                        await drop(restartOnFault: previous != nil)
+                        continue
+                    }
+                    stale.formUnion(previous.touched)
+                    earlier = previous.touched
+                } else {
+                    earlier = []
                 }
                 var applyInputs: [Engine.PreparedInput] = []
                 var applyResults: [Result<[Decision], PluginProtocolError>] = []
                 var fault: PluginFault?
-                for (g, answer) in zip(groups, answers) {
+                for (g, answer) in zip(round.groups, answers) {
                     switch answer {
                     case .success(let results):
                         var next = results.makeIterator()
                         for p in g {
                             applyInputs.append(p)
-                            applyResults.append(p.json == nil ? .success([]) : next.next()!)
+                            applyResults.append(p.input == nil ? .success([]) : next.next()!)
                         }
-                        if isolate > 0 { isolate = max(0, isolate - g.count(where: { $0.json != nil })) }
+                        if isolate > 0 { isolate = max(0, isolate - g.count(where: { $0.input != nil })) }
                         continue
                     case .failure(let f):
                         fault = f
-                        let live = g.filter { $0.json != nil }
+                        let live = g.filter { $0.input != nil }
                         if live.count == 1 {
                             try await engine.failQueued(live[0].item, module: module.id, reason: f.description)
                         } else {
@@ -320,32 +347,60 @@ public final class PluginHost: Service, Sendable {
                     }
                     break
                 }
-                if fault == nil, let last = items.last, !applyInputs.isEmpty {
+                guard let fault else {
                     let (engine, id) = (self.engine, module.id)
                     let (inputs, results) = (applyInputs, applyResults)
                     let apply = Task { () -> Result<Engine.BatchOutcome, any Error> in
                         do { return .success(try await engine.apply(module: id, inputs, results: results, stale: stale)) } catch { return .failure(error) }
                     }
-                    inFlight = InFlight(apply: apply, lastId: last.id)
-                    clean += prepared.count
+                    applying = InFlight(apply: apply, lastId: round.lastId)
+                    clean += round.prepared.count
                     continue
                 }
+                // A fault: what came before it is applied, the module restarted, and the
+                // round sent after this one dropped.
                 if !applyInputs.isEmpty {
                     let outcome = try await engine.apply(module: module.id, applyInputs, results: applyResults, stale: stale)
-                    if let invalid = try await account(outcome, module) { fault = fault ?? invalid }
+                    _ = try await account(outcome, module)
                 }
-                if let fault {
-                    clean = 0
-                    await restart(module, after: fault)
-                } else {
-                    clean += prepared.count
-                }
+                clean = 0
+                await restart(module, after: fault)
+                await drop(restartOnFault: false)
             } catch {
                 if Task.isCancelled { break }
+                await drop(restartOnFault: true)
+                if let f = applying {
+                    applying = nil
+                    _ = await settle(f, module)
+                }
                 await pauseAfter(error, module)
             }
         }
-        if let f = inFlight { _ = await settle(f, module) }
+        if let f = applying { _ = await settle(f, module) }
+        if let e = evaluating { _ = await e.answers.value }
+    }
+
+    /// A round's inputs in `evaluate` calls: one input per call for the first `isolate`
+    /// inputs and until the module is trusted, then `groupSize` a call. Inputs with
+    /// nothing to evaluate ride along and are dropped from the queue when their call's
+    /// answers are applied.
+    static func groups(_ prepared: [Engine.PreparedInput], isolate: Int, trusted: Bool) -> [[Engine.PreparedInput]] {
+        var groups: [[Engine.PreparedInput]] = []
+        var group: [Engine.PreparedInput] = []
+        var live = 0
+        var isolating = isolate
+        for p in prepared {
+            group.append(p)
+            if p.input != nil { live += 1 }
+            if live >= (isolating > 0 || !trusted ? 1 : groupSize) {
+                groups.append(group)
+                if isolating > 0 { isolating -= 1 }
+                group = []
+                live = 0
+            }
+        }
+        if !group.isEmpty { groups.append(group) }
+        return groups
     }
 
     /// Waits until an overlapped round's decisions are applied, and deals with the

@@ -114,10 +114,25 @@ public final class PluginModule: Sendable {
     /// `evaluate` calls, pipelined, one per group of inputs: for each group the
     /// decisions of each of its inputs, or the fault of its call.
     public func evaluate(_ groups: [[JSON]]) async -> [Result<[Result<[Decision], PluginProtocolError>], PluginFault>] {
+        await evaluate(encoded: groups.map { $0.map { JSONWriter.bytes($0) } })
+    }
+
+    /// `evaluate` with each input given as its JSON text (one line: no line breaks).
+    public func evaluate(encoded groups: [[[UInt8]]]) async -> [Result<[Result<[Decision], PluginProtocolError>], PluginFault>] {
         guard let p = process.value, status.value.state == .running else {
             return groups.map { _ in .failure(.exited("the module is not running")) }
         }
-        let answers = await p.callMany("evaluate", groups.map { ["inputs": .array($0)] }, timeout: settings.timeout)
+        let params = groups.map { inputs -> [UInt8] in
+            var out = Array(#"{"inputs":["#.utf8)
+            out.reserveCapacity(inputs.reduce(16) { $0 + $1.count + 1 })
+            for (i, input) in inputs.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: input)
+            }
+            out.append(contentsOf: "]}".utf8)
+            return out
+        }
+        let answers = await p.callMany("evaluate", encoded: params, timeout: settings.timeout)
         var out: [Result<[Result<[Decision], PluginProtocolError>], PluginFault>] = []
         for (group, answer) in zip(groups, answers) {
             switch answer {

@@ -65,6 +65,8 @@ public final class PluginProcess: Sendable {
     public let pid: pid_t
     let calls: CallTable
     let channel: Channel
+    /// The answer to the last call sent: the next call's timeout starts from it.
+    private let lastAnswer = Locked<EventLoopFuture<Void>?>(nil)
     let stderrChannel: Channel
     let logger: Logger
     private let exit = Locked(ExitState())
@@ -164,10 +166,17 @@ public final class PluginProcess: Sendable {
     }
 
     /// Pipelined requests: all written at once, in order; answers in any order. The
-    /// timeout of each runs from when the module could start on it (its send for the
-    /// first, the previous answer for the others), so a long pipeline to a module that
-    /// works through it in order is not cut short.
+    /// timeout of each runs from when the module could start on it (its send, or the
+    /// answer to the call sent before it, in this batch or an earlier one still in
+    /// flight), so a long pipeline to a module that works through it in order is not
+    /// cut short.
     public func callMany(_ method: String, _ params: [JSON], timeout: TimeSpan) async -> [Result<JSON, PluginFault>] {
+        await callMany(method, encoded: params.map { JSONWriter.bytes($0) }, timeout: timeout)
+    }
+
+    /// `callMany` with each call's `params` given as JSON text (one line: no line
+    /// breaks), so a caller can write parts of it as it already holds them.
+    public func callMany(_ method: String, encoded params: [[UInt8]], timeout: TimeSpan) async -> [Result<JSON, PluginFault>] {
         guard !params.isEmpty else { return [] }
         let loop = channel.eventLoop
         let calls = self.calls
@@ -182,17 +191,26 @@ public final class PluginProcess: Sendable {
                 continue
             }
             ids.append(id)
-            buffer.writeBytes(JSONWriter.bytes(["jsonrpc": "2.0", "id": JSON(id), "method": .string(method), "params": p]))
-            buffer.writeInteger(UInt8(ascii: "\n"))
+            buffer.writeString(#"{"jsonrpc":"2.0","id":\#(id),"method":"#)
+            buffer.writeBytes(JSONWriter.bytes(.string(method)))
+            buffer.writeString(#","params":"#)
+            buffer.writeBytes(p)
+            buffer.writeString("}\n")
         }
         let live = ids.filter { $0 != 0 }
         if !live.isEmpty {
-            channel.writeAndFlush(buffer).whenFailure { error in
-                for id in live { calls.deliver(id, .failure(.exited("cannot write to the module: \(error)"))) }
+            let futures = promises.map(\.futureResult)
+            // Written, and chained after the batch before, in one step: batches sent from
+            // several tasks keep the order of their ids on the pipe and on the timers.
+            let previous = lastAnswer.withLock { last -> EventLoopFuture<Void>? in
+                channel.writeAndFlush(buffer).whenFailure { error in
+                    for id in live { calls.deliver(id, .failure(.exited("cannot write to the module: \(error)"))) }
+                }
+                defer { last = futures.last!.map { _ in } }
+                return last
             }
             let delay = TimeAmount.milliseconds(timeout.milliseconds)
             let ids = ids
-            let futures = promises.map(\.futureResult)
             @Sendable func arm(_ i: Int) {
                 guard i < ids.count else { return }
                 let id = ids[i]
@@ -206,7 +224,11 @@ public final class PluginProcess: Sendable {
                     arm(i + 1)
                 }
             }
-            loop.execute { arm(0) }
+            if let previous {
+                previous.whenComplete { _ in arm(0) }
+            } else {
+                loop.execute { arm(0) }
+            }
         }
         var results: [Result<JSON, PluginFault>] = []
         for promise in promises {

@@ -215,6 +215,21 @@ struct ExternalModuleTests {
         try d.waitFor("the group is gone") { Self.group(Int32(pid)).isEmpty }
     }
 
+    @Test func aCallQueuedBehindAnotherRoundIsTimedFromWhenTheModuleCanStartOnIt() throws {
+        // 600 inputs: a round of 512 (272 calls, 10 ms an input: over 5 s) and one of 88
+        // sent behind it at once. Each call has 1 s, counted from the answer before it,
+        // so none times out.
+        let d = try Self.harness(fault: "slow:0.01", timeout: "1s")
+        try d.start()
+        defer { _ = d.stop() }
+        try d.drop("queued.ndjson", (0..<600).map { Self.order("Q\($0)") }.joined(separator: "\n") + "\n")
+        try d.waitFor("the orders stored and queued") { try d.call("daemon.status")["orders"] == 600 }
+        try d.waitFor("every input evaluated", timeout: 60) { try d.call("daemon.status")["records_waiting"] == .object(JSONObject()) }
+        let module = try #require(try Self.cosmetics(d))
+        #expect(module["restarts"] == 0, "\(module)")
+        #expect(module["state"] == "running")
+    }
+
     @Test func aSlowModuleDoesNotHoldUpKitchenRecords() throws {
         let d = try Self.harness(fault: "slow:30", timeout: "60s")
         try d.start()
@@ -362,9 +377,12 @@ struct BothWaysTests {
             ("again.ndjson", """
                 {"type":"chat-metrics","shop":"s1","month":"2022-10","ratings":45,"satisfied_ratings":30,"rounds":1100,"rounds_answered_within_3min":1000}
                 """),
+            // Stored as received, line breaks and all: a module still gets it on one line.
+            ("pretty.json", "{\r\n  \"type\": \"chat-metrics\",\n  \"shop\": \"s2\",\n  \"month\": \"2022-12\",\n"
+                + "  \"ratings\": 40, \"satisfied_ratings\": 20,\n  \"rounds\": 1000, \"rounds_answered_within_3min\": 990\n}\n"),
         ]
         let settle: (DaemonHarness) throws -> Void = { d in
-            try d.waitFor("two S3 bookings") { try d.call("ledger.summary")["count"] == 2 }
+            try d.waitFor("three S3 bookings") { try d.call("ledger.summary")["count"] == 3 }
         }
         let inProcess = try Self.run(files, outOfProcess: nil, settle: settle)
         let served = try Self.run(files, outOfProcess: "service-quality", settle: settle)

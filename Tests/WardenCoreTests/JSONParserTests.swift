@@ -69,6 +69,18 @@ struct JSONParserTests {
         #expect(try JSONParser.parse(text) == value)
     }
 
+    @Test(arguments: [
+        (JSON.number(0), "0"), (.number(-0.0), "0"), (.number(-7), "-7"), (.number(9_007_199_254_740_992), "9007199254740992"),
+        (.number(-9_007_199_254_740_992), "-9007199254740992"), (.number(1e300), "1e+300"), (.number(-2.5), "-2.5"), (.number(.nan), "null"),
+        (.string(""), #""""#), (.string("\""), #""\"""#), (.string("\"x\""), #""\"x\"""#), (.string("\t\r\u{1F}"), #""\t\r\u001f""#),
+        (.string("价格 \\ 12元"), #""价格 \\ 12元""#), (.bool(false), "false"), (.null, "null"),
+    ])
+    func writerWritesEachScalar(value: JSON, text: String) throws {
+        #expect(JSONWriter.string(value) == text)
+        if case .number(let n) = value, n.isNaN { return }
+        #expect(try JSONParser.parse(text) == value)
+    }
+
     @Test func sortedKeysAreCanonical() {
         let a: JSON = ["b": 1, "a": 2]
         let b: JSON = ["a": 2, "b": 1]
