@@ -58,19 +58,36 @@ public final class DeadlineService: Service, Sendable {
         }
     }
 
-    /// Fires everything due now; returns when nothing more is due. Exposed for tests.
+    /// Firings per transaction: deadlines that fall due together share commits.
+    static let batchSize = 1000
+
+    /// Fires everything due now, in group commits of `batchSize`; returns when nothing
+    /// more is due, or after a failure (what failed is put back, and tried again after
+    /// `retryDelay`). Exposed for tests.
     public func fireDue() async {
         while true {
             let due = schedule.withLock { $0.collect(now: clock.now()) }
             if due.isEmpty { return }
-            for (index, firing) in due.enumerated() {
+            var retry: [DeadlineSchedule.Firing] = []
+            var start = due.startIndex
+            while start < due.endIndex {
+                let batch = Array(due[start..<min(start + Self.batchSize, due.endIndex)])
                 do {
-                    try await engine.fire(firing)
+                    for (firing, reason) in try await engine.fire(batch) {
+                        logger.error("Deadline firing failed; will retry", metadata: ["warden.event": "deadline.retry", "warden.case_id": "\(firing.caseId)", "warden.error": "\(reason)"])
+                        retry.append(firing)
+                    }
                 } catch {
-                    logger.error("Deadline firing failed; will retry", metadata: ["warden.event": "deadline.retry", "warden.case_id": "\(firing.caseId)", "warden.error": "\(error)"])
-                    requeue(Array(due[index...]))
-                    return
+                    logger.error(
+                        "Deadline firings failed; will retry", metadata: ["warden.event": "deadline.retry", "warden.case_id": "\(batch[0].caseId)", "warden.count": "\(due.endIndex - start)", "warden.error": "\(error)"])
+                    retry += due[start...]
+                    break
                 }
+                start += batch.count
+            }
+            if !retry.isEmpty {
+                requeue(retry)
+                return
             }
         }
     }

@@ -215,13 +215,31 @@ public final class Engine: Sendable {
 
     /// Fires one deadline event, exactly once: a firing whose deadline is no longer
     /// pending (already fired, cancelled, moved) does nothing.
-    public func fire(_ firing: DeadlineSchedule.Firing) async throws {
+    /// Fires several deadlines (expiries and warnings) in one transaction: one commit,
+    /// one fsync, each firing in a savepoint of its own, so one that fails for a
+    /// reason of its own is rolled back alone and returned with the reason, and the
+    /// others commit. An environmental error (disk full, database busy) throws and
+    /// nothing commits. Each firing still happens once: its deadline row is marked in
+    /// its savepoint, guarded by its status and due time.
+    public func fire(_ firings: [DeadlineSchedule.Firing]) async throws -> [(firing: DeadlineSchedule.Firing, reason: String)] {
         let settings = self.settings
         let now = clock.now()
-        try await commit { tx in
-            var applier = Applier(tx: tx, settings: settings, now: now, source: "deadline")
-            try applier.fire(firing)
-            return ((), applier.effects)
+        return try await commit { tx in
+            var effects = Effects()
+            var failed: [(firing: DeadlineSchedule.Firing, reason: String)] = []
+            for firing in firings {
+                do {
+                    let applier = try tx.savepoint { () throws -> Applier in
+                        var applier = Applier(tx: tx, settings: settings, now: now, source: "deadline")
+                        try applier.fire(firing)
+                        return applier
+                    }
+                    effects.merge(applier.effects)
+                } catch where !Store.isEnvironmental(error) {
+                    failed.append((firing, "\(error)"))
+                }
+            }
+            return (failed, effects)
         }
     }
 

@@ -1,6 +1,7 @@
 import Testing
 import WardenCore
 import WardenDaemon
+import WardenStore
 import WardenTestKit
 
 /// The deadline scheduler over a fake clock, against a real SQLite file.
@@ -62,6 +63,25 @@ struct DeadlineSchedulerTests {
         #expect(try f.events("deadline.warning") == 0)
         try f.reopen()
         #expect(f.deadlines.pendingCount == 0)
+    }
+
+    @Test func deadlinesDueTogetherFireInOneGroupAndABadOneAlone() async throws {
+        let f = try EngineFixture()
+        let second = { (text: String) in text.replacingOccurrences(of: "\"O1\"", with: "\"O2\"").replacingOccurrences(of: "\"C1\"", with: "\"C2\"") }
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint, second(EngineFixture.order), second(EngineFixture.complaint))
+        // C2's case row made unreadable (a state no version writes): its firing fails on
+        // its own, in its savepoint; C1's, in the same transaction, commits.
+        let pool = try DatabasePool(path: f.dir.path + "/warden.sqlite", configuration: Configuration())
+        try pool.writeWithoutTransaction { try $0.execute(sql: "UPDATE cases SET state = 'bogus' WHERE case_id = 'C2'") }
+        try pool.close()
+        f.clock.advance(by: .days(2))
+        await f.deadlines.fireDue()
+        #expect(try f.caseRecord("C1")?.state == .defaulted)
+        #expect(try f.ledger().map(\.caseId) == ["C1"])
+        #expect(try f.events("deadline.expired") == 1)
+        #expect(f.deadlines.pendingCount == 1)  // C2's, put back to be tried again
+        await f.deadlines.fireDue()
+        #expect(try f.ledger().count == 1)
     }
 
     @Test func warningsMissedWhileStoppedFoldIntoOne() async throws {
