@@ -20,8 +20,13 @@ public enum SystemIO {
     /// Writes `text` to standard output, all of it.
     public static func writeOutput(_ text: String) { write(1, text) }
 
-    static func write(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)[...]
+    /// Writes `bytes` to standard error, all of them.
+    public static func writeError(bytes: [UInt8]) { write(2, bytes) }
+
+    static func write(_ fd: Int32, _ text: String) { write(fd, Array(text.utf8)) }
+
+    static func write(_ fd: Int32, _ all: [UInt8]) {
+        var bytes = all[...]
         while !bytes.isEmpty {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }

@@ -79,6 +79,36 @@ public enum TimeFormat {
         let (y, m, d) = civilFromDays(Int(days))
         let secs = Int(msOfDay / 1000)
         let ms = Int(msOfDay % 1000)
+        if (0...9999).contains(y) {
+            // The usual case, written into one buffer (events and logs format times at
+            // every expiry and booking).
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+                var i = 0
+                func put(_ v: Int, _ width: Int) {
+                    var divisor = 1
+                    for _ in 1..<width { divisor *= 10 }
+                    while divisor > 0 {
+                        buffer[i] = UInt8(ascii: "0") + UInt8(v / divisor % 10)
+                        i += 1
+                        divisor /= 10
+                    }
+                }
+                func put(_ c: Unicode.Scalar) {
+                    buffer[i] = UInt8(ascii: c)
+                    i += 1
+                }
+                put(y, 4); put("-"); put(m, 2); put("-"); put(d, 2); put("T")
+                put(secs / 3600, 2); put(":"); put(secs % 3600 / 60, 2); put(":"); put(secs % 60, 2)
+                if ms != 0 { put("."); put(ms, 3) }
+                if offset == 0 {
+                    put("Z")
+                } else {
+                    let a = abs(offset)
+                    put(offset < 0 ? "-" : "+"); put(a / 3600, 2); put(":"); put(a % 3600 / 60, 2)
+                }
+                return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<i]), as: UTF8.self)
+            }
+        }
         var out = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secs / 3600, 2) + ":"
             + pad(secs % 3600 / 60, 2) + ":" + pad(secs % 60, 2)
         if ms != 0 { out += "." + pad(ms, 3) }

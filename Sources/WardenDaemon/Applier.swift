@@ -412,7 +412,8 @@ struct FactReader {
     /// Everything a policy may need about an order and a case.
     func facts(order: Order?, current: CaseRecord?, record: Record? = nil) throws -> Facts {
         guard let order else { return Facts(currentCase: current, records: try ownRecords(orderId: nil, shop: record?.shop), now: now) }
-        let cases = try tx.caseIds(orderId: order.orderId).compactMap { try tx.caseRecord(id: $0) }
+        // `current` was read in this transaction just before: not read a second time.
+        let cases = try tx.caseIds(orderId: order.orderId).compactMap { id in id == current?.caseId ? current : try tx.caseRecord(id: id) }
         let records = try ownRecords(orderId: order.orderId, shop: nil)
         // The listing a complaint (or its order) names with `listing_id`.
         var listing: Listing?

@@ -239,7 +239,13 @@ public struct Daemon {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            engine.flushLogs()
+            throw error
+        }
+        engine.flushLogs()
         await metricsServer?.shutdown()
         try? store.close()
         logger.info("wardend stopped", metadata: ["warden.event": "daemon.stopped"])

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import WardenCore
 import WardenStore
@@ -26,6 +27,9 @@ public final class Engine: Sendable {
     let caseHook: Locked<(@Sendable (Set<String>) -> Void)?> = Locked(nil)
     let metrics: Locked<WardenMetrics?> = Locked(nil)
     let queueHook: Locked<(@Sendable (Set<String>) -> Void)?> = Locked(nil)
+    /// Where committed transactions' log entries are written, in commit order, so the
+    /// writer does not wait on the journal (or stderr) before its next transaction.
+    let logQueue = DispatchQueue(label: "warden.engine.logs")
 
     /// What a reload may change.
     public struct Settings: Sendable {
@@ -69,6 +73,12 @@ public final class Engine: Sendable {
         self.clock = clock
         self.logger = logger
         self.scheduleHook = Locked(nil)
+    }
+
+    /// Waits until every log entry of the transactions committed so far is written
+    /// (before the daemon exits).
+    public func flushLogs() {
+        logQueue.sync {}
     }
 
     public var settings: Settings {
@@ -267,8 +277,11 @@ public final class Engine: Sendable {
     }
 
     func publish(_ effects: Effects) {
-        for entry in effects.logs {
-            logger.log(level: entry.level, "\(entry.message)", metadata: entry.metadata)
+        if !effects.logs.isEmpty {
+            let (logger, logs) = (self.logger, effects.logs)
+            logQueue.async {
+                for entry in logs { logger.log(level: entry.level, "\(entry.message)", metadata: entry.metadata) }
+            }
         }
         if !effects.deadlineChanges.isEmpty, let hook = scheduleHook.value {
             hook(effects.deadlineChanges)

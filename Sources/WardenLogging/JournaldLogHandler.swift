@@ -70,6 +70,18 @@ public struct JournaldLogHandler: LogHandler {
     /// A journal field name for a metadata key: upper case, `[A-Z0-9_]`, `WARDEN_` first.
     public static func fieldName(_ key: String) -> String {
         let stripped = key.hasPrefix("warden.") ? String(key.dropFirst("warden.".count)) : key
+        if stripped.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (every key Warden writes): byte by byte, no Unicode case mapping.
+            var out = Array("WARDEN_".utf8)
+            for b in stripped.utf8 {
+                switch b {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): out.append(b - 0x20)
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): out.append(b)
+                default: out.append(UInt8(ascii: "_"))
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
         let upper = stripped.uppercased().map { c -> Character in
             (c.isASCII && (c.isLetter || c.isNumber)) ? c : "_"
         }

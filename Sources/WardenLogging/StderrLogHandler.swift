@@ -36,13 +36,35 @@ public struct StderrLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        var line = prefixStyle ? "<\(Self.priority(event.level))>" : "\(Self.name(event.level)): "
-        line += event.message.description
-        for key in merged.keys.sorted() {
-            line += " \(key)=\(Self.quote("\(merged[key]!)"))"
+        SystemIO.writeError(bytes: Self.line(level: event.level, message: event.message.description, metadata: merged, priorityPrefix: prefixStyle))
+    }
+
+    /// One log line, newline included, as bytes (built without intermediate strings:
+    /// the writer logs every booking and expiry).
+    public static func line(level: Logger.Level, message: String, metadata: Logger.Metadata, priorityPrefix: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128 + message.utf8.count)
+        if priorityPrefix {
+            out.append(UInt8(ascii: "<"))
+            out.append(UInt8(ascii: "0") + UInt8(priority(level)))
+            out.append(UInt8(ascii: ">"))
+        } else {
+            out.append(contentsOf: name(level).utf8)
+            out.append(contentsOf: ": ".utf8)
         }
-        line += "\n"
-        SystemIO.writeError(line)
+        out.append(contentsOf: message.utf8)
+        for key in metadata.keys.sorted() {
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: key.utf8)
+            out.append(UInt8(ascii: "="))
+            switch metadata[key]! {
+            case .string(let s): appendQuoted(s, into: &out)
+            case .stringConvertible(let c): appendQuoted(c.description, into: &out)
+            case let other: appendQuoted("\(other)", into: &out)
+            }
+        }
+        out.append(UInt8(ascii: "\n"))
+        return out
     }
 
     /// The syslog priority of a level (RFC 5424).
@@ -62,16 +84,40 @@ public struct StderrLogHandler: LogHandler {
     }
 
     static func quote(_ value: String) -> String {
-        guard value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) || value.isEmpty else { return value }
-        var out = "\""
-        for c in value.unicodeScalars {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(c)
+        var out: [UInt8] = []
+        appendQuoted(value, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `value` as is, or in double quotes (`\\`, `\"` and `\n` escaped) when it is empty or
+    /// holds a space, a quote, `=` or a line break (U+000A–U+000D, U+0085, U+2028,
+    /// U+2029).
+    static func appendQuoted(_ value: String, into out: inout [UInt8]) {
+        let utf8 = value.utf8
+        var needs = utf8.isEmpty
+        var previous: (UInt8, UInt8) = (0, 0)
+        for b in utf8 where !needs {
+            switch b {
+            case 0x20, 0x22, 0x3D, 0x0A...0x0D: needs = true
+            case 0x85: needs = previous.1 == 0xC2
+            case 0xA8, 0xA9: needs = previous == (0xE2, 0x80)
+            default: break
+            }
+            previous = (previous.1, b)
+        }
+        guard needs else {
+            out.append(contentsOf: utf8)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        for b in utf8 {
+            switch b {
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            default: out.append(b)
             }
         }
-        return out + "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

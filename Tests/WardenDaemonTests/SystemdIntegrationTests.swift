@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import WardenCore
 import Testing
 import WardenDaemon
@@ -6,9 +7,22 @@ import WardenLogging
 
 @Suite("systemd integration (unit level)")
 struct SystemdIntegrationTests {
-    @Test(arguments: [("warden.case_id", "WARDEN_CASE_ID"), ("warden.event", "WARDEN_EVENT"), ("sl.service-name", "WARDEN_SL_SERVICE_NAME"), ("warden.peer_uid", "WARDEN_PEER_UID")])
+    @Test(arguments: [("warden.case_id", "WARDEN_CASE_ID"), ("warden.event", "WARDEN_EVENT"), ("sl.service-name", "WARDEN_SL_SERVICE_NAME"), ("warden.peer_uid", "WARDEN_PEER_UID"), ("Warden.x-9", "WARDEN_WARDEN_X_9"), ("straße", "WARDEN_STRASSE"), ("café", "WARDEN_CAF_")])
     func journalFieldNames(key: String, field: String) {
         #expect(JournaldLogHandler.fieldName(key) == field)
+    }
+
+    @Test func stderrLines() {
+        let table: [(Logger.Level, String, Logger.Metadata, Bool, String)] = [
+            (.error, "Deadline expired", ["warden.case_id": "C1", "warden.event": "deadline.expired"], true,
+             "<3>Deadline expired warden.case_id=C1 warden.event=deadline.expired\n"),
+            (.warning, "odd values", ["b": "two words", "a": "", "c": "x=y", "d": "say \"hi\"\\", "e": "l1\nl2", "f": "a\u{2028}b", "g": "价格\u{85}", "h": "\r"], false,
+             "warning: odd values a=\"\" b=\"two words\" c=\"x=y\" d=\"say \\\"hi\\\"\\\\\" e=\"l1\\nl2\" f=\"a\u{2028}b\" g=\"价格\u{85}\" h=\"\r\"\n"),
+            (.info, "plain", ["n": .stringConvertible(42), "list": ["a", "b"], "s": "价格", "t": "\u{2027}\u{C2}"], true, "<6>plain list=\"[\\\"a\\\", \\\"b\\\"]\" n=42 s=价格 t=\u{2027}\u{C2}\n"),
+        ]
+        for (level, message, metadata, prefix, line) in table {
+            #expect(String(decoding: StderrLogHandler.line(level: level, message: message, metadata: metadata, priorityPrefix: prefix), as: UTF8.self) == line)
+        }
     }
 
     @Test func watchdogIntervalIsHalfTheTimeoutForThisProcessOnly() {
