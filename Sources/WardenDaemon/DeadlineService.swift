@@ -58,12 +58,13 @@ public final class DeadlineService: Service, Sendable {
         }
     }
 
-    /// Firings per transaction: deadlines that fall due together share commits.
+    /// Firings per transaction at most: deadlines that fall due together share commits
+    /// (each commit also bounded in time: `Engine.fire`'s budget).
     static let batchSize = 1000
 
-    /// Fires everything due now, in group commits of `batchSize`; returns when nothing
-    /// more is due, or after a failure (what failed is put back, and tried again after
-    /// `retryDelay`). Exposed for tests.
+    /// Fires everything due now, in group commits of up to `batchSize`; returns when
+    /// nothing more is due, or after a failure (what failed is put back, and tried again
+    /// after `retryDelay`). Exposed for tests.
     public func fireDue() async {
         while true {
             let due = schedule.withLock { $0.collect(now: clock.now()) }
@@ -73,17 +74,18 @@ public final class DeadlineService: Service, Sendable {
             while start < due.endIndex {
                 let batch = Array(due[start..<min(start + Self.batchSize, due.endIndex)])
                 do {
-                    for (firing, reason) in try await engine.fire(batch) {
+                    let (taken, failed) = try await engine.fire(batch)
+                    for (firing, reason) in failed {
                         logger.error("Deadline firing failed; will retry", metadata: ["warden.event": "deadline.retry", "warden.case_id": "\(firing.caseId)", "warden.error": "\(reason)"])
                         retry.append(firing)
                     }
+                    start += taken
                 } catch {
                     logger.error(
                         "Deadline firings failed; will retry", metadata: ["warden.event": "deadline.retry", "warden.case_id": "\(batch[0].caseId)", "warden.count": "\(due.endIndex - start)", "warden.error": "\(error)"])
                     retry += due[start...]
                     break
                 }
-                start += batch.count
             }
             if !retry.isEmpty {
                 requeue(retry)
@@ -101,9 +103,11 @@ public final class DeadlineService: Service, Sendable {
             if let n = next, n <= clock.now(), schedule.withLock({ $0.count }) >= failedBefore {
                 next = clock.now() + retryDelay  // a failure put work back: back off
             }
-            // Wake at least once a minute (more often under a watchdog) so liveness shows.
-            let cap = clock.now() + min(.minutes(1), SystemdService.heartbeat() ?? .minutes(1))
-            await wake.wait(until: min(next ?? cap, cap), clock: clock)
+            // Under a watchdog, wake at least every heartbeat so liveness shows; without
+            // one, sleep until the next firing or a change (no idle wake-ups).
+            let cap = SystemdService.heartbeat().map { clock.now() + $0 }
+            let until = [next, cap].compactMap { $0 }.min()
+            await wake.wait(until: until, clock: clock)
         }
     }
 

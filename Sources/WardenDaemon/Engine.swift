@@ -225,19 +225,29 @@ public final class Engine: Sendable {
 
     /// Fires one deadline event, exactly once: a firing whose deadline is no longer
     /// pending (already fired, cancelled, moved) does nothing.
-    /// Fires several deadlines (expiries and warnings) in one transaction: one commit,
+    /// Fires deadlines (expiries and warnings) in order, in one transaction: one commit,
     /// one fsync, each firing in a savepoint of its own, so one that fails for a
     /// reason of its own is rolled back alone and returned with the reason, and the
     /// others commit. An environmental error (disk full, database busy) throws and
     /// nothing commits. Each firing still happens once: its deadline row is marked in
     /// its savepoint, guarded by its status and due time.
-    public func fire(_ firings: [DeadlineSchedule.Firing]) async throws -> [(firing: DeadlineSchedule.Firing, reason: String)] {
+    ///
+    /// Stops taking firings once `budget` is spent (after one at least), so a commit
+    /// lands every `budget` however slow the firings: a daemon restarted again and
+    /// again still makes progress. Returns how many of `firings` it took.
+    public func fire(
+        _ firings: [DeadlineSchedule.Firing], budget: Duration = .milliseconds(50)
+    ) async throws -> (taken: Int, failed: [(firing: DeadlineSchedule.Firing, reason: String)]) {
         let settings = self.settings
         let now = clock.now()
         return try await commit { tx in
             var effects = Effects()
             var failed: [(firing: DeadlineSchedule.Firing, reason: String)] = []
+            let started = ContinuousClock.now
+            var taken = 0
             for firing in firings {
+                if taken > 0 && ContinuousClock.now - started > budget { break }
+                taken += 1
                 do {
                     let applier = try tx.savepoint { () throws -> Applier in
                         var applier = Applier(tx: tx, settings: settings, now: now, source: "deadline")
@@ -249,7 +259,7 @@ public final class Engine: Sendable {
                     failed.append((firing, "\(error)"))
                 }
             }
-            return (failed, effects)
+            return ((taken, failed), effects)
         }
     }
 

@@ -69,7 +69,9 @@ public final class SystemdService: Service, Sendable {
     }
 
     func loop() async {
-        let tick = watchdogInterval.map { min($0, .seconds(5)) } ?? .seconds(5)
+        // Under a watchdog: every ping (at most 5 s apart, refreshing STATUS too). Under
+        // systemd without one: STATUS every 30 s. Otherwise nothing to do until stopped.
+        let tick: Duration? = watchdogInterval.map { min($0, .seconds(5)) } ?? (notifier.isActive ? .seconds(30) : nil)
         var lastStatus = ""
         var lastPing = ContinuousClock.now
         var lastTicks = (spool.ticks.value, deadlines.ticks.value)
@@ -93,7 +95,7 @@ public final class SystemdService: Service, Sendable {
                 lastTicks = ticks
                 lastPing = ContinuousClock.now
             }
-            let deadline = SystemClock().now() + TimeSpan(milliseconds: Int64(tick.components.seconds * 1000 + tick.components.attoseconds / 1_000_000_000_000_000))
+            let deadline = tick.map { SystemClock().now() + TimeSpan(milliseconds: Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)) }
             await wake.wait(until: deadline, clock: SystemClock())
         }
     }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CWardenSys
 import Synchronization
 import WardenCore
 
@@ -19,10 +20,12 @@ import Glibc
 /// place may still be being written (its `IN_CLOSE_WRITE` names it when done), while a
 /// symlink, FIFO or hard link made there gets no other event and is found by the listing.
 ///
-/// Runs one thread that polls the inotify descriptor with a short timeout so `stop()`
-/// returns promptly.
+/// Runs one thread that sleeps in `poll` on the inotify descriptor and a pipe that
+/// `stop()` writes to: it wakes for events and for the stop, never on a timer.
 public final class InotifyWatcher: Sendable {
     private let fd: Int32
+    /// The pipe `stop()` wakes the thread through: read end, write end.
+    private let wake: (read: Int32, write: Int32)
     private let stopped = Locked(false)
     private let finished = AsyncSignal()
     private let queue = Locked<Arrivals>(Arrivals())
@@ -57,16 +60,24 @@ public final class InotifyWatcher: Sendable {
             close(fd)
             throw SpoolError.io(path: path, errno: e)
         }
+        var ends: [Int32] = [-1, -1]
+        guard warden_pipe_cloexec(&ends) == 0 else {
+            let e = errno
+            close(fd)
+            throw SpoolError.io(path: path, errno: e)
+        }
+        wake = (ends[0], ends[1])
         let fd = self.fd
+        let wake = self.wake
         let stopped = self.stopped
         let finished = self.finished
         let queue = self.queue
         let thread = OSThread {
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            var pfds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
             while !stopped.withLock({ $0 }) {
-                let ready = poll(&pfd, 1, 200)
-                guard ready > 0 else { continue }
+                let ready = poll(&pfds, 2, -1)
+                guard ready > 0, pfds[0].revents != 0 else { continue }
                 // Let a burst gather: one wake-up per millisecond at most instead of one
                 // per file (each costs two context switches; the spool loop batches
                 // anyway).
@@ -89,6 +100,8 @@ public final class InotifyWatcher: Sendable {
                 if any { signal.signal() }
             }
             close(fd)
+            close(wake.read)
+            close(wake.write)
             finished.signal()
         }
         thread.name = "warden-inotify"
@@ -96,6 +109,8 @@ public final class InotifyWatcher: Sendable {
             try thread.start()
         } catch {
             close(fd)
+            close(wake.read)
+            close(wake.write)
             throw SpoolError.io(path: path, errno: EAGAIN)
         }
     }
@@ -141,6 +156,8 @@ public final class InotifyWatcher: Sendable {
     /// Stops the thread and closes the descriptor.
     public func stop() async {
         stopped.withLock { $0 = true }
+        var byte: UInt8 = 1
+        _ = write(wake.write, &byte, 1)
         await finished.wait()
     }
 }
