@@ -59,7 +59,8 @@ public final class DeadlineService: Service, Sendable {
     }
 
     /// Firings per transaction at most: deadlines that fall due together share commits
-    /// (each commit also bounded in time: `Engine.fire`'s budget).
+    /// (each commit also bounded in time: `Engine.fire`'s budget, 25 ms for the first
+    /// group of a burst, doubling to 400 ms).
     static let batchSize = 1000
 
     /// Fires everything due now, in group commits of up to `batchSize`; returns when
@@ -71,10 +72,14 @@ public final class DeadlineService: Service, Sendable {
             if due.isEmpty { return }
             var retry: [DeadlineSchedule.Firing] = []
             var start = due.startIndex
+            // The first group is short, so its commit lands soon (and a daemon killed
+            // again and again still makes progress); later ones grow to `batchSize`.
+            var budget = Duration.milliseconds(25)
             while start < due.endIndex {
                 let batch = Array(due[start..<min(start + Self.batchSize, due.endIndex)])
                 do {
-                    let (taken, failed) = try await engine.fire(batch)
+                    let (taken, failed) = try await engine.fire(batch, budget: budget)
+                    budget = min(budget * 2, .milliseconds(400))
                     for (firing, reason) in failed {
                         logger.error("Deadline firing failed; will retry", metadata: ["warden.event": "deadline.retry", "warden.case_id": "\(firing.caseId)", "warden.error": "\(reason)"])
                         retry.append(firing)

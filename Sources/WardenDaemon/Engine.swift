@@ -236,7 +236,7 @@ public final class Engine: Sendable {
     /// lands every `budget` however slow the firings: a daemon restarted again and
     /// again still makes progress. Returns how many of `firings` it took.
     public func fire(
-        _ firings: [DeadlineSchedule.Firing], budget: Duration = .milliseconds(50)
+        _ firings: [DeadlineSchedule.Firing], budget: Duration
     ) async throws -> (taken: Int, failed: [(firing: DeadlineSchedule.Firing, reason: String)]) {
         let settings = self.settings
         let now = clock.now()
