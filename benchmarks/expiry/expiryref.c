@@ -23,6 +23,12 @@ static void check(sqlite3 *db, int rc, int want) {
     if (rc != want) { fprintf(stderr, "expiryref: %s\n", sqlite3_errmsg(db)); exit(1); }
 }
 
+/* Runs a statement whose values are bound, then resets it for the next row. */
+static void step(sqlite3 *db, sqlite3_stmt *s) {
+    check(db, sqlite3_step(s), SQLITE_DONE);
+    sqlite3_reset(s);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s DIR [DEADLINES] [PER_TRANSACTION]\n", argv[0]); return 2; }
     long n = argc > 2 ? atol(argv[2]) : 10000, per = argc > 3 ? atol(argv[3]) : 1000;
@@ -52,11 +58,9 @@ int main(int argc, char **argv) {
         int k = snprintf(id, sizeof id, "C-%ld", i), o = snprintf(order, sizeof order, "O-%ld", i);
         sqlite3_bind_text(c, 1, id, k, SQLITE_STATIC);
         sqlite3_bind_text(c, 2, order, o, SQLITE_STATIC);
-        check(db, sqlite3_step(c), SQLITE_DONE);
-        sqlite3_reset(c);
+        step(db, c);
         sqlite3_bind_text(d, 1, id, k, SQLITE_STATIC);
-        check(db, sqlite3_step(d), SQLITE_DONE);
-        sqlite3_reset(d);
+        step(db, d);
     }
     sqlite3_exec(db, "COMMIT", 0, 0, 0);
     sqlite3_stmt *mark, *kase, *hist, *book, *event;
@@ -73,23 +77,18 @@ int main(int argc, char **argv) {
         int kk = snprintf(key, sizeof key, "K4|O-%ld", i);
         int b = snprintf(body, sizeof body, "{\"case_id\":\"C-%ld\",\"order_id\":\"O-%ld\",\"state\":\"awaiting-evidence\",\"due_at\":\"2023-04-06T09:30:00+08:00\"}", i, i);
         sqlite3_bind_text(mark, 1, id, k, SQLITE_STATIC);
-        check(db, sqlite3_step(mark), SQLITE_DONE);
-        sqlite3_reset(mark);
+        step(db, mark);
         sqlite3_bind_text(kase, 1, id, k, SQLITE_STATIC);
-        check(db, sqlite3_step(kase), SQLITE_DONE);
-        sqlite3_reset(kase);
+        step(db, kase);
         sqlite3_bind_text(hist, 1, id, k, SQLITE_STATIC);
-        check(db, sqlite3_step(hist), SQLITE_DONE);
-        sqlite3_reset(hist);
+        step(db, hist);
         sqlite3_bind_text(book, 1, id, k, SQLITE_STATIC);
         sqlite3_bind_text(book, 2, order, o, SQLITE_STATIC);
         sqlite3_bind_text(book, 3, key, kk, SQLITE_STATIC);
-        check(db, sqlite3_step(book), SQLITE_DONE);
-        sqlite3_reset(book);
+        step(db, book);
         for (int e = 0; e < 2; e++) {  /* deadline.expired, then ledger.entry */
             sqlite3_bind_text(event, 1, body, b, SQLITE_STATIC);
-            check(db, sqlite3_step(event), SQLITE_DONE);
-            sqlite3_reset(event);
+            step(db, event);
         }
         if ((i + 1) % per == 0 || i + 1 == n) check(db, sqlite3_exec(db, "COMMIT", 0, 0, 0), SQLITE_OK);
     }
