@@ -239,6 +239,7 @@ public final class Statement: @unchecked Sendable {
     unowned let database: Database
     private(set) var handle: OpaquePointer?
     public let sql: String
+    private var names: [String]?
 
     init(database: Database, handle: OpaquePointer, sql: String) {
         self.database = database
@@ -320,9 +321,15 @@ public final class Statement: @unchecked Sendable {
         }
     }
 
-    /// The column names, in order.
+    /// The column names, in order: read once per statement (a prepared statement's
+    /// columns do not change; cached statements run thousands of times).
     func columnNames(_ h: OpaquePointer) -> [String] {
-        (0..<sqlite3_column_count(h)).map { String(cString: sqlite3_column_name(h, $0)) }
+        // (The count is checked: a statement SQLite prepares again after a schema
+        // change may have gained a column.)
+        if let names, names.count == Int(sqlite3_column_count(h)) { return names }
+        let read = (0..<sqlite3_column_count(h)).map { String(cString: sqlite3_column_name(h, $0)) }
+        names = read
+        return read
     }
 }
 
