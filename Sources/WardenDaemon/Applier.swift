@@ -415,21 +415,24 @@ struct FactReader {
         // `current` was read in this transaction just before: not read a second time.
         let cases = try tx.caseIds(orderId: order.orderId).compactMap { id in id == current?.caseId ? current : try tx.caseRecord(id: id) }
         let records = try ownRecords(orderId: order.orderId, shop: nil)
-        // The listing a complaint (or its order) names with `listing_id`.
-        var listing: Listing?
-        var listingId = record?.body["listing_id"]?.string
-        if listingId == nil, let body = try tx.orderBody(id: order.orderId), let json = try? JSONParser.parse(body) {
-            listingId = json["listing_id"]?.string
-        }
+        let listing = try namedListing(record: record, orderListingId: { try Views.rawOrder(tx, id: order.orderId)?["listing_id"]?.string }, current: current)
+        return Facts(
+            order: order, currentCase: current, orderCases: cases, records: records, listing: listing?.listing,
+            bookedKeys: try tx.bookedKeys(orderId: order.orderId), now: now)
+    }
+
+    /// The stored listing that `record`, else its order (`orderListingId`, asked only
+    /// then), else the current case's complaint names with `listing_id`: its JSON and
+    /// the record read from it. Nil when none names one or it is not stored.
+    func namedListing(record: Record?, orderListingId: () throws -> String?, current: CaseRecord?) throws -> (json: JSON, listing: Listing)? {
+        var listingId = try record?.body["listing_id"]?.string ?? orderListingId()
         if listingId == nil, let current, let body = try tx.recordBody(type: .complaint, key: current.caseId), let json = try? JSONParser.parse(body) {
             listingId = json["listing_id"]?.string
         }
-        if let listingId, let body = try tx.recordBody(type: .listing, key: listingId), case .listing(let l)? = replayable(body)?.payload {
-            listing = l
-        }
-        return Facts(
-            order: order, currentCase: current, orderCases: cases, records: records, listing: listing,
-            bookedKeys: try tx.bookedKeys(orderId: order.orderId), now: now)
+        guard let listingId, let body = try tx.recordBody(type: .listing, key: listingId), let json = try? JSONParser.parse(body),
+            case .success(let stored) = parser.parse(json), case .listing(let listing) = stored.payload
+        else { return nil }
+        return (json, listing)
     }
 
     func replayable(_ body: String) -> Record? { Self.replayable(body, parser: parser) }

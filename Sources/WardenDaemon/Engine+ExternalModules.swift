@@ -193,15 +193,9 @@ extension Engine {
             }
         }
         if let known {
-            // The listing a complaint (or its order, or the case's complaint) names.
-            var listingId = record?.body["listing_id"]?.string ?? known.listingId
-            if listingId == nil, let current, let body = try tx.recordBody(type: .complaint, key: current.caseId), let json = try? JSONParser.parse(body) {
-                listingId = json["listing_id"]?.string
-            }
-            if let listingId, let body = try tx.recordBody(type: .listing, key: listingId), let json = try? JSONParser.parse(body),
-                case .success(let listing) = settings.parser.parse(json), case .listing = listing.payload
-            {
-                facts["listing"] = json
+            let reader = FactReader(tx: tx, now: now, parser: settings.parser)
+            if let found = try reader.namedListing(record: record, orderListingId: { known.listingId }, current: current) {
+                facts["listing"] = found.json
             }
             facts["booked"] = known.booked
         }

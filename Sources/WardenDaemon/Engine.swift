@@ -223,14 +223,13 @@ public final class Engine: Sendable {
         }
     }
 
-    /// Fires one deadline event, exactly once: a firing whose deadline is no longer
-    /// pending (already fired, cancelled, moved) does nothing.
     /// Fires deadlines (expiries and warnings) in order, in one transaction: one commit,
     /// one fsync, each firing in a savepoint of its own, so one that fails for a
     /// reason of its own is rolled back alone and returned with the reason, and the
     /// others commit. An environmental error (disk full, database busy) throws and
     /// nothing commits. Each firing still happens once: its deadline row is marked in
-    /// its savepoint, guarded by its status and due time.
+    /// its savepoint, guarded by its status and due time, so a firing whose deadline is
+    /// no longer pending (already fired, cancelled, moved) does nothing.
     ///
     /// Stops taking firings once `budget` is spent (after one at least), so a commit
     /// lands every `budget` however slow the firings: a daemon restarted again and

@@ -83,12 +83,6 @@ public struct StderrLogHandler: LogHandler {
         level == .warning ? "warning" : level.rawValue
     }
 
-    static func quote(_ value: String) -> String {
-        var out: [UInt8] = []
-        appendQuoted(value, into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// `value` as is, or in double quotes (`\\`, `\"` and `\n` escaped) when it is empty or
     /// holds a space, a quote, `=` or a line break (U+000A–U+000D, U+0085, U+2028,
     /// U+2029).

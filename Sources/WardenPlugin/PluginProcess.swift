@@ -183,32 +183,34 @@ public final class PluginProcess: Sendable {
         var promises: [EventLoopPromise<Result<JSON, PluginFault>>] = []
         var ids: [Int] = []
         var buffer = channel.allocator.buffer(capacity: 1024)
-        for p in params {
-            let promise = loop.makePromise(of: Result<JSON, PluginFault>.self)
-            promises.append(promise)
-            guard let id = calls.register(promise) else {
-                ids.append(0)
-                continue
-            }
-            ids.append(id)
-            buffer.writeString(#"{"jsonrpc":"2.0","id":\#(id),"method":"#)
-            buffer.writeBytes(JSONWriter.bytes(.string(method)))
-            buffer.writeString(#","params":"#)
-            buffer.writeBytes(p)
-            buffer.writeString("}\n")
-        }
-        let live = ids.filter { $0 != 0 }
-        if !live.isEmpty {
-            let futures = promises.map(\.futureResult)
-            // Written, and chained after the batch before, in one step: batches sent from
-            // several tasks keep the order of their ids on the pipe and on the timers.
-            let previous = lastAnswer.withLock { last -> EventLoopFuture<Void>? in
-                channel.writeAndFlush(buffer).whenFailure { error in
-                    for id in live { calls.deliver(id, .failure(.exited("cannot write to the module: \(error)"))) }
+        // Ids taken, the calls written, and chained after the batch before, in one step:
+        // batches sent from several tasks keep the order of their ids on the pipe and on
+        // the timers.
+        let previous = lastAnswer.withLock { last -> EventLoopFuture<Void>? in
+            for p in params {
+                let promise = loop.makePromise(of: Result<JSON, PluginFault>.self)
+                promises.append(promise)
+                guard let id = calls.register(promise) else {
+                    ids.append(0)
+                    continue
                 }
-                defer { last = futures.last!.map { _ in } }
-                return last
+                ids.append(id)
+                buffer.writeString(#"{"jsonrpc":"2.0","id":\#(id),"method":"#)
+                buffer.writeBytes(JSONWriter.bytes(.string(method)))
+                buffer.writeString(#","params":"#)
+                buffer.writeBytes(p)
+                buffer.writeString("}\n")
             }
+            let live = ids.filter { $0 != 0 }
+            guard !live.isEmpty else { return nil }
+            channel.writeAndFlush(buffer).whenFailure { error in
+                for id in live { calls.deliver(id, .failure(.exited("cannot write to the module: \(error)"))) }
+            }
+            defer { last = promises.last!.futureResult.map { _ in } }
+            return last
+        }
+        if ids.contains(where: { $0 != 0 }) {
+            let futures = promises.map(\.futureResult)
             let delay = TimeAmount.milliseconds(timeout.milliseconds)
             let ids = ids
             @Sendable func arm(_ i: Int) {
