@@ -7,7 +7,31 @@
 /// due together (the daemon was stopped, or the machine slept), only the one nearest the
 /// deadline is emitted and the others are marked done: one timely-as-possible warning
 /// rather than a burst of stale ones. A deadline that is already due gets no warning.
+///
+/// Windowed: a schedule made with a `capacity` keeps in memory only the deadlines that
+/// need attention soonest, so memory does not grow with open deadlines. Entries are
+/// ordered by `Key` (the time the entry next needs attention, then the case id); the
+/// `frontier` is the key up to which memory holds every pending deadline. Deadlines
+/// beyond it live only in the store, which indexes them by the same key; the driver
+/// loads the next window (`beginRefill`, `finishRefill`) when time reaches the frontier.
+/// Changes reported while a window loads are recorded, and win over the loaded rows.
 public struct DeadlineSchedule: Sendable, Equatable {
+    /// Order of attention: the time an entry next needs attention, then its case id.
+    public struct Key: Sendable, Hashable, Comparable {
+        public var time: Timestamp
+        public var caseId: String
+
+        public init(time: Timestamp, caseId: String) {
+            self.time = time
+            self.caseId = caseId
+        }
+
+        /// Before every real key: the frontier of a window not loaded yet.
+        public static let beforeAll = Key(time: Timestamp(milliseconds: .min), caseId: "")
+
+        public static func < (a: Key, b: Key) -> Bool { (a.time, a.caseId) < (b.time, b.caseId) }
+    }
+
     public struct Entry: Sendable, Equatable {
         public var caseId: String
         public var due: Timestamp
@@ -21,7 +45,14 @@ public struct DeadlineSchedule: Sendable, Equatable {
         }
 
         /// When this entry next needs attention.
-        public var nextTime: Timestamp { pendingWarnings.first.map { due - $0 } ?? due }
+        public var nextTime: Timestamp { Self.nextTime(due: due, pendingWarnings: pendingWarnings) }
+        public var key: Key { Key(time: nextTime, caseId: caseId) }
+
+        /// When a deadline `due` with warnings `pendingWarnings` still to send next needs
+        /// attention: at its earliest pending warning, else when it is due.
+        public static func nextTime(due: Timestamp, pendingWarnings: [TimeSpan]) -> Timestamp {
+            pendingWarnings.max().map { due - $0 } ?? due
+        }
     }
 
     public enum Firing: Sendable, Equatable {
@@ -53,9 +84,31 @@ public struct DeadlineSchedule: Sendable, Equatable {
     private var byNextTime = Heap()
     private var byDue = Heap()
 
-    public static func == (a: DeadlineSchedule, b: DeadlineSchedule) -> Bool { a.entries == b.entries }
+    /// How many entries a window loads; memory holds at most twice this (beyond that
+    /// the latest entries are let go, and the frontier moves back). `Int.max`: no window.
+    public let capacity: Int
+    /// Every pending deadline whose key is at or before the frontier is in memory; nil
+    /// when every pending deadline is.
+    private(set) public var frontier: Key?
+    /// While a window loads: the cases changed meanwhile (their loaded rows are stale).
+    private var loading: Set<String>?
+    /// Counts resets, so a window read before a reset is not installed after it.
+    private var generation = 0
 
-    public init() {}
+    public static func == (a: DeadlineSchedule, b: DeadlineSchedule) -> Bool { a.entries == b.entries && a.frontier == b.frontier }
+
+    /// A schedule holding every deadline it is given (no window).
+    public init() {
+        capacity = .max
+        frontier = nil
+    }
+
+    /// A windowed schedule, empty until its first window is loaded.
+    public init(capacity: Int) {
+        precondition(capacity > 0, "a window holds at least one entry")
+        self.capacity = capacity
+        frontier = .beforeAll
+    }
 
     /// The offsets of `warnBefore` whose warning time is still ahead of `now`.
     public static func warningsAhead(due: Timestamp, warnBefore: [TimeSpan], now: Timestamp) -> [TimeSpan] {
@@ -64,25 +117,102 @@ public struct DeadlineSchedule: Sendable, Equatable {
 
     public var count: Int { entries.count }
 
+    /// Adds or replaces a deadline. One beyond the frontier is left to the store (and any
+    /// older copy in memory is dropped), unless a window is loading.
     public mutating func upsert(_ entry: Entry) {
+        if loading != nil {
+            loading!.insert(entry.caseId)
+        } else if let f = frontier, entry.key > f {
+            remove(caseId: entry.caseId)
+            return
+        }
         entries[entry.caseId] = entry
         byNextTime.push(entry.nextTime, entry.caseId)
         byDue.push(entry.due, entry.caseId)
+        if capacity < .max / 2 && entries.count > 2 * capacity { shrink() }
         compactIfStale()
     }
 
     public mutating func remove(caseId: String) {
+        loading?.insert(caseId)
         entries[caseId] = nil
         compactIfStale()
     }
 
-    /// The earliest instant at which `collect` will return something, or nil if idle.
+    /// The earliest instant at which `collect` will return something, or at which the
+    /// next window is needed; nil if idle.
     public mutating func nextWake() -> Timestamp? {
         while let top = byNextTime.peek {
-            if entries[top.caseId]?.nextTime == top.time { return top.time }
+            if entries[top.caseId]?.nextTime == top.time { return min(top.time, frontier?.time ?? top.time) }
             byNextTime.pop()
         }
-        return nil
+        return frontier?.time
+    }
+
+    // MARK: - Windows
+
+    /// Whether the next window must be loaded before collecting at `now`: time has
+    /// reached the frontier (what lies beyond it may be due).
+    public func needsWindow(now: Timestamp) -> Bool {
+        guard let f = frontier, loading == nil else { return false }
+        return f.time <= now
+    }
+
+    /// Starts loading the next window: the store's pending deadlines with keys after
+    /// the returned one, in key order, at most `capacity`. Nil if nothing is beyond.
+    public mutating func beginWindow() -> (after: Key, generation: Int)? {
+        guard let f = frontier else { return nil }
+        loading = []
+        return (f, generation)
+    }
+
+    /// Installs a window read after `beginWindow`: `rows` in key order; `complete` when
+    /// the store had no more, else `last` is the store's key of the last row (the new
+    /// frontier). Rows for cases changed while it loaded are skipped (the change is
+    /// newer), and so are rows already in memory.
+    public mutating func finishWindow(_ rows: [Entry], complete: Bool, last: Key?, generation: Int) {
+        guard generation == self.generation, let changed = loading else { return }
+        loading = nil
+        for row in rows where !changed.contains(row.caseId) && entries[row.caseId] == nil {
+            entries[row.caseId] = row
+            byNextTime.push(row.nextTime, row.caseId)
+            byDue.push(row.due, row.caseId)
+        }
+        if complete {
+            frontier = nil
+        } else if let f = last ?? rows.last?.key {
+            frontier = f
+            for (id, entry) in entries where entry.key > f { entries[id] = nil }
+        }
+        if entries.count > 2 * capacity { shrink() }
+        compactIfStale()
+    }
+
+    /// Gives up a window that could not be read (it is asked for again).
+    public mutating func abandonWindow() { loading = nil }
+
+    /// Forgets every entry: the next window is loaded from the start (after the store's
+    /// keys changed, e.g. a reload changed `warn_before`).
+    public mutating func reset() {
+        guard capacity < .max else { return }
+        entries = [:]
+        byNextTime = Heap()
+        byDue = Heap()
+        frontier = .beforeAll
+        loading = nil
+        generation += 1
+    }
+
+    /// Lets the latest entries go, keeping `capacity`, and moves the frontier back to
+    /// the last one kept.
+    private mutating func shrink() {
+        guard loading == nil else { return }
+        let keys = entries.values.map(\.key).sorted()
+        let f = keys[capacity - 1]
+        for key in keys[capacity...] { entries[key.caseId] = nil }
+        frontier = min(frontier ?? f, f)
+        byNextTime = Heap(entries.values.map { ($0.nextTime, $0.caseId) })
+        byDue = Heap(entries.values.map { ($0.due, $0.caseId) })
     }
 
     /// The soonest pending deadline.

@@ -258,7 +258,7 @@ struct Applier {
             guard let pending = try tx.pendingDeadline(caseId: caseId), pending.dueAt == due,
                 !pending.warningsDone.contains(offset)
             else { return }
-            try tx.markWarningsDone(caseId: caseId, [offset] + skipped)
+            try tx.markWarningsDone(caseId: caseId, [offset] + skipped, warnBefore: settings.warnBefore)
             effects.tally.lags.append((seconds: Double((now - (due - offset)).milliseconds) / 1000, warning: true))
             guard let current = try tx.caseRecord(id: caseId) else { return }
             let remaining = (due - now).seconds
@@ -272,6 +272,15 @@ struct Applier {
         }
     }
 
+    /// Schedules a case's deadline (moving it if it had one), warning at the offsets
+    /// of `warn_before` still ahead.
+    mutating func scheduleDeadline(_ caseId: String, due: Timestamp) throws {
+        let ahead = DeadlineSchedule.warningsAhead(due: due, warnBefore: settings.warnBefore, now: now)
+        let entry = DeadlineSchedule.Entry(caseId: caseId, due: due, pendingWarnings: ahead)
+        try tx.insertDeadline(caseId: caseId, due: due, warningsDone: settings.warnBefore.filter { !ahead.contains($0) }, nextAt: entry.nextTime)
+        effects.deadlineChanges.append(.schedule(entry))
+    }
+
     // MARK: - Decisions
 
     mutating func apply(_ decisions: [Decision], policy: String) throws {
@@ -282,9 +291,7 @@ struct Applier {
                 try tx.insertCase(new, now: now)
                 try tx.addHistory(new.caseId, at: new.openedAt, state: new.state, note: new.note)
                 if new.state.hasDeadline, let due = new.deadline {
-                    let ahead = DeadlineSchedule.warningsAhead(due: due, warnBefore: settings.warnBefore, now: now)
-                    try tx.insertDeadline(caseId: new.caseId, due: due, warningsDone: settings.warnBefore.filter { !ahead.contains($0) })
-                    effects.deadlineChanges.append(.schedule(DeadlineSchedule.Entry(caseId: new.caseId, due: due, pendingWarnings: ahead)))
+                    try scheduleDeadline(new.caseId, due: due)
                 }
                 var body: JSONObject = ["case_id": .string(new.caseId), "order_id": .string(new.orderId), "category": .string(new.category), "state": .string(new.state.rawValue)]
                 body["deadline"] = new.deadline.map { .string(TimeFormat.format($0, in: zone)) } ?? .null
@@ -320,10 +327,8 @@ struct Applier {
                 log(.error, "Penalty booked: \(entry.amount) yuan, \(entry.points) points (\(entry.rule))", event: "ledger.entry", meta)
             case .setDeadline(let caseId, let due):
                 guard let current = try tx.caseRecord(id: caseId), current.state.hasDeadline else { continue }
-                let ahead = DeadlineSchedule.warningsAhead(due: due, warnBefore: settings.warnBefore, now: now)
-                try tx.insertDeadline(caseId: caseId, due: due, warningsDone: settings.warnBefore.filter { !ahead.contains($0) })
+                try scheduleDeadline(caseId, due: due)
                 try tx.setCaseDeadline(caseId, due)
-                effects.deadlineChanges.append(.schedule(DeadlineSchedule.Entry(caseId: caseId, due: due, pendingWarnings: ahead)))
             case .clearDeadline(let caseId):
                 if try tx.cancelDeadline(caseId: caseId) { effects.deadlineChanges.append(.cancel(caseId: caseId)) }
                 try tx.setCaseDeadline(caseId, nil)

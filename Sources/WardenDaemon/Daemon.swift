@@ -133,7 +133,7 @@ public struct Daemon {
         spoolService.recoverFilesInHand()
         await spoolService.processBacklog()
         await spoolService.recordRejections()
-        let deadlineService = try DeadlineService(engine: engine, clock: clock, logger: logger)
+        let deadlineService = DeadlineService(engine: engine, clock: clock, logger: logger)
 
         let access = AccessPolicy(writers: config.writers)
         for name in access.unknown {

@@ -6,6 +6,10 @@ import WardenCore
 /// (or until the engine reports a change), then hands what is due to the engine, which
 /// makes each firing happen exactly once in the store.
 ///
+/// Memory holds one window of the schedule (`windowSize` deadlines, those that need
+/// attention soonest), loaded from the store's `next_at` index when time reaches the
+/// window's end; start-up reads one window, not every open deadline.
+///
 /// Trusts: the store as the record of what has fired. A firing that fails (disk full,
 /// database busy) is put back and retried after `retryDelay`; nothing is dropped.
 public final class DeadlineService: Service, Sendable {
@@ -16,15 +20,24 @@ public final class DeadlineService: Service, Sendable {
     let wake = AsyncSignal()
     let stopping = Locked(false)
     let retryDelay: TimeSpan
+    let windowSize: Int
+    /// `warn_before` settings asked for (a reload counts one up) and the last one whose
+    /// `next_at` values the store was checked against.
+    let attention = Locked((wanted: 0, checked: -1))
     /// Counts loop iterations, for liveness checks (the watchdog).
     public let ticks = Locked(0)
 
-    public init(engine: Engine, clock: any WardenClock, logger: Logger, retryDelay: TimeSpan = .seconds(5)) throws {
+    /// Deadlines held in memory per window (a burst larger than this is fired window
+    /// by window).
+    public static let defaultWindowSize = 10_000
+
+    public init(engine: Engine, clock: any WardenClock, logger: Logger, retryDelay: TimeSpan = .seconds(5), windowSize: Int = DeadlineService.defaultWindowSize) {
         self.engine = engine
         self.clock = clock
         self.logger = logger
         self.retryDelay = retryDelay
-        self.schedule = Locked(try engine.loadSchedule())
+        self.windowSize = windowSize
+        self.schedule = Locked(DeadlineSchedule(capacity: windowSize))
         engine.onDeadlineChanges { [schedule, wake] changes in
             schedule.withLock { s in
                 for change in changes {
@@ -38,15 +51,44 @@ public final class DeadlineService: Service, Sendable {
         }
     }
 
-    /// The soonest pending deadline, for status lines.
-    public var nextDue: (caseId: String, due: Timestamp)? { schedule.withLock { $0.nextDue() } }
-    public var pendingCount: Int { schedule.withLock { $0.count } }
+    /// The soonest pending deadline, for status lines (from the store's index).
+    public var nextDue: (caseId: String, due: Timestamp)? { (try? engine.store.read { try $0.nextDeadline() }) ?? nil }
+    public var pendingCount: Int { (try? engine.store.read { try $0.pendingDeadlineCount() }) ?? 0 }
+    /// Deadlines held in memory (at most about twice `windowSize`).
+    public var heldCount: Int { schedule.withLock { $0.count } }
 
-    /// Rebuilds the schedule from the store (after a reload changed `warn_before`).
-    public func reloadSchedule() throws {
-        let fresh = try engine.loadSchedule()
-        schedule.withLock { $0 = fresh }
+    /// Loads the schedule again from the store (after a reload changed `warn_before`,
+    /// which changes when deadlines need attention).
+    public func reloadSchedule() {
+        attention.withLock { $0.wanted += 1 }
+        schedule.withLock { $0.reset() }
         wake.signal()
+    }
+
+    /// Brings the store's `next_at` in line with `warn_before` if it was computed with
+    /// another, then loads the next window if time has reached the end of this one.
+    func loadWindowIfNeeded() async throws {
+        let wanted = attention.withLock { $0.wanted }
+        if attention.withLock({ $0.checked }) != wanted {
+            let warnBefore = engine.settings.warnBefore
+            try await engine.store.write { tx in
+                if try tx.deadlineAttentionWarnBefore()?.sorted() != warnBefore.sorted() {
+                    try tx.recomputeDeadlineAttention(warnBefore: warnBefore)
+                }
+            }
+            attention.withLock { $0.checked = wanted }
+        }
+        guard schedule.withLock({ $0.needsWindow(now: clock.now()) }), let (after, generation) = schedule.withLock({ $0.beginWindow() }) else { return }
+        do {
+            let (warnBefore, limit) = (engine.settings.warnBefore, windowSize)
+            let rows = try engine.store.read { try $0.pendingDeadlines(afterTime: after.time, afterCase: after.caseId, limit: limit) }
+            let window = rows.map { row in DeadlineSchedule.Entry(caseId: row.caseId, due: row.dueAt, pendingWarnings: warnBefore.filter { !row.warningsDone.contains($0) }) }
+            let last = rows.last.map { DeadlineSchedule.Key(time: $0.nextAt, caseId: $0.caseId) }
+            schedule.withLock { $0.finishWindow(window, complete: rows.count < limit, last: last, generation: generation) }
+        } catch {
+            schedule.withLock { $0.abandonWindow() }
+            throw error
+        }
     }
 
     public func run() async throws {
@@ -63,13 +105,21 @@ public final class DeadlineService: Service, Sendable {
     /// group of a burst, doubling to 400 ms).
     static let batchSize = 1000
 
-    /// Fires everything due now, in group commits of up to `batchSize`; returns when
-    /// nothing more is due, or after a failure (what failed is put back, and tried again
-    /// after `retryDelay`). Exposed for tests.
-    public func fireDue() async {
+    /// Fires everything due now, in group commits of up to `batchSize`, loading windows
+    /// of the schedule as it goes; returns when nothing more is due, or after a failure
+    /// (what failed is put back, and tried again after `retryDelay`); true if all went
+    /// well. Exposed for tests.
+    @discardableResult
+    public func fireDue() async -> Bool {
         while true {
+            do {
+                try await loadWindowIfNeeded()
+            } catch {
+                logger.error("Could not load deadlines from the store; will retry", metadata: ["warden.event": "deadline.retry", "warden.error": "\(error)"])
+                return false
+            }
             let due = schedule.withLock { $0.collect(now: clock.now()) }
-            if due.isEmpty { return }
+            if due.isEmpty { return true }
             var retry: [DeadlineSchedule.Firing] = []
             var start = due.startIndex
             // The first group is short, so its commit lands soon (and a daemon killed
@@ -94,7 +144,7 @@ public final class DeadlineService: Service, Sendable {
             }
             if !retry.isEmpty {
                 requeue(retry)
-                return
+                return false
             }
         }
     }
@@ -102,10 +152,9 @@ public final class DeadlineService: Service, Sendable {
     func loop() async {
         while !stopping.value && !Task.isCancelled {
             ticks.withLock { $0 += 1 }
-            let failedBefore = schedule.withLock { $0.count }
-            await fireDue()
+            let succeeded = await fireDue()
             var next = schedule.withLock { $0.nextWake() }
-            if let n = next, n <= clock.now(), schedule.withLock({ $0.count }) >= failedBefore {
+            if !succeeded {
                 next = clock.now() + retryDelay  // a failure put work back: back off
             }
             // Under a watchdog, wake at least every heartbeat so liveness shows; without

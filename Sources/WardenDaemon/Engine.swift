@@ -262,20 +262,6 @@ public final class Engine: Sendable {
         }
     }
 
-    /// The pending deadlines as a schedule, for start-up. Warnings not yet sent are
-    /// included even if their time passed while the daemon was stopped; the schedule
-    /// folds them into one.
-    public func loadSchedule() throws -> DeadlineSchedule {
-        let warnBefore = settings.warnBefore
-        var schedule = DeadlineSchedule()
-        for pending in try store.read({ try $0.pendingDeadlines() }) {
-            schedule.upsert(
-                DeadlineSchedule.Entry(
-                    caseId: pending.caseId, due: pending.dueAt, pendingWarnings: warnBefore.filter { !pending.warningsDone.contains($0) }))
-        }
-        return schedule
-    }
-
     // MARK: - After commit
 
     /// Runs `body` in one write transaction and releases its effects once it commits,

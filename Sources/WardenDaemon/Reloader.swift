@@ -84,11 +84,7 @@ public final class Reloader: Service, Sendable {
             engine.settings = Engine.Settings(registry: registry, zone: config.zone, warnBefore: config.warnBefore)
             await plugins.activate(registry)
             methods.updateAccess(AccessPolicy(writers: config.writers))
-            do {
-                try deadlines.reloadSchedule()
-            } catch {
-                logger.error("Could not reload the deadline schedule", metadata: ["warden.event": "config.reload_failed", "warden.error": "\(error)"])
-            }
+            deadlines.reloadSchedule()
             current.value = config
             var restart: [String] = []
             if old.socket != config.socket { restart.append("daemon.socket") }

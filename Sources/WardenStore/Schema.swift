@@ -205,6 +205,24 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v6-deadline-windows") { db in
+            // The deadline schedule keeps in memory only what needs attention soonest and
+            // loads the rest from this index, in order of `next_at`: when the deadline
+            // next needs attention (its earliest warning still to send, else its due
+            // time). `next_at` depends on `warn_before`; the value it was computed with
+            // is kept in `store_settings` and `next_at` is recomputed when it changes
+            // (here it starts as the due time, with no setting recorded).
+            try db.execute(
+                sql: """
+                    ALTER TABLE deadlines ADD COLUMN next_at INTEGER;
+                    UPDATE deadlines SET next_at = due_at;
+                    CREATE INDEX deadlines_next ON deadlines(next_at, case_id) WHERE status = 'pending';
+                    CREATE TABLE store_settings (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        value TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

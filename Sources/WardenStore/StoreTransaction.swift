@@ -467,14 +467,18 @@ public struct StoreTransaction {
         public var caseId: String
         public var dueAt: Timestamp
         public var warningsDone: [TimeSpan]
+        /// When it next needs attention, as the store orders it (`next_at`).
+        public var nextAt: Timestamp
     }
 
-    public func insertDeadline(caseId: String, due: Timestamp, warningsDone: [TimeSpan]) throws {
+    /// Schedules (or moves) a case's deadline; `nextAt` is when it next needs attention
+    /// (its earliest warning still to send, else `due`).
+    public func insertDeadline(caseId: String, due: Timestamp, warningsDone: [TimeSpan], nextAt: Timestamp) throws {
         try db.cachedStatement(sql: """
-                INSERT INTO deadlines (case_id, due_at, status, warnings_done) VALUES (?, ?, 'pending', ?)
+                INSERT INTO deadlines (case_id, due_at, status, warnings_done, next_at) VALUES (?, ?, 'pending', ?, ?)
                 ON CONFLICT(case_id) DO UPDATE SET due_at = excluded.due_at, status = 'pending',
-                    warnings_done = excluded.warnings_done, fired_at = NULL
-                """).execute(arguments: [caseId, due.milliseconds, Self.encode(warningsDone)])
+                    warnings_done = excluded.warnings_done, fired_at = NULL, next_at = excluded.next_at
+                """).execute(arguments: [caseId, due.milliseconds, Self.encode(warningsDone), nextAt.milliseconds])
     }
 
     /// Cancels a pending deadline; true if there was one.
@@ -498,6 +502,44 @@ public struct StoreTransaction {
         try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM deadlines WHERE status = 'pending' ORDER BY due_at")).map(Self.pending)
     }
 
+    /// Up to `limit` pending deadlines in order of attention (`next_at`, then case id),
+    /// after the key (`afterTime`, `afterCase`): one window of the deadline schedule.
+    public func pendingDeadlines(afterTime: Timestamp, afterCase: String, limit: Int) throws -> [PendingDeadline] {
+        try Row.fetchAll(
+            try db.cachedStatement(sql: """
+                SELECT case_id, due_at, warnings_done, next_at FROM deadlines INDEXED BY deadlines_next
+                WHERE status = 'pending' AND (next_at, case_id) > (?, ?) ORDER BY next_at, case_id LIMIT ?
+                """), arguments: [afterTime.milliseconds, afterCase, limit]
+        ).map(Self.pending)
+    }
+
+    /// Recomputes every pending deadline's `next_at` for warnings at `warnBefore` (a
+    /// reload or a start with a changed `warn_before`), and records the setting.
+    public func recomputeDeadlineAttention(warnBefore: [TimeSpan]) throws {
+        // The earliest offset not yet done decides; `warnings_done` is a comma list of
+        // milliseconds, so each test is a whole-item match within commas.
+        let offsets = warnBefore.sorted(by: >)
+        var sql = "UPDATE deadlines SET next_at = CASE"
+        for _ in offsets { sql += " WHEN instr(',' || warnings_done || ',', ',' || ? || ',') = 0 THEN due_at - ?" }
+        sql += " ELSE due_at END WHERE status = 'pending'"
+        try db.execute(sql: sql, arguments: StatementArguments(offsets.flatMap { [$0.milliseconds, $0.milliseconds] }))
+        try setStoreSetting("deadline_warn_before", Self.encode(warnBefore))
+    }
+
+    /// The `warn_before` that pending deadlines' `next_at` was computed with, if any.
+    public func deadlineAttentionWarnBefore() throws -> [TimeSpan]? {
+        try storeSetting("deadline_warn_before").map(Self.decode)
+    }
+
+    func storeSetting(_ name: String) throws -> String? {
+        try String.fetchOne(try db.cachedStatement(sql: "SELECT value FROM store_settings WHERE name = ?"), arguments: [name])
+    }
+
+    func setStoreSetting(_ name: String, _ value: String) throws {
+        try db.cachedStatement(sql: "INSERT INTO store_settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value")
+            .execute(arguments: [name, value])
+    }
+
     /// Marks a deadline fired; false if it was not pending (already fired or cancelled),
     /// which is what makes a firing happen exactly once.
     public func markDeadlineFired(caseId: String, due: Timestamp, at: Timestamp) throws -> Bool {
@@ -505,10 +547,13 @@ public struct StoreTransaction {
         return db.changesCount > 0
     }
 
-    public func markWarningsDone(caseId: String, _ offsets: [TimeSpan]) throws {
+    /// Records warnings sent, and moves `next_at` to the earliest of `warnBefore` still
+    /// to send (else the due time).
+    public func markWarningsDone(caseId: String, _ offsets: [TimeSpan], warnBefore: [TimeSpan]) throws {
         guard let current = try pendingDeadline(caseId: caseId) else { return }
         let all = Array(Set(current.warningsDone + offsets))
-        try db.cachedStatement(sql: "UPDATE deadlines SET warnings_done = ? WHERE case_id = ?").execute(arguments: [Self.encode(all), caseId])
+        let next = DeadlineSchedule.Entry.nextTime(due: current.dueAt, pendingWarnings: warnBefore.filter { !all.contains($0) })
+        try db.cachedStatement(sql: "UPDATE deadlines SET warnings_done = ?, next_at = ? WHERE case_id = ?").execute(arguments: [Self.encode(all), next.milliseconds, caseId])
     }
 
     /// Pending deadlines due within `window` of `now`, soonest first, with case details.
@@ -530,7 +575,7 @@ public struct StoreTransaction {
     static func pending(_ row: Row) -> PendingDeadline {
         PendingDeadline(
             caseId: row["case_id"], dueAt: Timestamp(milliseconds: row["due_at"]),
-            warningsDone: decode(row["warnings_done"]))
+            warningsDone: decode(row["warnings_done"]), nextAt: Timestamp(milliseconds: row["next_at"]))
     }
 
     static func encode(_ offsets: [TimeSpan]) -> String {

@@ -94,4 +94,65 @@ struct DeadlineScheduleTests {
             #expect(s.count == reference.count)
         }
     }
+
+    /// A windowed schedule (a handful of entries in memory, the rest in a "store") fires
+    /// the same as one holding everything: random changes, some arriving while a window
+    /// loads (after its rows were read, before they are installed), collections at random
+    /// times with windows loaded as the deadline service loads them.
+    @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
+    func aWindowedScheduleFiresTheSameAsAFullOne(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var full = DeadlineSchedule()
+        var windowed = DeadlineSchedule(capacity: 5)
+        var store: [String: DeadlineSchedule.Entry] = [:]  // what the database holds
+        var now = t0
+
+        /// A random change; `later` keeps it off what is due at `now` (a change racing a
+        /// firing may land before or after it, in either schedule).
+        func change(_ rng: inout SplitMix64, later: Bool = false) {
+            let id = "C\(Int.random(in: 0..<60, using: &rng))"
+            if later, let current = store[id], current.nextTime <= now { return }
+            if Int.random(in: 0..<6, using: &rng) == 0 {
+                store[id] = nil
+                full.remove(caseId: id)
+                windowed.remove(caseId: id)
+            } else {
+                let due = now + .minutes(Int64.random(in: (later ? 1 : -30)...600, using: &rng))
+                let entry = DeadlineSchedule.Entry(caseId: id, due: due, pendingWarnings: DeadlineSchedule.warningsAhead(due: due, warnBefore: warn, now: now))
+                store[id] = entry
+                full.upsert(entry)
+                windowed.upsert(entry)
+            }
+        }
+
+        for _ in 0..<2000 {
+            if Int.random(in: 0..<3, using: &rng) > 0 {
+                change(&rng)
+                continue
+            }
+            now = now + .minutes(Int64.random(in: 0...90, using: &rng))
+            let expected = full.collect(now: now)
+            var got: [DeadlineSchedule.Firing] = []
+            while true {
+                if windowed.needsWindow(now: now), let (after, generation) = windowed.beginWindow() {
+                    let rows = store.values.filter { $0.key > after }.sorted { $0.key < $1.key }.prefix(5)
+                    // Changes committed after the rows were read, reported before they land.
+                    for _ in 0..<Int.random(in: 0...2, using: &rng) { change(&rng, later: true) }
+                    windowed.finishWindow(Array(rows), complete: rows.count < 5, last: rows.last?.key, generation: generation)
+                }
+                let firings = windowed.collect(now: now)
+                if firings.isEmpty && !windowed.needsWindow(now: now) { break }
+                for firing in firings {  // what the engine writes
+                    switch firing {
+                    case .expiry(let id, _): store[id] = nil
+                    case .warning(let id, _, let offset, let skipped): store[id]?.pendingWarnings.removeAll { $0 == offset || skipped.contains($0) }
+                    }
+                }
+                got += firings
+            }
+            let order = { (f: DeadlineSchedule.Firing) in "\(f.caseId)|\(f)" }
+            #expect(expected.map(order).sorted() == got.map(order).sorted())
+            #expect(windowed.count <= 10)
+        }
+    }
 }

@@ -65,6 +65,72 @@ struct DeadlineSchedulerTests {
         #expect(f.deadlines.pendingCount == 0)
     }
 
+    /// `n` orders with complaints C1…Cn opened a minute apart from 09:30.
+    static func staggeredComplaints(_ n: Int) -> [String] {
+        (1...n).flatMap { i in
+            let opened = TimeFormat.format(EngineFixture.opened + .minutes(Int64(i - 1)), in: .shanghai)
+            return [
+                EngineFixture.order.replacingOccurrences(of: "\"O1\"", with: "\"O\(i)\""),
+                EngineFixture.complaint.replacingOccurrences(of: "\"O1\"", with: "\"O\(i)\"").replacingOccurrences(of: "\"C1\"", with: "\"C\(i)\"")
+                    .replacingOccurrences(of: "2023-04-05 09:30:00", with: opened),
+            ]
+        }
+    }
+
+    @Test func moreDeadlinesThanTheWindowHoldsFireInOrderOnceAcrossARestart() async throws {
+        // Given 10 deadlines and a window of 3 in memory
+        let f = try EngineFixture(windowSize: 3)
+        let records = try Self.staggeredComplaints(10).map { try f.engine.parser.parse(JSONParser.parse($0)).get() }
+        try await f.engine.ingest(records, source: "test")
+        #expect(f.deadlines.heldCount <= 6)
+        #expect(f.deadlines.pendingCount == 10)
+        // When time reaches C5's 4 h warning, then a restart, then C10's due time
+        f.clock.advance(to: EngineFixture.due + .minutes(4) - .hours(4))
+        await f.deadlines.fireDue()
+        #expect(try f.events("deadline.warning") == 5)
+        #expect(f.deadlines.heldCount <= 6)
+        try f.reopen()
+        f.clock.advance(to: EngineFixture.due + .minutes(9))
+        await f.deadlines.fireDue()
+        // Then each fired once, dated at its due time, and the warnings that passed
+        // unsent while the daemon waited are not sent after the deadline. (Overdue
+        // deadlines fire window by window, in the order they needed attention: C6–C10
+        // still had their 4 h warning pending, C1–C5 only their 1 h one.)
+        let ledger = try f.ledger().sorted { $0.at < $1.at }
+        #expect(ledger.map(\.caseId) == (1...10).map { "C\($0)" })
+        #expect(ledger.map(\.at) == (0..<10).map { EngineFixture.due + .minutes(Int64($0)) })
+        #expect(try f.events("deadline.expired") == 10)
+        #expect(try f.events("deadline.warning") == 5)
+        #expect(f.deadlines.pendingCount == 0)
+        #expect(f.deadlines.heldCount == 0)
+    }
+
+    @Test func aReloadedWarnBeforeMovesWhenDeadlinesNeedAttention() async throws {
+        let f = try EngineFixture(windowSize: 2)
+        let records = try Self.staggeredComplaints(4).map { try f.engine.parser.parse(JSONParser.parse($0)).get() }
+        try await f.engine.ingest(records, source: "test")
+        // When warn_before changes from 4 h and 1 h to 6 h (a reload: deadlines now need
+        // attention earlier than the store's order had them), and time passes 6 h
+        // before C4's deadline
+        var settings = f.engine.settings
+        settings.warnBefore = [.hours(6)]
+        f.engine.settings = settings
+        f.deadlines.reloadSchedule()
+        f.clock.advance(to: EngineFixture.due + .minutes(3) - .hours(6))
+        await f.deadlines.fireDue()
+        // Then each deadline warned once, at 6 h
+        #expect(try f.events("deadline.warning") == 4)
+        let warned = try f.store.read { tx in try tx.events(after: 0, topics: ["deadline.warning"], limit: 10).map { try JSONParser.parse($0.body).object?["warn_before"] } }
+        #expect(warned == Array(repeating: .string("6h"), count: 4))
+        // And a restart with the same setting reads the store's order as it is
+        try f.reopen()
+        #expect(try f.store.read { try $0.deadlineAttentionWarnBefore() } == [.hours(6)])
+        f.clock.advance(to: EngineFixture.due + .minutes(3))
+        await f.deadlines.fireDue()
+        #expect(try f.ledger().count == 4)
+        #expect(try f.events("deadline.warning") == 4)
+    }
+
     @Test func deadlinesDueTogetherFireInOneGroupAndABadOneAlone() async throws {
         let f = try EngineFixture()
         let second = { (text: String) in text.replacingOccurrences(of: "\"O1\"", with: "\"O2\"").replacingOccurrences(of: "\"C1\"", with: "\"C2\"") }

@@ -18,27 +18,30 @@ final class EngineFixture: @unchecked Sendable {
     static let opened = TimeFormat.parse("2023-04-05 09:30:00", defaultZone: .shanghai)!
     static let due = TimeFormat.parse("2023-04-06 09:30:00", defaultZone: .shanghai)!
 
-    init(now: Timestamp = EngineFixture.opened + .minutes(1), policies: [String: PolicySettings] = [:]) throws {
+    let windowSize: Int
+
+    init(now: Timestamp = EngineFixture.opened + .minutes(1), policies: [String: PolicySettings] = [:], windowSize: Int = DeadlineService.defaultWindowSize) throws {
+        self.windowSize = windowSize
         dir = try TemporaryDirectory(prefix: "warden-engine")
         clock = FakeClock(now: now)
         settings = Engine.Settings(
             registry: try PolicyRegistry(registrations: [KitchenAppliances.registration], settings: policies), zone: .shanghai,
             warnBefore: [.hours(4), .hours(1)])
-        (store, engine, deadlines) = try Self.open(dir: dir, settings: settings, clock: clock)
+        (store, engine, deadlines) = try Self.open(dir: dir, settings: settings, clock: clock, windowSize: windowSize)
     }
 
-    static func open(dir: TemporaryDirectory, settings: Engine.Settings, clock: FakeClock) throws -> (Store, Engine, DeadlineService) {
+    static func open(dir: TemporaryDirectory, settings: Engine.Settings, clock: FakeClock, windowSize: Int) throws -> (Store, Engine, DeadlineService) {
         let store = try Store(path: dir.path + "/warden.sqlite")
         let logger = Logger(label: "test")
         let engine = Engine(store: store, settings: settings, clock: clock, logger: logger)
-        let deadlines = try DeadlineService(engine: engine, clock: clock, logger: logger, retryDelay: .seconds(1))
+        let deadlines = DeadlineService(engine: engine, clock: clock, logger: logger, retryDelay: .seconds(1), windowSize: windowSize)
         return (store, engine, deadlines)
     }
 
     /// Like a restart: the old connections close before new ones open.
     func reopen() throws {
         try store.close()
-        (store, engine, deadlines) = try Self.open(dir: dir, settings: settings, clock: clock)
+        (store, engine, deadlines) = try Self.open(dir: dir, settings: engine.settings, clock: clock, windowSize: windowSize)
     }
 
     deinit { dir.remove() }

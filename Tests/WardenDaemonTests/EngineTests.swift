@@ -203,7 +203,7 @@ struct EngineTests {
         // When the policy is enabled again, the deadline fires (once)
         settings.registry = try PolicyRegistry(registrations: BuiltinPolicies.all, settings: [:])
         f.engine.settings = settings
-        try f.deadlines.reloadSchedule()
+        f.deadlines.reloadSchedule()
         await f.deadlines.fireDue()
         #expect(try f.caseRecord("C1")?.state == .defaulted)
         #expect(try f.ledger().count == 1)
