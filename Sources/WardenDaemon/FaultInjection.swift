@@ -21,7 +21,9 @@ import Logging
 /// - `hang-after:N` — the spool loop stops N seconds after start-up, as a hung main loop
 ///   would;
 /// - `crash-on-record:KEY` — the process aborts (SIGABRT) when a record whose key is KEY
-///   is applied, inside the write transaction, as a bug triggered by one record would.
+///   is applied, inside the write transaction, as a bug triggered by one record would;
+/// - `slow-case-read:ID` — reading case ID for `case.get` takes 2 s more, as a read from
+///   a cold disk might.
 enum FaultInjection {
     #if DEBUG
     static let spec = ProcessInfo.processInfo.environment["WARDEN_TEST_FAULT"] ?? ""
@@ -31,7 +33,14 @@ enum FaultInjection {
         return .seconds(seconds)
     }()
     static let crashKey: String? = spec.hasPrefix("crash-on-record:") ? String(spec.dropFirst("crash-on-record:".count)) : nil
+    static let slowCase: String? = spec.hasPrefix("slow-case-read:") ? String(spec.dropFirst("slow-case-read:".count)) : nil
     static let started = ContinuousClock.now
+
+    /// Blocks the calling thread for 2 s if `caseId` is the configured slow case.
+    static func slowReadIfAsked(_ caseId: String) {
+        guard let slowCase, caseId == slowCase else { return }
+        usleep(2_000_000)
+    }
 
     /// Never returns once the fault is due.
     static func hangIfDue(_ logger: Logger) async {
@@ -49,5 +58,6 @@ enum FaultInjection {
     #else
     @inline(__always) static func hangIfDue(_ logger: Logger) async {}
     @inline(__always) static func crashIfPoison(_ key: String) {}
+    @inline(__always) static func slowReadIfAsked(_ caseId: String) {}
     #endif
 }

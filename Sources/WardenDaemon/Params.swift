@@ -2,7 +2,7 @@ import WardenCore
 import WardenRPC
 
 /// Reads a method's named parameters, answering `-32602` with what was expected.
-struct Params {
+struct Params: Sendable {
     let object: JSONObject
     let zone: Zone
 

@@ -13,8 +13,9 @@ import WardenRPC
 import WardenSpool
 import WardenStore
 
-/// The socket methods of SPEC.md §4, routed by name (`routes`). Reads answer at once
-/// from a read snapshot; writes (`evidence.submit`, `record.submit`, `daemon.reload`) are
+/// The socket methods of SPEC.md §4, routed by name (`routes`). Reads answer from a
+/// read snapshot on the server's reader pool (a cached `case.get` at once, on the
+/// loop); writes (`evidence.submit`, `record.submit`, `daemon.reload`) are
 /// deferred to async code and checked against the `AccessPolicy` first;
 /// `event.subscribe` answers, then replays and follows events through the `EventBus`.
 ///
@@ -93,9 +94,18 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     /// What `rpc.discover` answers (an OpenRPC 1.2.6 document).
     public static var discoveryDocument: JSON { OpenRPC.document }
 
-    /// A read answered at once on the connection's event loop, from a read snapshot.
+    /// A read from a snapshot, answered from the server's reader pool (off the event
+    /// loops); parameters are checked first, on the loop.
     static func read(_ allowed: [String], _ body: @escaping @Sendable (RPCMethods, Params) throws -> JSON) -> Route {
-        { m, request, _, zone in .immediate(m.runSync { () throws -> JSON in try body(m, Params(request.params, zone: zone, allowed: allowed)) }) }
+        { m, request, _, zone in
+            let params: Params
+            do {
+                params = try Params(request.params, zone: zone, allowed: allowed)
+            } catch {
+                return .immediate(.failure(m.map(error)))
+            }
+            return .offloaded { .immediate(m.runSync { () throws -> JSON in try body(m, params) }) }
+        }
     }
 
     /// Set once the daemon can render its metrics (`metrics.get`).
@@ -128,6 +138,12 @@ public final class RPCMethods: RPCDispatcher, Sendable {
                 let (result, followUp) = await body()
                 done(result.error)
                 return (result, followUp)
+            }
+        case .offloaded(let body):
+            return .offloaded {
+                let answer = body()
+                if case .immediate(let result) = answer { done(result.error) } else { done(nil) }
+                return answer
             }
         }
     }
@@ -328,20 +344,23 @@ public final class RPCMethods: RPCDispatcher, Sendable {
             return .immediate(.failure(error))
         }
         guard let cache = caseCache else {
-            return .immediate(runSync { () throws -> JSON in try caseGet(id: id, zone: zone) })
+            return .offloaded { [self] in .immediate(runSync { () throws -> JSON in try caseGet(id: id, zone: zone) }) }
         }
         if let text = cache.get(id, zone: zone) { return .immediateText(text) }
-        let generation = cache.current  // before the read: a write committing meanwhile voids it
-        do {
-            let text = JSONWriter.bytes(try caseGet(id: id, zone: zone))
-            cache.store(id, zone: zone, bytes: text, generation: generation)
-            return .immediateText(text)
-        } catch {
-            return .immediate(.failure(map(error)))
+        return .offloaded { [self] in
+            let generation = cache.current  // before the read: a write committing meanwhile voids it
+            do {
+                let text = JSONWriter.bytes(try caseGet(id: id, zone: zone))
+                cache.store(id, zone: zone, bytes: text, generation: generation)
+                return .immediateText(text)
+            } catch {
+                return .immediate(.failure(map(error)))
+            }
         }
     }
 
     func caseGet(id: String, zone: Zone) throws -> JSON {
+        FaultInjection.slowReadIfAsked(id)
         guard let c = try engine.store.read({ try $0.caseRecord(id: id) }) else { throw RPCError.notFound("case \(id)") }
         return ["case": c.json(in: zone)]
     }

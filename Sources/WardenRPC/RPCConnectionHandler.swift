@@ -26,6 +26,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     private var input: ByteBuffer?
     private var inFlight = 0
     private var needsFlush = false
+    private var flushScheduled = false
     private var registered = false
     private var inputClosed = false
     private var pendingRead = false
@@ -153,6 +154,46 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
             startTask(context: context, id: request.id) { (await work(), nil) }
         case .stream(let work):
             startTask(context: context, id: request.id, work)
+        case .offloaded(let work):
+            startOffloaded(context: context, id: request.id, work)
+        }
+    }
+
+    /// Runs blocking work on the server's reader pool; its answer is written back on
+    /// this loop. Answers finishing together share one flush.
+    private func startOffloaded(context: ChannelHandlerContext, id: JSON?, _ work: @escaping @Sendable () -> RPCDispatch) {
+        inFlight += 1
+        server.taskStarted()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let server = self.server
+        server.readers.runIfActive(eventLoop: context.eventLoop) { work() }.whenComplete { outcome in
+            server.taskFinished()
+            let (handler, context) = bound.value
+            handler.inFlight -= 1
+            switch outcome {
+            case .success(.immediate(let result)): handler.respond(context: context, id: id, result)
+            case .success(.immediateText(let text)): handler.respond(context: context, id: id, resultText: text)
+            case .success: handler.respond(context: context, id: id, .failure(.internalError))  // offloaded work answers at once
+            case .failure: handler.respond(context: context, id: id, .failure(.overloaded("the daemon is stopping")))
+            }
+            handler.scheduleFlush(context: context)
+            handler.closeIfDone(context: context)
+        }
+    }
+
+    /// Flushes once the loop has run what is queued now (other answers finishing in the
+    /// same turn go out in the same write).
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        guard needsFlush, !flushScheduled else { return }
+        flushScheduled = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (handler, context) = bound.value
+            handler.flushScheduled = false
+            if handler.needsFlush, context.channel.isActive {
+                handler.needsFlush = false
+                context.flush()
+            }
         }
     }
 

@@ -22,9 +22,9 @@ import Glibc
 /// requests on one connection (answered `1006` at once, never queued or buffered without
 /// bound). Who may write is the dispatcher's decision, from `SO_PEERCRED`.
 ///
-/// Event loops only frame bytes and run the dispatcher's immediate methods (reads from
-/// SQLite in WAL mode, which never wait for the writer); deferred methods run as tasks and
-/// their responses are written back on the connection's loop. Responses carry the
+/// Event loops only frame bytes and run the dispatcher's immediate methods (answers from
+/// memory); offloaded methods (store reads) run on a pool of `readers` threads, deferred
+/// ones as tasks, and their responses are written back on the connection's loop. Responses carry the
 /// request's `id`; with pipelining they may come back in a different order.
 public final class RPCServer: Sendable {
     public struct Limits: Sendable {
@@ -58,13 +58,17 @@ public final class RPCServer: Sendable {
     let limits: Limits
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
+    /// Runs offloaded work (store reads), one thread per core by default.
+    let readers: NIOThreadPool
     let state = Locked(State())
 
-    public init(dispatcher: any RPCDispatcher, limits: Limits = Limits(), logger: Logger, threads: Int = System.coreCount) {
+    public init(dispatcher: any RPCDispatcher, limits: Limits = Limits(), logger: Logger, threads: Int = System.coreCount, readers: Int = System.coreCount) {
         self.dispatcher = dispatcher
         self.limits = limits
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.readers = NIOThreadPool(numberOfThreads: max(1, readers))
+        self.readers.start()
     }
 
     private var bootstrap: ServerBootstrap {
@@ -126,6 +130,7 @@ public final class RPCServer: Sendable {
         }
         let connections = state.withLock { Array($0.connections.values) }
         for c in connections { try? await c.close() }
+        try? await readers.shutdownGracefully()
         try? await group.shutdownGracefully()
     }
 

@@ -113,6 +113,31 @@ struct SocketProtocolTests {
         #expect(seen == Set(1...300))
     }
 
+    /// A read that blocks (a cold disk, here 2 s injected into one case's read) holds
+    /// a reader thread, not an event loop: every other connection, including those on
+    /// the slow one's loop, is answered meanwhile. (Needs a debug build: the fault.)
+    @Test func aSlowReadStallsNoOtherConnection() throws {
+        let d = try DaemonHarness()
+        d.environment["WARDEN_TEST_FAULT"] = "slow-case-read:SLOW"
+        try d.start()
+        defer { d.stop() }
+        // Connections are spread over the event loops in turn: of eight, some share the
+        // first one's loop whatever the number of cores up to seven.
+        let connections = try (0..<8).map { _ in try d.connect() }
+        try connections[0].send(raw: Array(#"{"jsonrpc":"2.0","id":1,"method":"case.get","params":{"case_id":"SLOW"}}"#.utf8) + [0x0A])
+        usleep(100_000)  // the slow read has begun
+        let start = ContinuousClock.now
+        for c in connections.dropFirst() {
+            _ = try c.call("policy.list")
+            _ = try c.call("daemon.status")
+        }
+        let others = ContinuousClock.now - start
+        #expect(others < .seconds(1), "14 answers took \(others) beside one slow read")
+        let slow = try #require(try connections[0].readMessage())
+        #expect(slow["error"]?["code"] == 1001)
+        #expect(ContinuousClock.now - start > .milliseconds(1500))
+    }
+
     @Test func aClientThatClosesItsSideStillGetsEveryAnswer() throws {
         // What `echo request | socat - UNIX-CONNECT:…` does: send, shut down writing, read.
         let d = try Self.started()
