@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include "cwardensys.h"
+#include <malloc.h>
 
 #include <errno.h>
 #include <stddef.h>
@@ -204,3 +205,5 @@ int warden_kill_group(pid_t pgid, int sig) {
 }
 
 int warden_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int warden_malloc_trim(void) { return malloc_trim(0); }

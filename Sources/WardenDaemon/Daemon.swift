@@ -20,9 +20,10 @@ import Glibc
 ///
 /// Start-up order matters and is the contract of `READY=1`: open the store, ingest the
 /// spool backlog (so evidence that arrived in time while the daemon was stopped counts
-/// before any deadline fires), load the pending deadlines, listen on the socket, then
-/// notify readiness. Deadlines that passed while stopped fire as soon as the deadline
-/// service runs.
+/// before any deadline fires), listen on the socket, then notify readiness. Nothing
+/// before READY reads every case or deadline: counts come from `store_counts`, and the
+/// deadline service loads its first window of the schedule when it starts; deadlines
+/// that passed while stopped fire then.
 public struct Daemon {
     public let config: WardenConfig
     public let clock: any WardenClock

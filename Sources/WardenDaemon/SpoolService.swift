@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Logging
 import ServiceLifecycle
+import CWardenSys
 import WardenCore
 import WardenMetrics
 import WardenSpool
@@ -71,6 +72,7 @@ public final class SpoolService: Service, Sendable {
             // start-up scan and the watch.
             var listNext = true
             var lastListing = self.clock.now()
+            var idle = IdleRelease(writes: self.engine.store.writeCount, now: self.clock.now())
             while !self.stopping.value && !Task.isCancelled {
                 self.ticks.withLock { $0 += 1 }
                 await FaultInjection.hangIfDue(self.logger)
@@ -90,6 +92,14 @@ public final class SpoolService: Service, Sendable {
                 if clean { try? await Task.sleep(for: Self.coalesceDelay) }
                 var interval = clean ? self.rescanInterval : min(self.rescanInterval, .seconds(5))
                 if let beat = SystemdService.heartbeat() { interval = min(interval, beat) }
+                switch idle.step(writes: self.engine.store.writeCount, now: self.clock.now()) {
+                case .release:
+                    // The page cache freed, then the C heap's free pages given back.
+                    self.engine.store.releaseCache()
+                    _ = warden_malloc_trim()
+                case .wait(let quiet): interval = min(interval, quiet)
+                case .none: break
+                }
                 await self.wake.wait(until: self.clock.now() + interval, clock: self.clock)
             }
         } onGracefulShutdown: {
@@ -97,6 +107,44 @@ public final class SpoolService: Service, Sendable {
             self.wake.signal()
         }
         await watcher?.stop()
+    }
+
+    /// When to give memory back after a burst of writes (`Store.releaseCache`): once no
+    /// write has run for `quiet`, then not again until more writes come. One wake-up
+    /// after a burst; none while idle.
+    public struct IdleRelease: Sendable {
+        public static let quiet = TimeSpan.seconds(2)
+        var seen: Int
+        var lastChange: Timestamp
+        var pending = false
+
+        public init(writes: Int, now: Timestamp) {
+            seen = writes
+            lastChange = now
+        }
+
+        public enum Action: Equatable, Sendable {
+            case none
+            case release
+            /// Come back within this long to check.
+            case wait(TimeSpan)
+        }
+
+        /// What to do at `now`, the store having run `writes` write transactions so far.
+        public mutating func step(writes: Int, now: Timestamp) -> Action {
+            if writes != seen {
+                seen = writes
+                lastChange = now
+                pending = true
+            }
+            guard pending else { return .none }
+            let quietFor = now - lastChange
+            if quietFor >= Self.quiet {
+                pending = false
+                return .release
+            }
+            return .wait(TimeSpan(milliseconds: Self.quiet.milliseconds - quietFor.milliseconds))
+        }
     }
 
     /// How long the loop lets files accumulate after a pass before the next one.

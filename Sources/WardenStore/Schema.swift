@@ -223,6 +223,57 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v7-counts") { db in
+            // Counts that status lines, `daemon.status` and the metrics show, kept exact
+            // by triggers in the transaction that changes the rows, so they are read in
+            // one lookup instead of a scan of every order and case (seconds at a million
+            // rows on a cold cache, which start-up used to pay before READY=1).
+            try db.execute(
+                sql: """
+                    CREATE TABLE store_counts (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        n INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    INSERT INTO store_counts SELECT 'orders', count(*) FROM orders;
+                    INSERT INTO store_counts SELECT 'orders_unmanaged', count(*) - count(module) FROM orders;
+                    INSERT INTO store_counts SELECT 'cases', count(*) FROM cases;
+                    INSERT INTO store_counts SELECT 'cases_open', coalesce(sum(open != 0), 0) FROM cases;
+                    INSERT INTO store_counts SELECT 'deadlines_pending', count(*) FROM deadlines WHERE status = 'pending';
+
+                    CREATE TRIGGER count_orders_insert AFTER INSERT ON orders BEGIN
+                        UPDATE store_counts SET n = n + 1 WHERE name = 'orders' OR (name = 'orders_unmanaged' AND NEW.module IS NULL);
+                    END;
+                    CREATE TRIGGER count_orders_delete AFTER DELETE ON orders BEGIN
+                        UPDATE store_counts SET n = n - 1 WHERE name = 'orders' OR (name = 'orders_unmanaged' AND OLD.module IS NULL);
+                    END;
+                    CREATE TRIGGER count_orders_module AFTER UPDATE OF module ON orders
+                    WHEN (OLD.module IS NULL) != (NEW.module IS NULL) BEGIN
+                        UPDATE store_counts SET n = n + (CASE WHEN NEW.module IS NULL THEN 1 ELSE -1 END) WHERE name = 'orders_unmanaged';
+                    END;
+
+                    CREATE TRIGGER count_cases_insert AFTER INSERT ON cases BEGIN
+                        UPDATE store_counts SET n = n + 1 WHERE name = 'cases' OR (name = 'cases_open' AND NEW.open != 0);
+                    END;
+                    CREATE TRIGGER count_cases_delete AFTER DELETE ON cases BEGIN
+                        UPDATE store_counts SET n = n - 1 WHERE name = 'cases' OR (name = 'cases_open' AND OLD.open != 0);
+                    END;
+                    CREATE TRIGGER count_cases_open AFTER UPDATE OF open ON cases
+                    WHEN (OLD.open != 0) != (NEW.open != 0) BEGIN
+                        UPDATE store_counts SET n = n + (CASE WHEN NEW.open != 0 THEN 1 ELSE -1 END) WHERE name = 'cases_open';
+                    END;
+
+                    CREATE TRIGGER count_deadlines_insert AFTER INSERT ON deadlines WHEN NEW.status = 'pending' BEGIN
+                        UPDATE store_counts SET n = n + 1 WHERE name = 'deadlines_pending';
+                    END;
+                    CREATE TRIGGER count_deadlines_delete AFTER DELETE ON deadlines WHEN OLD.status = 'pending' BEGIN
+                        UPDATE store_counts SET n = n - 1 WHERE name = 'deadlines_pending';
+                    END;
+                    CREATE TRIGGER count_deadlines_status AFTER UPDATE OF status ON deadlines
+                    WHEN (OLD.status = 'pending') != (NEW.status = 'pending') BEGIN
+                        UPDATE store_counts SET n = n + (CASE WHEN NEW.status = 'pending' THEN 1 ELSE -1 END) WHERE name = 'deadlines_pending';
+                    END;
+                    """)
+        }
         return migrator
     }
 }

@@ -1,3 +1,5 @@
+import CSQLite
+import Synchronization
 import WardenCore
 
 /// The embedded SQLite store, the default backend (through the small layer in
@@ -16,6 +18,8 @@ public final class Store: Sendable {
     let pool: DatabasePool
     /// The hot statements, prepared on the writer connection at first use.
     let hot = Locked<HotStatements?>(nil)
+    /// Write transactions run so far (idle housekeeping watches it).
+    let writes = Atomic<Int>(0)
 
     public struct Error: Swift.Error, CustomStringConvertible {
         public var message: String
@@ -83,9 +87,22 @@ public final class Store: Sendable {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
+    /// How many write transactions have run (committed or not) since the store opened.
+    public var writeCount: Int { writes.load(ordering: .relaxed) }
+
+    /// Frees what the writer's page cache holds (up to 64 MiB after a large ingest). For
+    /// when the daemon goes idle after a burst: the next transaction reads its pages
+    /// again from the OS's cache.
+    public func releaseCache() {
+        pool.writeWithoutTransaction { db in
+            if let connection = db.sqliteConnection { _ = sqlite3_db_release_memory(connection) }
+        }
+    }
+
     /// Runs `body` in one write transaction: all of it commits (durably) or none does.
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await pool.write { db in try body(StoreTransaction(db: db, hot: self.hotStatements(db))) }
+        writes.add(1, ordering: .relaxed)
+        return try await pool.write { db in try body(StoreTransaction(db: db, hot: self.hotStatements(db))) }
     }
 
     /// Runs `body` in one write transaction; once it has committed, and before any later
@@ -96,7 +113,8 @@ public final class Store: Sendable {
     public func write<T: Sendable, E: Sendable>(
         _ body: @escaping @Sendable (StoreTransaction) throws -> (T, E), afterCommit: @escaping @Sendable (E) -> Void
     ) async throws -> T {
-        try await pool.write { db in
+        writes.add(1, ordering: .relaxed)
+        return try await pool.write { db in
             let (value, effects) = try body(StoreTransaction(db: db, hot: self.hotStatements(db)))
             db.afterNextTransaction(onCommit: { _ in afterCommit(effects) })
             return value

@@ -298,8 +298,12 @@ public struct StoreTransaction {
     }
 
     public func orderCounts() throws -> (total: Int, unmanaged: Int) {
-        let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT count(*) AS n, count(*) - count(module) AS u FROM orders"))!
-        return (row["n"], row["u"])
+        (try count("orders"), try count("orders_unmanaged"))
+    }
+
+    /// One of the counts kept by triggers (`store_counts`, Schema v7).
+    func count(_ name: String) throws -> Int {
+        try Int.fetchOne(try db.cachedStatement(sql: "SELECT n FROM store_counts WHERE name = ?"), arguments: [name]) ?? 0
     }
 
     /// A value this version does not know, read back from the database (the file was
@@ -455,9 +459,7 @@ public struct StoreTransaction {
     }
 
     public func caseCounts() throws -> (open: Int, closed: Int) {
-        let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT count(*) AS n, coalesce(sum(open), 0) AS o FROM cases"))!
-        let total: Int = row["n"]
-        let open: Int = row["o"]
+        let (total, open) = (try count("cases"), try count("cases_open"))
         return (open, total - open)
     }
 
@@ -493,9 +495,9 @@ public struct StoreTransaction {
         ).map(Self.pending)
     }
 
-    /// How many deadlines are pending (from the index).
+    /// How many deadlines are pending.
     public func pendingDeadlineCount() throws -> Int {
-        try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM deadlines WHERE status = 'pending'")) ?? 0
+        try count("deadlines_pending")
     }
 
     public func pendingDeadlines() throws -> [PendingDeadline] {

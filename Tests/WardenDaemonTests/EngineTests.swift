@@ -165,6 +165,40 @@ struct EngineTests {
         #expect(counts.total == 1 && counts.unmanaged == 1)
     }
 
+    /// The counts status lines and metrics show are kept by triggers; after a day of
+    /// every kind of change they equal what counting the rows gives.
+    @Test func theKeptCountsEqualTheRows() async throws {
+        let f = try EngineFixture()
+        let typo = EngineFixture.order.replacingOccurrences(of: "stand-mixer", with: "stand-mixr")
+        let second = { (text: String) in text.replacingOccurrences(of: "\"O1\"", with: "\"O2\"").replacingOccurrences(of: "\"C1\"", with: "\"C2\"") }
+        // An unmanaged order (a typo), made managed by its correction; a second order in
+        // a multi-row run; two complaints; evidence for one (its deadline cancelled),
+        // the other's deadline fired; an unmanaged order that stays so.
+        try await f.ingest(typo, EngineFixture.complaint)
+        try await f.ingest(EngineFixture.order, second(EngineFixture.order), #"{"type":"order","order_id":"B1","category":"books","paid_amount":"20.00","paid_at":"2023-04-01 10:00:00"}"#)
+        try await f.ingest(second(EngineFixture.complaint))
+        try await f.ingest(EngineFixture.evidence("2023-04-05 12:00:00"))
+        f.clock.advance(by: .days(2))
+        await f.deadlines.fireDue()
+        let kept = try f.store.read { tx in (try tx.orderCounts(), try tx.caseCounts(), try tx.pendingDeadlineCount()) }
+        let pool = try DatabasePool(path: f.dir.path + "/warden.sqlite", configuration: Configuration())
+        defer { try? pool.close() }
+        let counted = try pool.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM orders")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM orders WHERE module IS NULL")!,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE open")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE NOT open")!,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM deadlines WHERE status = 'pending'")!
+            )
+        }
+        #expect(kept.0.total == counted.0 && kept.0.unmanaged == counted.1)
+        #expect(kept.1.open == counted.2 && kept.1.closed == counted.3)
+        #expect(kept.2 == counted.4)
+        // And the day did move each of them
+        #expect(counted.0 == 3 && counted.1 == 1)
+        #expect(counted.2 + counted.3 == 2 && counted.3 >= 1)
+        #expect(counted.4 == 0)
+    }
+
     @Test func aDisabledPolicyLeavesItsCategoryUnmanaged() async throws {
         let f = try EngineFixture(policies: ["kitchen-appliances": PolicySettings(enabled: false)])
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)

@@ -125,4 +125,25 @@ struct SpoolPipelineTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool.processed).sorted() == ["2023-05-01", "2023-05-31"])
         #expect(FileManager.default.fileExists(atPath: spool.rejected + "/old.json"))
     }
+
+    /// Memory is given back once, 2 s after the last write of a burst; never while
+    /// writes go on, never again while idle.
+    @Test func idleReleaseComesOnceAfterABurst() {
+        let t0 = Timestamp(seconds: 1_700_000_000)
+        var idle = SpoolService.IdleRelease(writes: 5, now: t0)
+        let steps: [(writes: Int, at: TimeSpan, expected: SpoolService.IdleRelease.Action)] = [
+            (5, .seconds(0), .none),  // idle since start: nothing to give back
+            (5, .seconds(60), .none),
+            (9, .seconds(61), .wait(.seconds(2))),  // a burst
+            (12, TimeSpan(milliseconds: 62_500), .wait(.seconds(2))),  // still writing
+            (12, .seconds(64), .wait(TimeSpan(milliseconds: 500))),
+            (12, TimeSpan(milliseconds: 64_500), .release),
+            (12, .seconds(70), .none),  // once
+            (13, .seconds(80), .wait(.seconds(2))),
+            (13, .seconds(83), .release),
+        ]
+        for step in steps {
+            #expect(idle.step(writes: step.writes, now: t0 + step.at) == step.expected, "at \(step.at)")
+        }
+    }
 }

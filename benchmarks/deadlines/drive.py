@@ -28,7 +28,7 @@ def start(wardend, config, notify, log):
     listener.bind(notify)
     env = dict(os.environ, NOTIFY_SOCKET=notify, WARDEN_LOG_TARGET="stderr")
     t0 = time.time()
-    proc = subprocess.Popen([wardend, "--config", config], env=env, stderr=open(log, "ab"), start_new_session=True)
+    proc = subprocess.Popen([wardend, "--config", config], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(log, "ab"), start_new_session=True)
     with open(notify + ".pid", "w") as f:
         f.write(str(proc.pid))
     listener.settimeout(600)

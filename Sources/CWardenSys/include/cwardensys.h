@@ -37,4 +37,8 @@ int warden_pipe_cloexec(int fds[2]);
 /* kill(2) of a process group; 0 or -1 with errno. */
 int warden_kill_group(pid_t pgid, int sig);
 
+/* Gives the C heap's free pages back to the system (glibc malloc_trim(0)); returns 1
+   if any memory was released. */
+int warden_malloc_trim(void);
+
 #endif
