@@ -106,7 +106,7 @@ struct Applier {
             try tx.upsertOrder(order, module: policy?.id)
             try judge(record, order: order, policy: policy, related: tx.hasRelatedRecords(orderId: order.orderId))
         case .complaint(let complaint):
-            guard try tx.caseRecord(id: complaint.complaintId) == nil else { return }
+            guard try !tx.caseExists(id: complaint.complaintId) else { return }
             guard let order = try tx.order(id: complaint.orderId) else { return try wait(record, for: "order \(complaint.orderId)") }
             guard let policy = registry.policy(forCategory: order.category) else { return }  // unmanaged order
             try decide(policy, .record(record)) { r in try r.facts(order: order, current: nil, record: record) }
@@ -200,7 +200,7 @@ struct Applier {
     /// Once a case exists, the records that waited for it (evidence, verdicts, ticket
     /// replies, a module's own types) are acted on, oldest first.
     mutating func replayWaiting(forCase caseId: String) throws {
-        guard try tx.caseRecord(id: caseId) != nil else { return }
+        guard try tx.caseExists(id: caseId) else { return }
         for body in try tx.pendingBodies(complaintId: caseId) {
             guard let waiting = replayable(body) else { continue }
             try tx.setPending(waiting.type, key: waiting.key, false)
@@ -230,7 +230,7 @@ struct Applier {
             caseIds = try tx.caseIds(orderId: orderId)
         }
         for id in caseIds {
-            guard let current = try tx.caseRecord(id: id) else { continue }
+            guard let current = try tx.caseSummary(id: id) else { continue }
             try addNote(id, state: current.state, what + "; earlier judgements stand")
         }
     }
@@ -260,7 +260,7 @@ struct Applier {
             else { return }
             try tx.markWarningsDone(caseId: caseId, [offset] + skipped, warnBefore: settings.warnBefore)
             effects.tally.lags.append((seconds: Double((now - (due - offset)).milliseconds) / 1000, warning: true))
-            guard let current = try tx.caseRecord(id: caseId) else { return }
+            guard let current = try tx.caseSummary(id: caseId) else { return }
             let remaining = (due - now).seconds
             let seq = try event(
                 topic: "deadline.warning", at: now,
@@ -300,7 +300,7 @@ struct Applier {
                 if let d = new.deadline, new.state.hasDeadline { meta["warden.deadline"] = "\(TimeFormat.format(d, in: zone))" }
                 log(.info, "Case opened", event: "case.opened", meta)
             case .changeState(let caseId, let state, let at, let note):
-                guard let current = try tx.caseRecord(id: caseId) else { continue }
+                guard let current = try tx.caseSummary(id: caseId) else { continue }
                 try tx.setCaseState(caseId, state, now: now)
                 try tx.addHistory(caseId, at: at, state: state, note: note)
                 if current.state.hasDeadline && !state.hasDeadline, try tx.cancelDeadline(caseId: caseId) {
@@ -313,7 +313,7 @@ struct Applier {
             case .attachEvidence(let caseId, let items, let submittedAt, let inTime):
                 try tx.addEvidence(caseId, items: items, submittedAt: submittedAt, inTime: inTime)
             case .note(let caseId, let at, let note):
-                guard let current = try tx.caseRecord(id: caseId) else { continue }
+                guard let current = try tx.caseSummary(id: caseId) else { continue }
                 try tx.addHistory(caseId, at: at, state: current.state, note: note)
                 _ = try event(topic: "case.changed", at: now, body: caseBody(current, ["state": .string(current.state.rawValue), "note": .string(note)]))
             case .bookLedger(let booking):
@@ -326,7 +326,7 @@ struct Applier {
                 if let o = entry.orderId { meta["warden.order_id"] = "\(o)" }
                 log(.error, "Penalty booked: \(entry.amount) yuan, \(entry.points) points (\(entry.rule))", event: "ledger.entry", meta)
             case .setDeadline(let caseId, let due):
-                guard let current = try tx.caseRecord(id: caseId), current.state.hasDeadline else { continue }
+                guard let current = try tx.caseSummary(id: caseId), current.state.hasDeadline else { continue }
                 try scheduleDeadline(caseId, due: due)
                 try tx.setCaseDeadline(caseId, due)
             case .clearDeadline(let caseId):

@@ -70,7 +70,7 @@ extension Engine {
                     facts.write(into: &out)
                     prepared.append(PreparedInput(item: item, input: out, subjects: facts.subjects, record: record))
                 case .deadline(let caseId, let due):
-                    guard try tx.caseRecord(id: caseId) != nil else {
+                    guard try tx.caseExists(id: caseId) else {
                         prepared.append(PreparedInput(item: item, input: nil, subjects: []))
                         continue
                     }
@@ -315,7 +315,7 @@ extension Applier {
         var touched = Set<String>()
         func reject(_ i: Int, _ m: String) -> Rejected { Rejected(message: "decisions[\(i)]: \(m)") }
         func ownCase(_ i: Int, _ id: String) throws -> CaseRecord {
-            guard let c = try tx.caseRecord(id: id) else { throw reject(i, "case \(id) does not exist") }
+            guard let c = try tx.caseSummary(id: id) else { throw reject(i, "case \(id) does not exist") }
             guard c.category == module else { throw reject(i, "case \(id) is module \(c.category)'s; a module acts only on its own cases") }
             return c
         }
@@ -330,7 +330,7 @@ extension Applier {
         // Evidence an input brings is kept on the module's case before its decisions,
         // unless the module judges it itself (`attach_evidence`).
         let attaches = decisions.contains { if case .attachEvidence = $0 { true } else { false } }
-        if !attaches, let record = input.record, case .evidence(let e) = record.payload, let c = try tx.caseRecord(id: e.complaintId), c.category == module {
+        if !attaches, let record = input.record, case .evidence(let e) = record.payload, let c = try tx.caseSummary(id: e.complaintId), c.category == module {
             let inTime = c.deadline.map { e.submittedAt <= $0 } ?? true
             try apply([.attachEvidence(caseId: c.caseId, items: e.items, submittedAt: e.submittedAt, inTime: inTime)], policy: module)
         }
@@ -338,7 +338,7 @@ extension Applier {
             var checked = decision
             switch decision {
             case .openCase(var new):
-                guard try tx.caseRecord(id: new.caseId) == nil else { throw reject(i, "case \(new.caseId) already exists") }
+                guard try !tx.caseExists(id: new.caseId) else { throw reject(i, "case \(new.caseId) already exists") }
                 let order = try ownOrder(i, new.orderId)
                 if new.state.hasDeadline && new.deadline == nil { throw reject(i, "state \(new.state.rawValue) runs against a deadline; give \"deadline\"") }
                 new.category = module

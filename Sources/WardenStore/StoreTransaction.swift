@@ -373,6 +373,16 @@ public struct StoreTransaction {
         try String.fetchAll(try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE order_id = ? ORDER BY case_id"), arguments: [orderId])
     }
 
+    /// A case without its evidence and history (one query): for what needs its state,
+    /// order and category only.
+    public func caseSummary(id: String) throws -> CaseRecord? {
+        try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM cases WHERE case_id = ?"), arguments: [id]).map(Self.caseSummary)
+    }
+
+    public func caseExists(id: String) throws -> Bool {
+        try Int.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM cases WHERE case_id = ?"), arguments: [id]) != nil
+    }
+
     /// A case with its evidence and history.
     public func caseRecord(id: String) throws -> CaseRecord? {
         guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM cases WHERE case_id = ?"), arguments: [id]) else {
