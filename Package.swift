@@ -129,7 +129,6 @@ let package = Package(
             name: "wardend",
             dependencies: [
                 "WardenDaemon", "WardenCore",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -75,6 +75,49 @@ public enum SystemIO {
         }
     }
 
+    /// The names in the directory at `path`, without "." and "..", in the order the
+    /// file system gives them.
+    public static func listDirectory(_ path: String) throws(Error) -> [String] {
+        guard let dir = opendir(path) else { throw Error(description: "cannot list \(path): \(String(cString: strerror(errno)))") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Whether something exists at `path` (following symbolic links).
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    /// Whether `path` is a directory (following symbolic links).
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// The whole environment, as `NAME=value` pairs (the first of a repeated name wins,
+    /// as `getenv` would give it).
+    public static func environment() -> [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                let name = String(text[..<eq])
+                if out[name] == nil { out[name] = String(text[text.index(after: eq)...]) }
+            }
+            p += 1
+        }
+        return out
+    }
+
     /// The value of an environment variable.
     public static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }

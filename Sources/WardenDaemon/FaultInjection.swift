@@ -1,9 +1,4 @@
 import WardenCore
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +21,7 @@ import Logging
 ///   a cold disk might.
 enum FaultInjection {
     #if DEBUG
-    static let spec = ProcessInfo.processInfo.environment["WARDEN_TEST_FAULT"] ?? ""
+    static let spec = SystemIO.environment("WARDEN_TEST_FAULT") ?? ""
 
     static let hangAfter: Duration? = {
         guard spec.hasPrefix("hang-after:"), let seconds = Int(spec.dropFirst("hang-after:".count)) else { return nil }

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,7 +50,7 @@ public final class RetentionService: Service, Sendable {
     /// Day directories older than the retention, oldest first.
     public func expiredDays() -> [String] {
         let cutoff = TimeFormat.date(clock.now() - retention, in: zone)
-        let days = (try? FileManager.default.contentsOfDirectory(atPath: spool.processed)) ?? []
+        let days = (try? SystemIO.listDirectory(spool.processed)) ?? []
         return days.filter { $0.count == 10 && $0 < cutoff }.sorted()
     }
 
@@ -65,7 +60,7 @@ public final class RetentionService: Service, Sendable {
             let dir = spool.processed + "/" + day
             var removed = 0
             while !stopping.value {
-                let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).prefix(batch)
+                let names = ((try? SystemIO.listDirectory(dir)) ?? []).prefix(batch)
                 if names.isEmpty { break }
                 for name in names where unlink(dir + "/" + name) == 0 { removed += 1 }
                 try? await Task.sleep(for: pauseBetween)

@@ -1,12 +1,8 @@
 import CWardenSys
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 #if canImport(Glibc)
 import Glibc
+import WardenCore
 #endif
 
 /// `sd_notify(3)` without libsystemd: one datagram to `$NOTIFY_SOCKET` per state change.
@@ -14,7 +10,7 @@ import Glibc
 public struct SystemdNotifier: Sendable {
     let path: String?
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = SystemIO.environment()) {
         path = environment["NOTIFY_SOCKET"]
     }
 
@@ -42,7 +38,7 @@ public struct SystemdNotifier: Sendable {
     /// `sd_listen_fds(3)` reads them; the variables are then unset so children do not
     /// inherit them.
     public static func listenDescriptors() -> [Int32] {
-        let env = ProcessInfo.processInfo.environment
+        let env = SystemIO.environment()
         guard let pid = env["LISTEN_PID"].flatMap(Int32.init), pid == getpid(),
             let count = env["LISTEN_FDS"].flatMap(Int32.init), count > 0
         else { return [] }

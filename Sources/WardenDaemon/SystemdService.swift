@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +29,7 @@ public final class SystemdService: Service, Sendable {
     let stopping = Locked(false)
     let wake = AsyncSignal()
 
-    public init(notifier: SystemdNotifier, engine: Engine, spool: SpoolService, deadlines: DeadlineService, server: RPCServer, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(notifier: SystemdNotifier, engine: Engine, spool: SpoolService, deadlines: DeadlineService, server: RPCServer, logger: Logger, environment: [String: String] = SystemIO.environment()) {
         self.notifier = notifier
         self.engine = engine
         self.spool = spool
@@ -53,7 +48,7 @@ public final class SystemdService: Service, Sendable {
 
     /// How long a service loop may sleep between rounds so that the watchdog sees it
     /// alive: a quarter of the watchdog timeout (nil: no watchdog, sleep as long as needed).
-    public static func heartbeat(_ env: [String: String] = ProcessInfo.processInfo.environment) -> TimeSpan? {
+    public static func heartbeat(_ env: [String: String] = SystemIO.environment()) -> TimeSpan? {
         guard let usec = env["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0 else { return nil }
         return TimeSpan(milliseconds: max(usec / 4000, 100))
     }

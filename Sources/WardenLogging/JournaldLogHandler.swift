@@ -1,13 +1,9 @@
 import CSystemd
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
 import Logging
+import WardenCore
 
 /// Logs through the native journal protocol (`sd_journal_sendv`), one entry per message
 /// with structured fields:
@@ -30,7 +26,7 @@ public struct JournaldLogHandler: LogHandler {
     /// The socket journald listens on; its absence means "no journald".
     public static let socketPath = "/run/systemd/journal/socket"
 
-    public static var isAvailable: Bool { FileManager.default.fileExists(atPath: socketPath) }
+    public static var isAvailable: Bool { SystemIO.exists(socketPath) }
 
     public init(identifier: String, level: Logger.Level = .info, messageIDs: [String: String] = [:]) {
         self.identifier = identifier

@@ -1,9 +1,4 @@
 import CWardenSys
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -97,7 +92,7 @@ public final class PluginProcess: Sendable {
             for fd in toChild + fromChild { close(fd) }
             throw PluginStartError("pipe: \(String(cString: strerror(errno)))")
         }
-        var environment = ProcessInfo.processInfo.environment
+        var environment = SystemIO.environment()
         // The service manager's variables are the daemon's, not the module's (a module
         // must not notify systemd or take the daemon's sockets as its own).
         for key in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID"] { environment[key] = nil }

@@ -1,9 +1,4 @@
 import CWardenSys
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import NIOCore
 import NIOPosix

@@ -1,9 +1,4 @@
 import CWardenSys
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import WardenCore
 
 #if canImport(Glibc)
@@ -38,7 +33,7 @@ public struct SpoolDirectory: Sendable {
     public func prepare() throws {
         for (dir, mode) in [(root, 0o750), (tmp, 0o2770), (incoming, 0o2770), (processed, 0o750), (rejected, 0o750)] as [(String, mode_t)] {
             if access(dir, F_OK) == 0 { continue }
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            do { try SystemIO.makeDirectories(dir) } catch { throw SpoolError.io(path: dir, errno: errno) }
             chmod(dir, mode)
         }
     }
@@ -279,7 +274,7 @@ public struct SpoolDirectory: Sendable {
     }
 
     public func counts() -> Counts {
-        let incomingCount = ((try? FileManager.default.contentsOfDirectory(atPath: incoming)) ?? []).filter(Self.isCandidate).count
+        let incomingCount = ((try? SystemIO.listDirectory(incoming)) ?? []).filter(Self.isCandidate).count
         let kept = tally.withLock { kept in
             if kept == nil { kept = walk() }
             return kept!
@@ -294,10 +289,10 @@ public struct SpoolDirectory: Sendable {
 
     private func walk() -> (processed: Int, rejected: Int) {
         var processedCount = 0
-        for day in (try? FileManager.default.contentsOfDirectory(atPath: processed)) ?? [] {
-            processedCount += ((try? FileManager.default.contentsOfDirectory(atPath: processed + "/" + day)) ?? []).count
+        for day in (try? SystemIO.listDirectory(processed)) ?? [] {
+            processedCount += ((try? SystemIO.listDirectory(processed + "/" + day)) ?? []).count
         }
-        let rejectedCount = ((try? FileManager.default.contentsOfDirectory(atPath: rejected)) ?? [])
+        let rejectedCount = ((try? SystemIO.listDirectory(rejected)) ?? [])
             .filter { !$0.hasSuffix(".error.json") && !$0.hasPrefix(".") }.count
         return (processedCount, rejectedCount)
     }

@@ -163,4 +163,44 @@ struct CommandLineTests {
             #expect(manual.contains(command), "wardenctl.1 lacks \(command)")
         }
     }
+
+    /// wardend parses its own command line: every option its help pages name is in the
+    /// hand-kept wardend.1, and each kind of mistake is a usage error (exit 64) that
+    /// names what was wrong.
+    @Test func wardendCommandLineHelpManualAndUsageErrors() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let manual = try String(contentsOfFile: "\(repo)/docs/man/wardend.1", encoding: .utf8)
+        for page in [["--help"], ["run", "--help"], ["check-config", "-h"], ["plugin", "--help"], ["plugin", "serve", "--help"], ["plugin", "check", "--help"], ["help", "plugin", "check"]] {
+            let (status, help, _) = try DaemonHarness.run("wardend", page)
+            #expect(status == 0, "wardend \(page)")
+            #expect(help.contains("USAGE: wardend"), "wardend \(page)")
+            let options = help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" }).filter { $0.hasPrefix("--") }
+            for option in Set(options) {
+                #expect(manual.contains("Fl -\(option.dropFirst(2))") || manual.contains(", -\(option.dropFirst(2))"), "wardend.1 lacks \(option) (from wardend \(page.joined(separator: " ")))")
+            }
+        }
+        for command in ["run", "check-config", "plugin", "serve", "check"] {
+            #expect(manual.contains("Em \(command)"), "wardend.1 lacks \(command)")
+        }
+        let mistakes: [([String], String)] = [
+            (["bogus"], "unknown command 'bogus'"),
+            (["--config"], "missing a value for '--config'"),
+            (["run", "--config", "a", "--config=b"], "'--config' given twice"),
+            (["check-config", "--verbose"], "unknown option '--verbose'"),
+            (["plugin"], "missing a plugin command"),
+            (["plugin", "serve"], "missing the module"),
+            (["plugin", "serve", "luggage", "extra"], "unexpected argument 'extra'"),
+            (["plugin", "check", "--arg", "x"], "missing '--exec <path>'"),
+            (["plugin", "frobnicate"], "unknown plugin command 'frobnicate'"),
+        ]
+        for (args, message) in mistakes {
+            let (status, out, err) = try DaemonHarness.run("wardend", args)
+            #expect(status == 64, "wardend \(args)")
+            #expect(out.isEmpty && err.contains("Error: \(message)") && err.contains("Usage: wardend"), "wardend \(args): \(err)")
+        }
+        let (serveStatus, _, serveErr) = try DaemonHarness.run("wardend", ["plugin", "serve", "cosmetics"])
+        #expect(serveStatus == 2 && serveErr.contains("no built-in module \"cosmetics\""))
+        let (timeoutStatus, _, timeoutErr) = try DaemonHarness.run("wardend", ["plugin", "check", "--exec", "/bin/true", "--timeout", "soon"])
+        #expect(timeoutStatus == 2 && timeoutErr.contains("--timeout \"soon\" is not a duration"))
+    }
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Regenerates the manual pages (docs/man/*.1) and the shell completions
-# (docs/completions/) from the command definitions in Sources/wardenctl and
-# Sources/wardend. Run from the repository root after changing a command, an option
+# Regenerates wardenctl's manual page (docs/man/wardenctl.1) and its shell completions
+# (docs/completions/) from the command definitions in Sources/wardenctl. wardend parses
+# its own command line (Sources/wardend/CommandLine.swift) and its page, wardend.1, is
+# kept by hand (CommandLineTests checks it names every option). Run from the repository root after changing a command, an option
 # or its help text; CommandLineTests fails while the committed completions are stale.
 #
 # The man pages come from swift-argument-parser's GenerateManual plugin (works offline:
@@ -11,7 +12,6 @@ cd "$(dirname "$0")/../.."
 swift build --product wardenctl
 swift package generate-manual --configuration debug --date "$(date -u +%Y-%m-%d)" --authors "the Warden developers"
 cp .build/plugins/GenerateManual/outputs/wardenctl/wardenctl.1 docs/man/wardenctl.1
-cp .build/plugins/GenerateManual/outputs/wardend/wardend.1 docs/man/wardend.1
 bin=$(swift build --show-bin-path)/wardenctl
 "$bin" --generate-completion-script bash > docs/completions/wardenctl.bash
 "$bin" --generate-completion-script zsh > docs/completions/_wardenctl
