@@ -48,11 +48,12 @@ let package = Package(
         .target(name: "ServiceQualityPolicy", dependencies: ["WardenCore"], path: "Plugins/ServiceQuality", swiftSettings: swiftSettings),
         .target(
             name: "WardenStore",
-            dependencies: ["WardenCore", "CSQLite"],
+            dependencies: ["WardenCore", "CSQLite", "CLibPQ"],
             swiftSettings: swiftSettings
         ),
         .target(name: "CWardenSys"),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(
             name: "WardenSpool",
             dependencies: ["WardenCore", "CWardenSys", .product(name: "Logging", package: "swift-log")],
@@ -144,7 +145,7 @@ let package = Package(
         ),
         .target(
             name: "WardenTestKit",
-            dependencies: ["WardenCore", "WardenClient"],
+            dependencies: ["WardenCore", "WardenClient", "WardenStore"],
             swiftSettings: swiftSettings
         ),
         // Fuzz targets (scripts/fuzz): built with libFuzzer by `scripts/fuzz`; in an

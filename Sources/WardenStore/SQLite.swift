@@ -81,6 +81,16 @@ extension String: DatabaseValueConvertible {
     }
 }
 
+/// Bytes stored as a blob (SQLite) or bytea (PostgreSQL).
+public struct Blob: DatabaseValueConvertible, Equatable {
+    public var bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public var databaseValue: DatabaseValue { .blob(bytes) }
+    public static func fromDatabaseValue(_ value: DatabaseValue) -> Blob? {
+        if case .blob(let b) = value { Blob(b) } else { nil }
+    }
+}
+
 /// SQLite's result code of an error (the primary code is the low byte).
 public struct ResultCode: Sendable, Equatable, CustomStringConvertible {
     public var rawValue: Int32

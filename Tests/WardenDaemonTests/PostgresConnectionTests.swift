@@ -1,0 +1,152 @@
+import Glibc
+import Testing
+import WardenStore
+import WardenTestKit
+
+/// The PostgreSQL connection layer (SPEC §7's backend builds on it) against a real
+/// server the test starts itself: values both ways, errors with their SQLSTATE, the
+/// claim primitive (`FOR UPDATE SKIP LOCKED`), LISTEN/NOTIFY, and sessions lost to
+/// `pg_terminate_backend` and to a server restart.
+@Suite("PostgreSQL connection", .serialized, .enabled(if: PostgresServer.unavailable == nil, "\(PostgresServer.unavailable ?? "")"))
+struct PostgresConnectionTests {
+    @Test func placeholdersAreNumberedOutsideQuotesAndComments() {
+        #expect(PGConnection.numberedPlaceholders("SELECT ?, ? FROM t WHERE a = ?") == "SELECT $1, $2 FROM t WHERE a = $3")
+        #expect(PGConnection.numberedPlaceholders("SELECT '?', \"a?\", ? -- ?\n, /* ? /* ? */ ? */ ?") == "SELECT '?', \"a?\", $1 -- ?\n, /* ? /* ? */ ? */ $2")
+        #expect(PGConnection.numberedPlaceholders("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', $1")
+        #expect(PGConnection.numberedPlaceholders("SELECT $1") == "SELECT $1")
+    }
+
+    @Test func valuesGoAndComeBackAsTheyWere() throws {
+        let server = try PostgresServer()
+        defer { server.remove() }
+        let db = try PGConnection(url: server.url)
+        try db.execute(script: "CREATE TABLE v (id bigint PRIMARY KEY, n bigint, d double precision, t text, b bytea, f boolean)")
+        let rows: [(Int64, Int64?, Double?, String?, [UInt8]?, Bool?)] = [
+            (1, Int64.max, 0.1, "不送货上门 ✓", [0, 1, 254, 255], true),
+            (2, Int64.min, -1e300, "", [], false),
+            (3, nil, nil, nil, nil, nil),
+            (4, 0, .infinity, "quote ' and \" and ? and $1", Array(0...255), true),
+        ]
+        for r in rows {
+            try db.execute("INSERT INTO v VALUES (?, ?, ?, ?, ?, ?)", [r.0, r.1, r.2, r.3, r.4.map(Blob.init), r.5])
+        }
+        let back = try db.fetchAll("SELECT * FROM v ORDER BY id")
+        #expect(back.count == rows.count)
+        for (row, r) in zip(back, rows) {
+            #expect(row["id"] as Int64 == r.0)
+            #expect(row["n"] as Int64? == r.1)
+            #expect(row["d"] as Double? == r.2)
+            #expect(row["t"] as String? == r.3)
+            #expect((row["b"] as Blob?)?.bytes == r.4)
+            #expect(row["f"] as Bool? == r.5)
+        }
+        #expect(try db.scalar("SELECT count(*) FROM v WHERE t = ?", ["不送货上门 ✓"], as: Int64.self) == 1)
+        #expect(try db.execute("UPDATE v SET n = n WHERE id > ?", [1]) == 3)
+        // A NUL in text is refused, not cut short.
+        #expect {
+            try db.execute("INSERT INTO v (id, t) VALUES (?, ?)", [5, "a\u{0}b"])
+        } throws: { ($0 as? PGError)?.kind == .misuse }
+        #expect(try db.scalar("SELECT count(*) FROM v", as: Int64.self) == 4)
+    }
+
+    @Test func aRefusedStatementNamesItsStateAndTextAndTheSessionGoesOn() throws {
+        let server = try PostgresServer()
+        defer { server.remove() }
+        let db = try PGConnection(url: server.url)
+        try db.execute(script: "CREATE TABLE u (k text PRIMARY KEY)")
+        try db.execute("INSERT INTO u VALUES (?)", ["K4:C1"])
+        do {
+            try db.execute("INSERT INTO u VALUES (?)", ["K4:C1"])
+            Issue.record("a duplicate key was accepted")
+        } catch {
+            #expect(error.sqlState == "23505")
+            #expect(!error.isConnectionLost)
+            #expect(error.description.contains("INSERT INTO u VALUES (?)"))
+        }
+        // A failed statement inside a transaction rolls the transaction back.
+        #expect(throws: PGError.self) {
+            try db.transaction {
+                try db.execute("INSERT INTO u VALUES (?)", ["K4:C2"])
+                try db.execute("INSERT INTO u VALUES (?)", ["K4:C1"])
+            }
+        }
+        #expect(try db.scalar("SELECT count(*) FROM u", as: Int64.self) == 1)
+    }
+
+    /// The claim SPEC §7's deadlines rely on: rows one session holds are skipped by the
+    /// others, and a session that dies mid-way gives its rows back by rolling back.
+    @Test func skipLockedHandsEachRowToOneSessionAndARollbackGivesThemBack() throws {
+        let server = try PostgresServer()
+        defer { server.remove() }
+        let a = try PGConnection(url: server.url)
+        let b = try PGConnection(url: server.url)
+        try a.execute(script: "CREATE TABLE due (id bigint PRIMARY KEY, fired boolean NOT NULL DEFAULT false); INSERT INTO due (id) SELECT generate_series(1, 10)")
+        let claim = "SELECT id FROM due WHERE NOT fired ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED"
+        try a.execute("BEGIN")
+        let first = try a.fetchAll(claim, [6]).map { $0["id"] as Int64 }
+        try b.execute("BEGIN")
+        let second = try b.fetchAll(claim, [10]).map { $0["id"] as Int64 }
+        #expect(first == [1, 2, 3, 4, 5, 6])
+        #expect(second == [7, 8, 9, 10])
+        for id in second { try b.execute("UPDATE due SET fired = true WHERE id = ?", [id]) }
+        try b.execute("COMMIT")
+        // a's session is killed before it commits: its rows are free again.
+        #expect(try b.scalar("SELECT pg_terminate_backend(?)", [a.backendPID], as: Bool.self) == true)
+        try b.execute("BEGIN")
+        var third: [Int64] = []
+        for _ in 0..<100 {
+            third = try b.fetchAll(claim, [10]).map { $0["id"] as Int64 }
+            if third.count == 6 { break }
+            try b.execute("ROLLBACK")
+            usleep(20_000)
+            try b.execute("BEGIN")
+        }
+        #expect(third == [1, 2, 3, 4, 5, 6])
+        try b.execute("COMMIT")
+    }
+
+    @Test func notificationsReachTheListeningSessionOnlyAfterCommit() throws {
+        let server = try PostgresServer()
+        defer { server.remove() }
+        let listener = try PGConnection(url: server.url)
+        let sender = try PGConnection(url: server.url)
+        try listener.listen("warden_events")
+        #expect(try listener.notifications(timeoutMilliseconds: 0).isEmpty)
+        try sender.execute("BEGIN")
+        try sender.execute("SELECT pg_notify('warden_events', ?)", ["41"])
+        #expect(try listener.notifications(timeoutMilliseconds: 200).isEmpty)
+        try sender.execute("COMMIT")
+        try sender.execute("SELECT pg_notify('warden_events', ?)", ["42"])
+        var got: [PGConnection.Notification] = []
+        for _ in 0..<20 where got.count < 2 { got += try listener.notifications(timeoutMilliseconds: 500) }
+        #expect(got.map(\.payload) == ["41", "42"])
+        #expect(got.allSatisfy { $0.channel == "warden_events" && $0.senderPID == sender.backendPID })
+    }
+
+    @Test func aTerminatedSessionAndARestartedServerAreReportedAndReconnected() throws {
+        let server = try PostgresServer()
+        defer { server.remove() }
+        let db = try PGConnection(url: server.url)
+        let admin = try PGConnection(url: server.url)
+        let query = "SELECT ?::bigint + 1 AS n"
+        #expect(try db.scalar(query, [1], as: Int64.self) == 2)
+        #expect(try admin.scalar("SELECT pg_terminate_backend(?)", [db.backendPID], as: Bool.self) == true)
+        #expect {
+            try db.scalar(query, [2], as: Int64.self)
+        } throws: { ($0 as? PGError)?.isConnectionLost == true }
+        try db.reset()
+        #expect(try db.scalar(query, [3], as: Int64.self) == 4)  // prepared again on the new session
+
+        try server.restart()
+        #expect {
+            try db.scalar(query, [4], as: Int64.self)
+        } throws: { ($0 as? PGError)?.isConnectionLost == true }
+        try db.reset()
+        #expect(try db.scalar(query, [5], as: Int64.self) == 6)
+
+        try server.stop()
+        #expect {
+            try PGConnection(url: server.url, connectTimeout: 2)
+        } throws: { ($0 as? PGError)?.isConnectionLost == true && "\($0)".contains("cannot connect") }
+    }
+}
