@@ -1,5 +1,7 @@
+import Dispatch
 import Glibc
 import Testing
+import WardenCore
 import WardenStore
 import WardenTestKit
 
@@ -148,5 +150,75 @@ struct PostgresConnectionTests {
         #expect {
             try PGConnection(url: server.url, connectTimeout: 2)
         } throws: { ($0 as? PGError)?.isConnectionLost == true && "\($0)".contains("cannot connect") }
+    }
+}
+
+/// The PostgreSQL schema (SPEC §7): migrations applied once whichever of several nodes
+/// starts first, and counts kept per node and read as their sum.
+@Suite("PostgreSQL schema", .serialized, .enabled(if: PostgresServer.unavailable == nil, "\(PostgresServer.unavailable ?? "")"))
+struct PostgresSchemaTests {
+    @Test func threeNodesStartingTogetherMigrateOnce() throws {
+        let server = try PostgresServer()
+        defer { server.remove() }
+        let applied = Locked<[String: [String]]>([:])
+        let failures = Locked<[String]>([])
+        // Three sessions at once, each as a node starting up.
+        DispatchQueue.concurrentPerform(iterations: 3) { k in
+            let i = k + 1
+            do {
+                let db = try PGConnection(url: server.url)
+                let names = try PostgresSchema.migrate(db, node: "node-\(i)")
+                applied.withLock { $0["node-\(i)"] = names }
+            } catch {
+                failures.withLock { $0.append("node-\(i): \(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        let all = applied.withLock { $0 }
+        #expect(all.values.filter { !$0.isEmpty }.count == 1, "\(all)")
+        #expect(all.values.flatMap { $0 }.sorted() == PostgresSchema.migrations.map(\.0).sorted())
+
+        let db = try PGConnection(url: server.url)
+        #expect(try db.scalar("SELECT count(*) FROM warden_migrations", as: Int64.self) == Int64(PostgresSchema.migrations.count))
+        #expect(try PostgresSchema.migrate(db, node: "late") == [])
+    }
+
+    @Test func countsAreKeptPerNodeAndSumToTheRows() throws {
+        let server = try PostgresServer()
+        defer { server.remove() }
+        let a = try PGConnection(url: server.url)
+        let b = try PGConnection(url: server.url)
+        try PostgresSchema.migrate(a, node: "a")
+        try PostgresSchema.setNode(a, node: "a")
+        try PostgresSchema.setNode(b, node: "b")
+        func addCase(_ db: PGConnection, _ id: String, open: Int) throws {
+            try db.execute("INSERT INTO orders (order_id, category, module, paid_fen, paid_at) VALUES (?, 'k', ?, 100, 0)", ["O-" + id, open == 1 ? "k" : nil])
+            try db.execute(
+                "INSERT INTO cases (case_id, order_id, category, reason, state, open, opened_at, updated_at) VALUES (?, ?, 'k', 'r', 's', ?, 0, 0)",
+                [id, "O-" + id, open])
+            try db.execute("INSERT INTO deadlines (case_id, due_at, status, next_at) VALUES (?, 1, 'pending', 1)", [id])
+        }
+        for i in 0..<5 { try addCase(a, "A\(i)", open: 1) }
+        for i in 0..<3 { try addCase(b, "B\(i)", open: i % 2) }
+        try b.execute("UPDATE cases SET open = 0 WHERE case_id = ?", ["A0"])  // node b closes a's case
+        try a.execute("UPDATE deadlines SET status = 'fired' WHERE case_id IN (?, ?)", ["A1", "B1"])
+        try a.execute("UPDATE orders SET module = NULL WHERE order_id = ?", ["O-A2"])
+        let counts = Dictionary(uniqueKeysWithValues: try a.fetchAll("SELECT name, sum(n)::bigint AS n FROM store_counts GROUP BY name").map { ($0["name"] as String, $0["n"] as Int64) })
+        let truth: [String: Int64] = [
+            "orders": try a.scalar("SELECT count(*) FROM orders", as: Int64.self)!,
+            "orders_unmanaged": try a.scalar("SELECT count(*) FROM orders WHERE module IS NULL", as: Int64.self)!,
+            "cases": try a.scalar("SELECT count(*) FROM cases", as: Int64.self)!,
+            "cases_open": try a.scalar("SELECT count(*) FROM cases WHERE open <> 0", as: Int64.self)!,
+            "deadlines_pending": try a.scalar("SELECT count(*) FROM deadlines WHERE status = 'pending'", as: Int64.self)!,
+        ]
+        #expect(counts == truth)
+        #expect(truth == ["orders": 8, "orders_unmanaged": 3, "cases": 8, "cases_open": 5, "deadlines_pending": 6])
+        #expect(try a.fetchAll("SELECT DISTINCT node FROM store_counts ORDER BY node").map { $0["node"] as String } == ["a", "b"])
+        // Events carry one sequence for the database, the writing node and transaction.
+        try a.execute("INSERT INTO events (topic, at, body) VALUES ('t', 0, '{}')")
+        try b.execute("INSERT INTO events (topic, at, body) VALUES ('t', 0, '{}')")
+        let events = try a.fetchAll("SELECT seq, node, xid::text AS xid FROM events ORDER BY seq")
+        #expect(events.map { $0["node"] as String } == ["a", "b"])
+        #expect(events.map { $0["seq"] as Int64 } == [1, 2])
     }
 }
