@@ -11,6 +11,10 @@ struct Applier {
     let source: String
     var report = Engine.IngestReport()
     var effects = Effects()
+    /// The case a firing has just read, kept while its decisions are applied so they do
+    /// not read it again: its state follows `changeState`; only its id, order,
+    /// category and state are read from it.
+    var caseHint: CaseRecord?
 
     init(tx: StoreTransaction, settings: Engine.Settings, now: Timestamp, source: String) {
         self.tx = tx
@@ -241,15 +245,18 @@ struct Applier {
         switch firing {
         case .expiry(let caseId, let due):
             effects.touchedCases.insert(caseId)
-            guard let pending = try tx.pendingDeadline(caseId: caseId), pending.dueAt == due,
-                let current = try tx.caseRecord(id: caseId)
-            else { return }
+            guard let current = try tx.caseRecord(id: caseId) else { return }
             guard let policy = registry.policy(id: current.category) else {
                 // Stays pending: it fires when the policy is enabled again (reload, restart).
+                guard let pending = try tx.pendingDeadline(caseId: caseId), pending.dueAt == due else { return }
                 log(.warning, "Deadline came due while policy \(current.category) is disabled; it stays pending", event: "deadline.held", caseMeta(current, seq: 0))
                 return
             }
+            // Marked fired only if still pending with this due time (else it was moved,
+            // cancelled or fired already, and this firing is stale): one statement.
             guard try tx.markDeadlineFired(caseId: caseId, due: due, at: now) else { return }
+            caseHint = current
+            defer { caseHint = nil }
             effects.tally.lags.append((seconds: Double((now - due).milliseconds) / 1000, warning: false))
             let seq = try event(topic: "deadline.expired", at: now, body: caseBody(current, ["due_at": .string(TimeFormat.format(due, in: zone))]))
             log(.error, "Deadline expired", event: "deadline.expired", caseMeta(current, seq: seq))
@@ -300,8 +307,9 @@ struct Applier {
                 if let d = new.deadline, new.state.hasDeadline { meta["warden.deadline"] = "\(TimeFormat.format(d, in: zone))" }
                 log(.info, "Case opened", event: "case.opened", meta)
             case .changeState(let caseId, let state, let at, let note):
-                guard let current = try tx.caseSummary(id: caseId) else { continue }
+                guard let current = try knownCase(caseId) else { continue }
                 try tx.setCaseState(caseId, state, now: now)
+                if caseHint?.caseId == caseId { caseHint?.state = state }
                 try tx.addHistory(caseId, at: at, state: state, note: note)
                 if current.state.hasDeadline && !state.hasDeadline, try tx.cancelDeadline(caseId: caseId) {
                     effects.deadlineChanges.append(.cancel(caseId: caseId))
@@ -313,7 +321,7 @@ struct Applier {
             case .attachEvidence(let caseId, let items, let submittedAt, let inTime):
                 try tx.addEvidence(caseId, items: items, submittedAt: submittedAt, inTime: inTime)
             case .note(let caseId, let at, let note):
-                guard let current = try tx.caseSummary(id: caseId) else { continue }
+                guard let current = try knownCase(caseId) else { continue }
                 try tx.addHistory(caseId, at: at, state: current.state, note: note)
                 _ = try event(topic: "case.changed", at: now, body: caseBody(current, ["state": .string(current.state.rawValue), "note": .string(note)]))
             case .bookLedger(let booking):
@@ -326,7 +334,7 @@ struct Applier {
                 if let o = entry.orderId { meta["warden.order_id"] = "\(o)" }
                 log(.error, "Penalty booked: \(entry.amount) yuan, \(entry.points) points (\(entry.rule))", event: "ledger.entry", meta)
             case .setDeadline(let caseId, let due):
-                guard let current = try tx.caseSummary(id: caseId), current.state.hasDeadline else { continue }
+                guard let current = try knownCase(caseId), current.state.hasDeadline else { continue }
                 try scheduleDeadline(caseId, due: due)
                 try tx.setCaseDeadline(caseId, due)
             case .clearDeadline(let caseId):
@@ -355,6 +363,13 @@ struct Applier {
         let seq = try tx.appendEvent(topic: topic, at: at, body: body)
         effects.events.append(StoredEvent(seq: seq, topic: topic, at: at, body: body))
         return seq
+    }
+
+    /// A case's id, order, category and state: the firing's case when it is the one,
+    /// else read (one query).
+    func knownCase(_ caseId: String) throws -> CaseRecord? {
+        if let hint = caseHint, hint.caseId == caseId { return hint }
+        return try tx.caseSummary(id: caseId)
     }
 
     func caseBody(_ c: CaseRecord, _ extra: JSONObject) -> JSONObject {

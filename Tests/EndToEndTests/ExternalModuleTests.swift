@@ -257,7 +257,14 @@ struct BothWaysTests {
         return JSONWriter.string(["cases": cases, "ledger": ledger, "findings": findings], sortedKeys: true)
     }
 
-    static func run(_ files: [(String, String)], outOfProcess module: String?, exec: String? = nil, settle: (DaemonHarness) throws -> Void) throws -> String {
+    /// `after[name]` runs once file `name` is processed, before the next is dropped: for
+    /// a file whose outcome depends on a firing the one before it set off (a module out
+    /// of process fires it asynchronously, so without the wait the next file could
+    /// land first in one run and not in the other).
+    static func run(
+        _ files: [(String, String)], outOfProcess module: String?, exec: String? = nil, after: [String: (DaemonHarness) throws -> Void] = [:],
+        settle: (DaemonHarness) throws -> Void
+    ) throws -> String {
         let extra = module.map {
             if let exec { return "[policies.\($0)]\nexec = \"\(exec)\"\n" }
             return """
@@ -273,6 +280,7 @@ struct BothWaysTests {
         for (name, contents) in files {
             try d.drop(name, contents)
             try d.waitFor("\(name) processed") { try d.call("daemon.status")["spool"]?["incoming"] == 0 }
+            try after[name]?(d)
         }
         try d.waitFor("nothing waits for a module") { try d.call("daemon.status")["records_waiting"] == .object(JSONObject()) }
         try settle(d)
@@ -304,8 +312,13 @@ struct BothWaysTests {
             try d.waitFor("C1 defaulted") { try d.call("case.get", ["case_id": "C1"])["case"]?["state"] == "defaulted" }
             try d.waitFor("C4 liable") { try d.call("case.get", ["case_id": "C4"])["case"]?["state"] == "liable" }
         }
-        let inProcess = try Self.run(files, outOfProcess: nil, settle: settle)
-        let served = try Self.run(files, outOfProcess: "kitchen-appliances", settle: settle)
+        // C1's deadline (past) fires as soon as C1 is stored; the late evidence is meant
+        // to arrive after that, in both runs.
+        let after: [String: (DaemonHarness) throws -> Void] = [
+            "complaints.ndjson": { d in try d.waitFor("C1 defaulted") { try d.call("case.get", ["case_id": "C1"])["case"]?["state"] == "defaulted" } }
+        ]
+        let inProcess = try Self.run(files, outOfProcess: nil, after: after, settle: settle)
+        let served = try Self.run(files, outOfProcess: "kitchen-appliances", after: after, settle: settle)
         #expect(inProcess.contains("\"K4\"") && inProcess.contains("\"liable\""))
         #expect(served == inProcess)
     }
