@@ -12,6 +12,8 @@ import Glibc
 public enum SystemIO {
     public struct Error: Swift.Error, CustomStringConvertible {
         public var description: String
+        /// The system's error number, when a call failed (0 otherwise).
+        public var code: Int32 = 0
     }
 
     /// Writes `text` to standard error, all of it (retrying short writes).
@@ -65,13 +67,14 @@ public enum SystemIO {
     public static func makeDirectories(_ path: String) throws(Error) {
         var info = stat()
         if stat(path, &info) == 0 {
-            guard info.st_mode & S_IFMT == S_IFDIR else { throw Error(description: "\(path) exists and is not a directory") }
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw Error(description: "\(path) exists and is not a directory", code: ENOTDIR) }
             return
         }
         let parent = directoryName(path)
         if parent != path && parent != "." { try makeDirectories(parent) }
         if mkdir(path, 0o777) != 0 && errno != EEXIST {
-            throw Error(description: "cannot create \(path): \(String(cString: strerror(errno)))")
+            let code = errno
+            throw Error(description: "cannot create \(path): \(String(cString: strerror(code)))", code: code)
         }
     }
 
@@ -94,12 +97,6 @@ public enum SystemIO {
     public static func exists(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0
-    }
-
-    /// Whether `path` is a directory (following symbolic links).
-    public static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }
 
     /// The whole environment, as `NAME=value` pairs (the first of a repeated name wins,

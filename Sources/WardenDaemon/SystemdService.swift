@@ -48,8 +48,18 @@ public final class SystemdService: Service, Sendable {
 
     /// How long a service loop may sleep between rounds so that the watchdog sees it
     /// alive: a quarter of the watchdog timeout (nil: no watchdog, sleep as long as needed).
-    public static func heartbeat(_ env: [String: String] = SystemIO.environment()) -> TimeSpan? {
-        guard let usec = env["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0 else { return nil }
+    public static func heartbeat(_ env: [String: String]) -> TimeSpan? {
+        heartbeat(watchdogUsec: env["WATCHDOG_USEC"])
+    }
+
+    /// This process's heartbeat. The service loops ask at every turn, so it reads the
+    /// one variable, not the whole environment.
+    public static func heartbeat() -> TimeSpan? {
+        heartbeat(watchdogUsec: SystemIO.environment("WATCHDOG_USEC"))
+    }
+
+    static func heartbeat(watchdogUsec: String?) -> TimeSpan? {
+        guard let usec = watchdogUsec.flatMap(Int64.init), usec > 0 else { return nil }
         return TimeSpan(milliseconds: max(usec / 4000, 100))
     }
 

@@ -33,7 +33,7 @@ public struct SpoolDirectory: Sendable {
     public func prepare() throws {
         for (dir, mode) in [(root, 0o750), (tmp, 0o2770), (incoming, 0o2770), (processed, 0o750), (rejected, 0o750)] as [(String, mode_t)] {
             if access(dir, F_OK) == 0 { continue }
-            do { try SystemIO.makeDirectories(dir) } catch { throw SpoolError.io(path: dir, errno: errno) }
+            do { try SystemIO.makeDirectories(dir) } catch { throw SpoolError.io(path: dir, errno: error.code) }
             chmod(dir, mode)
         }
     }

@@ -190,27 +190,26 @@ public final class PGConnection: @unchecked Sendable {
             try check(result, sql)
             prepared[sql] = name
         }
-        var texts: [[CChar]?] = []
+        var texts: [String?] = []
         texts.reserveCapacity(arguments.values.count)
         for value in arguments.values {
             switch value {
             case .null: texts.append(nil)
-            case .integer(let i): texts.append(Array("\(i)".utf8CString))
-            case .real(let d): texts.append(Array((d.isNaN ? "NaN" : d == .infinity ? "Infinity" : d == -.infinity ? "-Infinity" : "\(d)").utf8CString))
+            case .integer(let i): texts.append("\(i)")
+            case .real(let d): texts.append(d.isNaN ? "NaN" : d == .infinity ? "Infinity" : d == -.infinity ? "-Infinity" : "\(d)")
             case .text(let s):
                 guard !s.utf8.contains(0) else { throw PGError(.misuse, "a text parameter holds a NUL byte, which PostgreSQL text cannot store", sql: sql) }
-                texts.append(Array(s.utf8CString))
-            case .blob(let bytes):
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                var out: [CChar] = [92, 120]  // \x
-                out.reserveCapacity(2 + bytes.count * 2 + 1)
-                for b in bytes { out.append(CChar(bitPattern: hex[Int(b >> 4)])); out.append(CChar(bitPattern: hex[Int(b & 15)])) }
-                out.append(0)
-                texts.append(out)
+                texts.append(s)
+            case .blob(let bytes):  // bytea in hex: \x0a1b…
+                let hex = Array("0123456789abcdef".utf8)
+                var out: [UInt8] = [92, 120]
+                out.reserveCapacity(2 + bytes.count * 2)
+                for b in bytes { out += [hex[Int(b >> 4)], hex[Int(b & 15)]] }
+                texts.append(String(decoding: out, as: UTF8.self))
             }
         }
-        let result = Self.withPointers(texts) { pointers in
-            PQexecPrepared(handle, name, Int32(pointers.count), pointers, nil, nil, 0)
+        let result = withCStrings(texts) { values in
+            PQexecPrepared(handle, name, Int32(texts.count), values, nil, nil, 0)
         }
         do {
             try check(result, sql)
@@ -319,27 +318,12 @@ public final class PGConnection: @unchecked Sendable {
         while let last = s.last, last == "\n" || last == " " { s.removeLast() }
         return String(s)
     }
-
-    private static func withPointers<R>(_ texts: [[CChar]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-        var pointers: [UnsafePointer<CChar>?] = []
-        pointers.reserveCapacity(texts.count)
-        func go(_ i: Int) -> R {
-            if i == texts.count { return body(pointers) }
-            guard let t = texts[i] else {
-                pointers.append(nil)
-                return go(i + 1)
-            }
-            return t.withUnsafeBufferPointer { p in
-                pointers.append(p.baseAddress)
-                return go(i + 1)
-            }
-        }
-        return go(0)
-    }
 }
 
-private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    let copies = strings.map { strdup($0) }
+/// `strings` as a C array of C strings, nil for nil (libpq's NULL parameter), with a
+/// nil after the last.
+private func withCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { $0.flatMap { strdup($0) } }
     defer { for c in copies { free(c) } }
     var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
     pointers.append(nil)

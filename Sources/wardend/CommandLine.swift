@@ -60,13 +60,9 @@ enum WardendCommand: Equatable {
         var config: String?
         while let arg = try options.next() {
             switch arg {
-            case .flag("help"), .short("h"): return .help(help.text)
-            case .flag("version"): return .version
             case .option("config", let value): try options.once(&config, value, "--config")
-            case .option(let name, _), .flag(let name): throw options.error("unknown option '--\(name)'")
-            case .short(let c): throw options.error("unknown option '-\(c)'")
-            case .positional(let word):
-                throw options.error(help.name == "wardend" ? "unknown command '\(word)' (run, check-config, plugin)" : "unexpected argument '\(word)'")
+            case .positional(let word) where help.name == "wardend": throw options.error("unknown command '\(word)' (run, check-config, plugin)")
+            default: return try options.common(arg)
             }
         }
         return make(config ?? defaultConfig)
@@ -81,12 +77,8 @@ enum WardendCommand: Equatable {
             var module: String?
             while let arg = try options.next() {
                 switch arg {
-                case .flag("help"), .short("h"): return .help(Help.pluginServe.text)
-                case .flag("version"): return .version
                 case .positional(let word) where module == nil: module = word
-                case .positional(let word): throw options.error("unexpected argument '\(word)'")
-                case .option(let name, _), .flag(let name): throw options.error("unknown option '--\(name)'")
-                case .short(let c): throw options.error("unknown option '-\(c)'")
+                default: return try options.common(arg)
                 }
             }
             guard let module else { throw options.error("missing the module (one of \(BuiltinPolicies.all.map(\.id).joined(separator: ", ")))") }
@@ -98,17 +90,13 @@ enum WardendCommand: Equatable {
             var exec: String?, id: String?, timeout: String?, timezone: String?
             while let arg = try options.next() {
                 switch arg {
-                case .flag("help"), .short("h"): return .help(Help.pluginCheck.text)
-                case .flag("version"): return .version
                 case .option("exec", let value): try options.once(&exec, value, "--exec")
                 case .option("arg", let value): check.args.append(try options.value(value, "--arg"))
                 case .option("id", let value): try options.once(&id, value, "--id")
                 case .option("param", let value): check.params.append(try options.value(value, "--param"))
                 case .option("timeout", let value): try options.once(&timeout, value, "--timeout")
                 case .option("timezone", let value): try options.once(&timezone, value, "--timezone")
-                case .option(let name, _), .flag(let name): throw options.error("unknown option '--\(name)'")
-                case .short(let c): throw options.error("unknown option '-\(c)'")
-                case .positional(let word): throw options.error("unexpected argument '\(word)'")
+                default: return try options.common(arg)
                 }
             }
             guard let exec else { throw options.error("missing '--exec <path>'") }
@@ -191,6 +179,19 @@ struct Options {
     func once(_ slot: inout String?, _ value: String?, _ name: String) throws(WardendCommand.UsageError) {
         guard slot == nil else { throw error("'\(name)' given twice") }
         slot = try self.value(value, name)
+    }
+
+    /// What every command takes the same way (`--help`, `-h`, `--version`) and refuses
+    /// the same way (any other option, a stray word): called for what a command's own
+    /// cases leave.
+    func common(_ arg: Argument) throws(WardendCommand.UsageError) -> WardendCommand {
+        switch arg {
+        case .flag("help"), .short("h"): return .help(page.text)
+        case .flag("version"): return .version
+        case .option(let name, _), .flag(let name): throw error("unknown option '--\(name)'")
+        case .short(let c): throw error("unknown option '-\(c)'")
+        case .positional(let word): throw error("unexpected argument '\(word)'")
+        }
     }
 
     func error(_ message: String) -> WardendCommand.UsageError {
