@@ -23,6 +23,8 @@ public final class PGConnection: @unchecked Sendable {
     /// session has no prepared statements).
     private var prepared: [String: String] = [:]
     public let url: String
+    /// Applied to a statement's text before it is prepared (the store's SQL dialect).
+    public var rewrite: (@Sendable (String) -> String)?
 
     /// Connects to `url` (a `postgres://` or `postgresql://` URI, or `key=value`
     /// connection settings), waiting at most `connectTimeout` seconds.
@@ -90,7 +92,15 @@ public final class PGConnection: @unchecked Sendable {
 
     /// The rows of one statement.
     public func fetchAll(_ sql: String, _ arguments: StatementArguments = []) throws(PGError) -> [Row] {
-        let result = try run(sql, arguments)
+        try rows(try run(sql, arguments))
+    }
+
+    /// The rows of a statement run once and not kept prepared (its text varies per call).
+    public func fetchAllUnprepared(_ sql: String, _ arguments: StatementArguments = []) throws(PGError) -> [Row] {
+        try rows(try run(sql, arguments, prepare: false))
+    }
+
+    private func rows(_ result: OpaquePointer?) throws(PGError) -> [Row] {
         defer { PQclear(result) }
         let columns = (0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) }
         let types = (0..<PQnfields(result)).map { PQftype(result, $0) }
@@ -177,18 +187,20 @@ public final class PGConnection: @unchecked Sendable {
         return handle
     }
 
-    private func run(_ sql: String, _ arguments: StatementArguments) throws(PGError) -> OpaquePointer? {
+    private func run(_ sql: String, _ arguments: StatementArguments, prepare: Bool = true) throws(PGError) -> OpaquePointer? {
         let handle = try connected(sql)
-        let name: String
-        if let known = prepared[sql] {
+        var name: String? = nil
+        if !prepare {
+        } else if let known = prepared[sql] {
             name = known
         } else {
-            name = "w\(prepared.count)"
-            let text = Self.numberedPlaceholders(sql)
-            let result = PQprepare(handle, name, text, 0, nil)
+            let made = "w\(prepared.count)"
+            let text = Self.numberedPlaceholders(rewrite?(sql) ?? sql)
+            let result = PQprepare(handle, made, text, 0, nil)
             defer { PQclear(result) }
             try check(result, sql)
-            prepared[sql] = name
+            prepared[sql] = made
+            name = made
         }
         var texts: [String?] = []
         texts.reserveCapacity(arguments.values.count)
@@ -209,7 +221,11 @@ public final class PGConnection: @unchecked Sendable {
             }
         }
         let result = withCStrings(texts) { values in
-            PQexecPrepared(handle, name, Int32(texts.count), values, nil, nil, 0)
+            if let name {
+                PQexecPrepared(handle, name, Int32(texts.count), values, nil, nil, 0)
+            } else {
+                PQexecParams(handle, Self.numberedPlaceholders(rewrite?(sql) ?? sql), Int32(texts.count), nil, values, nil, nil, 0)
+            }
         }
         do {
             try check(result, sql)
@@ -365,5 +381,19 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         let state = sqlState.map { " [\($0)]" } ?? ""
         return message + state + (sql.map { " in: \($0)" } ?? "")
+    }
+}
+
+extension PGError {
+    /// Whether the error comes from the environment (the session or server gone, a
+    /// serialization failure or deadlock to retry, the server out of disk, memory or
+    /// connections, an operator's intervention, an I/O error) rather than from the data.
+    public var isEnvironmental: Bool {
+        switch kind {
+        case .connection: return true
+        case .misuse: return false
+        case .server(let state):
+            return ["08", "40", "53", "57", "58"].contains(where: state.hasPrefix) || state == "55P03"  // lock not available
+        }
     }
 }

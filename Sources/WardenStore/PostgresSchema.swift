@@ -7,7 +7,9 @@
 ///
 /// The tables and columns are the SQLite schema's (`Schema`, up to v7-counts), with the
 /// same names and the same encodings (times in INTEGER milliseconds, money in fen,
-/// flags 0/1), so both backends' rows decode with one set of readers. Differences:
+/// flags 0/1), so both backends' rows decode with one set of readers; text columns
+/// compare bytewise (`COLLATE "C"`, as SQLite's BINARY) whatever the database's
+/// locale, so keys order and range-scan alike on both. Differences:
 /// `bigint` for INTEGER and identity columns for rowids; `events` records the
 /// writing transaction (`xid`, for readers that must not skip an event whose
 /// transaction commits after a later one's), and which node wrote it; `nodes` lists
@@ -63,16 +65,16 @@ public enum PostgresSchema {
             "v1",
             """
             CREATE TABLE records (
-                type TEXT NOT NULL,
-                key TEXT NOT NULL,
-                body TEXT NOT NULL,
-                order_id TEXT,
-                complaint_id TEXT,
+                type TEXT COLLATE "C" NOT NULL,
+                key TEXT COLLATE "C" NOT NULL,
+                body TEXT COLLATE "C" NOT NULL,
+                order_id TEXT COLLATE "C",
+                complaint_id TEXT COLLATE "C",
                 event_at BIGINT NOT NULL,
                 received_at BIGINT NOT NULL,
                 updated_at BIGINT NOT NULL,
                 revision BIGINT NOT NULL DEFAULT 1,
-                source TEXT NOT NULL,
+                source TEXT COLLATE "C" NOT NULL,
                 pending BIGINT NOT NULL DEFAULT 0,
                 PRIMARY KEY (type, key)
             );
@@ -81,38 +83,38 @@ public enum PostgresSchema {
             CREATE INDEX records_pending ON records(pending) WHERE pending = 1;
 
             CREATE TABLE orders (
-                order_id TEXT PRIMARY KEY,
-                category TEXT NOT NULL,
-                module TEXT,
-                shop TEXT,
-                item TEXT,
+                order_id TEXT COLLATE "C" PRIMARY KEY,
+                category TEXT COLLATE "C" NOT NULL,
+                module TEXT COLLATE "C",
+                shop TEXT COLLATE "C",
+                item TEXT COLLATE "C",
                 paid_fen BIGINT NOT NULL,
                 paid_at BIGINT NOT NULL,
                 ship_by BIGINT,
                 shipped_at BIGINT,
-                delivery_service TEXT,
+                delivery_service TEXT COLLATE "C",
                 presale BIGINT,
                 refunded_at BIGINT,
                 ship_deadline BIGINT
             );
 
             CREATE TABLE order_negotiations (
-                order_id TEXT NOT NULL,
+                order_id TEXT COLLATE "C" NOT NULL,
                 proposed_at BIGINT NOT NULL,
                 new_ship_by BIGINT NOT NULL,
                 buyer_confirmed BIGINT NOT NULL,
                 in_force BIGINT NOT NULL,
-                note TEXT NOT NULL,
+                note TEXT COLLATE "C" NOT NULL,
                 PRIMARY KEY (order_id, proposed_at)
             );
 
             CREATE TABLE cases (
-                case_id TEXT PRIMARY KEY,
-                order_id TEXT NOT NULL,
-                category TEXT NOT NULL,
-                shop TEXT,
-                reason TEXT NOT NULL,
-                state TEXT NOT NULL,
+                case_id TEXT COLLATE "C" PRIMARY KEY,
+                order_id TEXT COLLATE "C" NOT NULL,
+                category TEXT COLLATE "C" NOT NULL,
+                shop TEXT COLLATE "C",
+                reason TEXT COLLATE "C" NOT NULL,
+                state TEXT COLLATE "C" NOT NULL,
                 open BIGINT NOT NULL,
                 opened_at BIGINT NOT NULL,
                 deadline BIGINT,
@@ -125,19 +127,19 @@ public enum PostgresSchema {
 
             CREATE TABLE case_history (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                case_id TEXT NOT NULL REFERENCES cases(case_id),
+                case_id TEXT COLLATE "C" NOT NULL REFERENCES cases(case_id),
                 at BIGINT NOT NULL,
-                state TEXT NOT NULL,
-                note TEXT NOT NULL
+                state TEXT COLLATE "C" NOT NULL,
+                note TEXT COLLATE "C" NOT NULL
             );
             CREATE INDEX case_history_case ON case_history(case_id, id);
 
             CREATE TABLE case_evidence (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                case_id TEXT NOT NULL REFERENCES cases(case_id),
-                kind TEXT NOT NULL,
-                ref TEXT NOT NULL,
-                sha256 TEXT,
+                case_id TEXT COLLATE "C" NOT NULL REFERENCES cases(case_id),
+                kind TEXT COLLATE "C" NOT NULL,
+                ref TEXT COLLATE "C" NOT NULL,
+                sha256 TEXT COLLATE "C",
                 registered_at BIGINT,
                 submitted_at BIGINT NOT NULL,
                 in_time BIGINT NOT NULL
@@ -147,10 +149,10 @@ public enum PostgresSchema {
             -- One row per case deadline. A node fires due ones by claiming them
             -- (FOR UPDATE SKIP LOCKED) in the transaction that books their effects.
             CREATE TABLE deadlines (
-                case_id TEXT PRIMARY KEY REFERENCES cases(case_id),
+                case_id TEXT COLLATE "C" PRIMARY KEY REFERENCES cases(case_id),
                 due_at BIGINT NOT NULL,
-                status TEXT NOT NULL,
-                warnings_done TEXT NOT NULL DEFAULT '',
+                status TEXT COLLATE "C" NOT NULL,
+                warnings_done TEXT COLLATE "C" NOT NULL DEFAULT '',
                 fired_at BIGINT,
                 next_at BIGINT
             );
@@ -159,16 +161,16 @@ public enum PostgresSchema {
 
             CREATE TABLE ledger (
                 entry_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                case_id TEXT,
-                order_id TEXT,
-                shop TEXT,
-                category TEXT NOT NULL,
-                rule TEXT NOT NULL,
+                case_id TEXT COLLATE "C",
+                order_id TEXT COLLATE "C",
+                shop TEXT COLLATE "C",
+                category TEXT COLLATE "C" NOT NULL,
+                rule TEXT COLLATE "C" NOT NULL,
                 amount_fen BIGINT NOT NULL,
                 points BIGINT NOT NULL,
                 at BIGINT NOT NULL,
-                note TEXT NOT NULL,
-                dedupe_key TEXT NOT NULL UNIQUE
+                note TEXT COLLATE "C" NOT NULL,
+                dedupe_key TEXT COLLATE "C" NOT NULL UNIQUE
             );
             CREATE INDEX ledger_at ON ledger(at);
             CREATE INDEX ledger_case ON ledger(case_id);
@@ -177,12 +179,12 @@ public enum PostgresSchema {
 
             CREATE TABLE findings (
                 finding_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                rule TEXT NOT NULL,
-                subject TEXT NOT NULL,
-                severity TEXT NOT NULL,
-                message TEXT NOT NULL,
+                rule TEXT COLLATE "C" NOT NULL,
+                subject TEXT COLLATE "C" NOT NULL,
+                severity TEXT COLLATE "C" NOT NULL,
+                message TEXT COLLATE "C" NOT NULL,
                 at BIGINT NOT NULL,
-                dedupe_key TEXT NOT NULL UNIQUE
+                dedupe_key TEXT COLLATE "C" NOT NULL UNIQUE
             );
             CREATE INDEX findings_rule ON findings(rule, finding_id);
             CREATE INDEX findings_subject ON findings(subject, finding_id);
@@ -190,56 +192,56 @@ public enum PostgresSchema {
             -- One sequence for the whole database; xid: the writing transaction.
             CREATE TABLE events (
                 seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                topic TEXT NOT NULL,
+                topic TEXT COLLATE "C" NOT NULL,
                 at BIGINT NOT NULL,
-                body TEXT NOT NULL,
-                node TEXT NOT NULL DEFAULT current_setting('warden.node', true),
+                body TEXT COLLATE "C" NOT NULL,
+                node TEXT COLLATE "C" NOT NULL DEFAULT current_setting('warden.node', true),
                 xid xid8 NOT NULL DEFAULT pg_current_xact_id()
             );
 
             CREATE TABLE rejections (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                file TEXT NOT NULL,
+                file TEXT COLLATE "C" NOT NULL,
                 at BIGINT NOT NULL,
-                errors TEXT NOT NULL
+                errors TEXT COLLATE "C" NOT NULL
             );
 
             CREATE TABLE plugin_inbox (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                module TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                record_type TEXT,
-                record_key TEXT,
-                case_id TEXT,
+                module TEXT COLLATE "C" NOT NULL,
+                kind TEXT COLLATE "C" NOT NULL,
+                record_type TEXT COLLATE "C",
+                record_key TEXT COLLATE "C",
+                case_id TEXT COLLATE "C",
                 due_at BIGINT,
                 queued_at BIGINT NOT NULL,
                 attempts BIGINT NOT NULL DEFAULT 0,
                 held BIGINT NOT NULL DEFAULT 0,
-                reason TEXT
+                reason TEXT COLLATE "C"
             );
             CREATE INDEX plugin_inbox_module ON plugin_inbox(module, held, id);
 
             CREATE TABLE module_declarations (
-                module TEXT PRIMARY KEY,
-                declaration TEXT NOT NULL,
+                module TEXT COLLATE "C" PRIMARY KEY,
+                declaration TEXT COLLATE "C" NOT NULL,
                 updated_at BIGINT NOT NULL
             );
 
             CREATE TABLE store_settings (
-                name TEXT PRIMARY KEY,
-                value TEXT NOT NULL
+                name TEXT COLLATE "C" PRIMARY KEY,
+                value TEXT COLLATE "C" NOT NULL
             );
 
             CREATE TABLE nodes (
-                node TEXT PRIMARY KEY,
+                node TEXT COLLATE "C" PRIMARY KEY,
                 started_at BIGINT NOT NULL,
                 last_seen BIGINT NOT NULL
             );
 
             -- Counts per node, read as their sum: a node adds only to its own rows.
             CREATE TABLE store_counts (
-                node TEXT NOT NULL,
-                name TEXT NOT NULL,
+                node TEXT COLLATE "C" NOT NULL,
+                name TEXT COLLATE "C" NOT NULL,
                 n BIGINT NOT NULL,
                 PRIMARY KEY (node, name)
             );

@@ -2,24 +2,35 @@ import CSQLite
 import Synchronization
 import WardenCore
 
-/// The embedded SQLite store, the default backend (through the small layer in
-/// `SQLite.swift`).
+/// The store: the embedded SQLite file (the default backend, through the small layer in
+/// `SQLite.swift`) or a PostgreSQL database that several nodes share (SPEC §7, through
+/// `PostgresPool`). Both run the same statements (`StoreTransaction`) on the same
+/// tables and encodings.
 ///
 /// Trusts: its own database file under `state_dir` (created mode 0600 by the umask the
-/// daemon sets). Refuses: a database written by a newer schema than it knows
-/// (migrations are forward-only, and an unknown applied migration is an error).
+/// daemon sets), or the PostgreSQL database it is pointed at to hold only Warden's
+/// tables. Refuses: a database written by a newer schema than it knows (migrations
+/// are forward-only, and an unknown applied migration is an error).
 ///
-/// Durability: WAL with `synchronous=FULL` on the writer connection, so a transaction
+/// Durability (SQLite): WAL with `synchronous=FULL` on the writer connection, so a transaction
 /// that returned is on disk; the spool only moves a file after that. SQLite's automatic checkpoint stays on the writer: a
 /// checkpointer on a connection of its own was measured and made the latency tail
 /// worse (its fsyncs of the database file compete with the log's; docs/PERFORMANCE.md).
+/// PostgreSQL: a transaction that returned is committed with the server's own
+/// durability settings.
 public final class Store: Sendable {
+    /// The database file, or the PostgreSQL URL with any password left out.
     public let path: String
-    let pool: DatabasePool
-    /// The hot statements, prepared on the writer connection at first use.
+    let backend: Backend
+    /// The hot statements, prepared on the writer connection at first use (SQLite).
     let hot = Locked<HotStatements?>(nil)
     /// Write transactions run so far (idle housekeeping watches it).
     let writes = Atomic<Int>(0)
+
+    enum Backend {
+        case sqlite(DatabasePool)
+        case postgres(PostgresPool)
+    }
 
     public struct Error: Swift.Error, CustomStringConvertible {
         public var message: String
@@ -29,6 +40,7 @@ public final class Store: Sendable {
     /// The writer connection's page cache, in KiB.
     static let writerCacheKiB = 64 * 1024
 
+    /// Opens (creating and migrating as needed) the SQLite database at `path`.
     public init(path: String) throws {
         self.path = path
         var configuration = Configuration()
@@ -36,7 +48,8 @@ public final class Store: Sendable {
         configuration.prepareDatabase = { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        backend = .sqlite(pool)
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // SQLite's default page cache (2 MiB) is smaller than what one large spool
@@ -57,11 +70,34 @@ public final class Store: Sendable {
         try migrator.migrate(pool)
     }
 
+    /// Connects to the PostgreSQL database at `url` as node `node`, applying the schema's
+    /// migrations if no node has yet (SPEC §7).
+    public init(postgres url: String, node: String) throws {
+        path = PostgresPool.redacted(url)
+        backend = .postgres(try PostgresPool(url: url, node: node))
+    }
+
+    /// `sqlite` or `postgres` (`daemon.status` `storage`).
+    public var kind: String {
+        switch backend {
+        case .sqlite: "sqlite"
+        case .postgres: "postgres"
+        }
+    }
+
+    /// This node's name on a shared PostgreSQL database; nil for SQLite.
+    public var node: String? {
+        if case .postgres(let pg) = backend { return pg.node }
+        return nil
+    }
+
     /// Whether an error comes from the environment (full disk, read-only or missing
-    /// files, a lock held too long, shutdown) rather than from the data: such errors
-    /// pause work and are retried; others quarantine the input that caused them.
+    /// files, a lock held too long, a lost database connection, shutdown) rather than
+    /// from the data: such errors pause work and are retried; others quarantine the
+    /// input that caused them.
     public static func isEnvironmental(_ error: any Swift.Error) -> Bool {
         if error is CancellationError { return true }
+        if let e = error as? PGError { return e.isEnvironmental }
         guard let e = error as? DatabaseError else { return false }
         switch e.resultCode.primary {
         case .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_PERM,
@@ -74,17 +110,24 @@ public final class Store: Sendable {
 
     /// Closes every connection (checkpointing the WAL). The store is unusable after.
     public func close() throws {
-        pool.writeWithoutTransaction { _ in hot.withLock { $0?.finalize(); $0 = nil } }
-        try pool.close()
+        switch backend {
+        case .sqlite(let pool):
+            pool.writeWithoutTransaction { _ in hot.withLock { $0?.finalize(); $0 = nil } }
+            try pool.close()
+        case .postgres(let pg):
+            pg.close()
+        }
     }
 
     /// The writer's `synchronous` setting (2 = FULL); exposed for tests of durability.
     public func synchronousMode() throws -> Int {
-        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+        guard case .sqlite(let pool) = backend else { return -1 }
+        return try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     public func journalMode() throws -> String {
-        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+        guard case .sqlite(let pool) = backend else { return "" }
+        return try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
     /// How many write transactions have run (committed or not) since the store opened.
@@ -92,8 +135,9 @@ public final class Store: Sendable {
 
     /// Frees what the writer's page cache holds (up to 64 MiB after a large ingest). For
     /// when the daemon goes idle after a burst: the next transaction reads its pages
-    /// again from the OS's cache.
+    /// again from the OS's cache. (PostgreSQL's caches are the server's.)
     public func releaseCache() {
+        guard case .sqlite(let pool) = backend else { return }
         pool.writeWithoutTransaction { db in
             if let connection = db.sqliteConnection { _ = sqlite3_db_release_memory(connection) }
         }
@@ -101,8 +145,7 @@ public final class Store: Sendable {
 
     /// Runs `body` in one write transaction: all of it commits (durably) or none does.
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        writes.add(1, ordering: .relaxed)
-        return try await pool.write { db in try body(StoreTransaction(db: db, hot: self.hotStatements(db))) }
+        try await write({ tx in (try body(tx), ()) }, afterCommit: { _ in })
     }
 
     /// Runs `body` in one write transaction; once it has committed, and before any later
@@ -114,10 +157,15 @@ public final class Store: Sendable {
         _ body: @escaping @Sendable (StoreTransaction) throws -> (T, E), afterCommit: @escaping @Sendable (E) -> Void
     ) async throws -> T {
         writes.add(1, ordering: .relaxed)
-        return try await pool.write { db in
-            let (value, effects) = try body(StoreTransaction(db: db, hot: self.hotStatements(db)))
-            db.afterNextTransaction(onCommit: { _ in afterCommit(effects) })
-            return value
+        switch backend {
+        case .sqlite(let pool):
+            return try await pool.write { db in
+                let (value, effects) = try body(StoreTransaction(connection: .sqlite(db, self.hotStatements(db))))
+                db.afterNextTransaction(onCommit: { _ in afterCommit(effects) })
+                return value
+            }
+        case .postgres(let pg):
+            return try await pg.write({ c in try body(StoreTransaction(connection: .postgres(c, writable: true))) }, afterCommit: afterCommit)
         }
     }
 
@@ -133,6 +181,9 @@ public final class Store: Sendable {
 
     /// Runs `body` on a read connection (a consistent snapshot; never waits for the writer).
     public func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try pool.read { db in try body(StoreTransaction(db: db)) }
+        switch backend {
+        case .sqlite(let pool): try pool.read { db in try body(StoreTransaction(connection: .sqlite(db, nil))) }
+        case .postgres(let pg): try pg.read { c in try body(StoreTransaction(connection: .postgres(c, writable: false))) }
+        }
     }
 }

@@ -5,10 +5,10 @@ extension StoreTransaction {
     public func enqueue(module: String, _ input: QueuedInput, at: Timestamp) throws {
         switch input {
         case .record(let type, let key):
-            try db.cachedStatement(sql: "INSERT INTO plugin_inbox (module, kind, record_type, record_key, queued_at) VALUES (?, 'record', ?, ?, ?)")
+            try statement(sql: "INSERT INTO plugin_inbox (module, kind, record_type, record_key, queued_at) VALUES (?, 'record', ?, ?, ?)")
                 .execute(arguments: [module, type.rawValue, key, at.milliseconds])
         case .deadline(let caseId, let due):
-            try db.cachedStatement(sql: "INSERT INTO plugin_inbox (module, kind, case_id, due_at, queued_at) VALUES (?, 'deadline', ?, ?, ?)")
+            try statement(sql: "INSERT INTO plugin_inbox (module, kind, case_id, due_at, queued_at) VALUES (?, 'deadline', ?, ?, ?)")
                 .execute(arguments: [module, caseId, due.milliseconds, at.milliseconds])
         }
     }
@@ -17,7 +17,7 @@ extension StoreTransaction {
     /// `after`, only those queued after that item.
     public func queued(module: String, after: Int64? = nil, limit: Int) throws -> [QueuedItem] {
         try Row.fetchAll(
-            try db.cachedStatement(sql: "SELECT * FROM plugin_inbox WHERE module = ? AND held = 0 AND id > ? ORDER BY id LIMIT ?"),
+            statement(sql: "SELECT * FROM plugin_inbox WHERE module = ? AND held = 0 AND id > ? ORDER BY id LIMIT ?"),
             arguments: [module, after ?? Int64.min, limit]
         ).compactMap(Self.queuedItem)
     }
@@ -26,9 +26,9 @@ extension StoreTransaction {
     public func heldItems(module: String? = nil, limit: Int = 1000) throws -> [(item: QueuedItem, reason: String)] {
         let rows =
             if let module {
-                try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM plugin_inbox WHERE module = ? AND held = 1 ORDER BY id LIMIT ?"), arguments: [module, limit])
+                try Row.fetchAll(statement(sql: "SELECT * FROM plugin_inbox WHERE module = ? AND held = 1 ORDER BY id LIMIT ?"), arguments: [module, limit])
             } else {
-                try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM plugin_inbox WHERE held = 1 ORDER BY id LIMIT ?"), arguments: [limit])
+                try Row.fetchAll(statement(sql: "SELECT * FROM plugin_inbox WHERE held = 1 ORDER BY id LIMIT ?"), arguments: [limit])
             }
         return rows.compactMap { row in Self.queuedItem(row).map { ($0, row["reason"] as String? ?? "") } }
     }
@@ -51,13 +51,14 @@ extension StoreTransaction {
     /// Removes items whose decisions were applied (or that need none), in one statement.
     public func dequeue(_ ids: [Int64]) throws {
         guard !ids.isEmpty else { return }
-        let list = "[" + ids.map(String.init).joined(separator: ",") + "]"
-        try db.cachedStatement(sql: "DELETE FROM plugin_inbox WHERE id IN (SELECT value FROM json_each(?))").execute(arguments: [list])
+        // A literal list of integers (no text from outside): one statement however many.
+        let list = ids.map(String.init).joined(separator: ",")
+        _ = try connection.fetchAllOnce("DELETE FROM plugin_inbox WHERE id IN (\(list))", [])
     }
 
     /// Counts a failed evaluation; `hold` sets the item aside until a reload or restart.
     public func failQueued(_ id: Int64, reason: String, hold: Bool) throws {
-        try db.cachedStatement(sql: "UPDATE plugin_inbox SET attempts = attempts + 1, held = ?, reason = ? WHERE id = ?")
+        try statement(sql: "UPDATE plugin_inbox SET attempts = attempts + 1, held = ?, reason = ? WHERE id = ?")
             .execute(arguments: [hold, reason, id])
     }
 
@@ -66,28 +67,27 @@ extension StoreTransaction {
     @discardableResult
     public func releaseHeld(module: String? = nil) throws -> Int {
         if let module {
-            try db.cachedStatement(sql: "UPDATE plugin_inbox SET held = 0, attempts = 0 WHERE held = 1 AND module = ?").execute(arguments: [module])
+            return try statement(sql: "UPDATE plugin_inbox SET held = 0, attempts = 0 WHERE held = 1 AND module = ?").execute(arguments: [module])
         } else {
-            try db.cachedStatement(sql: "UPDATE plugin_inbox SET held = 0, attempts = 0 WHERE held = 1").execute()
+            return try statement(sql: "UPDATE plugin_inbox SET held = 0, attempts = 0 WHERE held = 1").execute()
         }
-        return db.changesCount
     }
 
     /// Items per module: waiting to be evaluated, and held.
     public func queueCounts() throws -> [(module: String, waiting: Int, held: Int)] {
         try Row.fetchAll(
-            try db.cachedStatement(sql: "SELECT module, sum(held = 0) AS waiting, sum(held = 1) AS held FROM plugin_inbox GROUP BY module ORDER BY module")
+            statement(sql: "SELECT module, CAST(sum(CASE WHEN held = 0 THEN 1 ELSE 0 END) AS BIGINT) AS waiting, CAST(sum(held) AS BIGINT) AS held FROM plugin_inbox GROUP BY module ORDER BY module")
         ).map { ($0["module"], $0["waiting"], $0["held"]) }
     }
 
     /// Modules with items not held.
     public func modulesWithQueuedItems() throws -> [String] {
-        try String.fetchAll(try db.cachedStatement(sql: "SELECT DISTINCT module FROM plugin_inbox WHERE held = 0"))
+        try String.fetchAll(statement(sql: "SELECT DISTINCT module FROM plugin_inbox WHERE held = 0"))
     }
 
     /// Remembers an external module's `initialize` answer (as JSON text).
     public func saveDeclaration(module: String, _ text: String, at: Timestamp) throws {
-        try db.cachedStatement(sql: """
+        try statement(sql: """
                 INSERT INTO module_declarations (module, declaration, updated_at) VALUES (?, ?, ?)
                 ON CONFLICT(module) DO UPDATE SET declaration = excluded.declaration, updated_at = excluded.updated_at
                 """).execute(arguments: [module, text, at.milliseconds])
@@ -95,6 +95,6 @@ extension StoreTransaction {
 
     /// The last `initialize` answer an external module gave, if any.
     public func declaration(module: String) throws -> String? {
-        try String.fetchOne(try db.cachedStatement(sql: "SELECT declaration FROM module_declarations WHERE module = ?"), arguments: [module])
+        try String.fetchOne(statement(sql: "SELECT declaration FROM module_declarations WHERE module = ?"), arguments: [module])
     }
 }

@@ -3,32 +3,27 @@ import WardenCore
 /// Typed access to the database inside one transaction (or one read snapshot). The
 /// engine works through this and never sees SQL or GRDB.
 public struct StoreTransaction {
-    let db: Database
+    let connection: StoreConnection
 
-    /// The hot statements (a write transaction only).
-    let hot: HotStatements?
-
-    init(db: Database, hot: HotStatements? = nil) {
-        self.db = db
-        self.hot = hot
+    init(connection: StoreConnection) {
+        self.connection = connection
     }
 
-    func hotStatements() throws -> HotStatements {
-        guard let hot else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a write outside a write transaction") }
-        return hot
+    /// A statement of the store's SQL on this transaction's connection.
+    func statement(sql: String) -> PortableStatement {
+        PortableStatement(sql: sql, connection: connection)
     }
 
     /// Runs `body` in a savepoint: if it throws, only its changes are rolled back.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
-        let hot = try hotStatements()
-        try hot.run(.savepoint, [])
+        try connection.run(.savepoint, [])
         do {
             let result = try body()
-            try hot.run(.release, [])
+            try connection.run(.release, [])
             return result
         } catch {
-            _ = try? hot.run(.rollbackTo, [])
-            _ = try? hot.run(.release, [])
+            _ = try? connection.run(.rollbackTo, [])
+            _ = try? connection.run(.release, [])
             throw error
         }
     }
@@ -52,18 +47,17 @@ public struct StoreTransaction {
     public func storeRecord(_ record: WardenCore.Record, source: String, now: Timestamp) throws -> RecordChange {
         // Optimistic: most records are new, so try the insert first (one statement).
         if try !insertNewRecords([record][...], source: source, now: now).isEmpty { return .new }
-        let hot = try hotStatements()
         let body = Self.storedBody(record)
         let type = HotValue.text(record.type.rawValue)
         let key = HotValue.text(record.key)
-        let existing = try hot.run(.recordBody, [type, key]).string ?? ""
+        let existing = try connection.run(.recordBody, [type, key]).string ?? ""
         if existing == body { return .unchanged }
         let old = (try? JSONParser.parse(existing))?.object ?? JSONObject()
         let canonical = { (value: JSON?) in value.map { JSONWriter.string($0, sortedKeys: true) } }
         let keys = Set(old.keys).union(record.body.keys).filter { $0 != "type" }
         let changed = keys.filter { canonical(old[$0]) != canonical(record.body[$0]) }.sorted()
         if changed.isEmpty { return .unchanged }
-        try hot.run(.updateRecord, [.text(body), .int(record.eventTime.milliseconds), .int(now.milliseconds), .text(source), type, key])
+        try connection.run(.updateRecord, [.text(body), .int(record.eventTime.milliseconds), .int(now.milliseconds), .text(source), type, key])
         return .updated(fields: changed)
     }
 
@@ -79,7 +73,6 @@ public struct StoreTransaction {
     /// keys of those that were new (the others are left alone: `storeRecord` tells a
     /// re-delivery from an update). The records must be of one type, with distinct keys.
     public func insertNewRecords(_ records: ArraySlice<WardenCore.Record>, source: String, now: Timestamp) throws -> Set<String> {
-        let hot = try hotStatements()
         var inserted = Set<String>()
         var start = records.startIndex
         while start < records.endIndex {
@@ -97,7 +90,7 @@ public struct StoreTransaction {
                 values.append(.int(now.milliseconds))
                 values.append(.text(source))
             }
-            for key in try hot.run(.insertRecords(rows: end - start), values) {
+            for key in try connection.run(.insertRecords(rows: end - start), values) {
                 if let key = key.string { inserted.insert(key) }
             }
             start = end
@@ -107,14 +100,13 @@ public struct StoreTransaction {
 
     /// Inserts or updates several orders, several per statement (distinct order ids).
     public func upsertOrders(_ orders: [(order: Order, module: String?)]) throws {
-        let hot = try hotStatements()
         var start = 0
         while start < orders.count {
             let end = min(start + Self.rowsPerStatement, orders.count)
             var values: [HotValue] = []
             values.reserveCapacity((end - start) * 11)
             for (o, module) in orders[start..<end] { values += Self.orderValues(o, module: module) }
-            _ = try hot.run(.upsertOrders(rows: end - start), values)
+            _ = try connection.run(.upsertOrders(rows: end - start), values)
             start = end
         }
     }
@@ -130,12 +122,11 @@ public struct StoreTransaction {
     /// Which of these orders any record other than the order itself refers to (as
     /// `hasRelatedRecords`, several orders per statement).
     public func ordersWithRelatedRecords(_ orderIds: [String]) throws -> Set<String> {
-        let hot = try hotStatements()
         var related = Set<String>()
         var start = 0
         while start < orderIds.count {
             let end = min(start + Self.rowsPerStatement, orderIds.count)
-            for id in try hot.run(.relatedOrders(rows: end - start), orderIds[start..<end].map(HotValue.text)) {
+            for id in try connection.run(.relatedOrders(rows: end - start), orderIds[start..<end].map(HotValue.text)) {
                 if let id = id.string { related.insert(id) }
             }
             start = end
@@ -151,17 +142,17 @@ public struct StoreTransaction {
 
     /// Marks a stored record as waiting for its order or case (or no longer waiting).
     public func setPending(_ type: RecordType, key: String, _ pending: Bool) throws {
-        try db.cachedStatement(sql: "UPDATE records SET pending = ? WHERE type = ? AND key = ?").execute(arguments: [pending, type.rawValue, key])
+        try statement(sql: "UPDATE records SET pending = ? WHERE type = ? AND key = ?").execute(arguments: [pending, type.rawValue, key])
     }
 
     /// Records waiting for an order, oldest event first.
     public func pendingBodies(orderId: String) throws -> [String] {
-        try String.fetchAll(try db.cachedStatement(sql: "SELECT body FROM records WHERE pending = 1 AND order_id = ? ORDER BY event_at, type, key"), arguments: [orderId])
+        try String.fetchAll(statement(sql: "SELECT body FROM records WHERE pending = 1 AND order_id = ? ORDER BY event_at, type, key"), arguments: [orderId])
     }
 
     /// Complaints about an order that have no case, oldest first.
     public func complaintBodiesWithoutCase(orderId: String) throws -> [String] {
-        try String.fetchAll(try db.cachedStatement(sql: """
+        try String.fetchAll(statement(sql: """
                 SELECT body FROM records r INDEXED BY records_order_refs
                 WHERE r.order_id = ? AND r.type = 'complaint' AND r.type != 'order'
                 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.key) ORDER BY event_at, key
@@ -170,24 +161,24 @@ public struct StoreTransaction {
 
     /// Records waiting for a case, oldest event first.
     public func pendingBodies(complaintId: String) throws -> [String] {
-        try String.fetchAll(try db.cachedStatement(sql: "SELECT body FROM records WHERE pending = 1 AND complaint_id = ? ORDER BY event_at, type, key"), arguments: [complaintId])
+        try String.fetchAll(statement(sql: "SELECT body FROM records WHERE pending = 1 AND complaint_id = ? ORDER BY event_at, type, key"), arguments: [complaintId])
     }
 
     /// How many records wait, by type.
     public func pendingCounts() throws -> [(type: String, count: Int)] {
-        try Row.fetchAll(try db.cachedStatement(sql: "SELECT type, count(*) AS n FROM records WHERE pending = 1 GROUP BY type ORDER BY type")).map {
+        try Row.fetchAll(statement(sql: "SELECT type, count(*) AS n FROM records WHERE pending = 1 GROUP BY type ORDER BY type")).map {
             ($0["type"], $0["n"])
         }
     }
 
     /// The raw body of one stored record.
     public func recordBody(type: RecordType, key: String) throws -> String? {
-        try String.fetchOne(try db.cachedStatement(sql: "SELECT body FROM records WHERE type = ? AND key = ?"), arguments: [type.rawValue, key])
+        try String.fetchOne(statement(sql: "SELECT body FROM records WHERE type = ? AND key = ?"), arguments: [type.rawValue, key])
     }
 
     /// The raw bodies of stored records of `type` (not `order`) about an order.
     public func recordBodies(type: RecordType, orderId: String) throws -> [String] {
-        try String.fetchAll(try db.cachedStatement(sql: """
+        try String.fetchAll(statement(sql: """
                 SELECT body FROM records INDEXED BY records_order_refs WHERE order_id = ? AND type = ? AND type != 'order'
                 ORDER BY event_at, key
                 """), arguments: [orderId, type.rawValue])
@@ -198,7 +189,7 @@ public struct StoreTransaction {
         // A range on the primary key (type, key), so the index finds the rows; a
         // `substr` test read every record of the type (4 ms a call at 10,000 records).
         try String.fetchAll(
-            try db.cachedStatement(sql: "SELECT body FROM records WHERE type = ? AND key >= ? AND key < ? ORDER BY key"),
+            statement(sql: "SELECT body FROM records WHERE type = ? AND key >= ? AND key < ? ORDER BY key"),
             arguments: [type.rawValue, prefix, Self.prefixEnd(prefix)])
     }
 
@@ -209,7 +200,7 @@ public struct StoreTransaction {
     }
 
     public func order(id: String) throws -> Order? {
-        guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM orders WHERE order_id = ?"), arguments: [id]) else {
+        guard let row = try Row.fetchOne(statement(sql: "SELECT * FROM orders WHERE order_id = ?"), arguments: [id]) else {
             return nil
         }
         return Order(
@@ -223,28 +214,28 @@ public struct StoreTransaction {
 
     /// Records a shipment (from a `shipment` record).
     public func setShipped(orderId: String, at: Timestamp) throws {
-        try db.cachedStatement(sql: "UPDATE orders SET shipped_at = ? WHERE order_id = ?").execute(arguments: [at.milliseconds, orderId])
+        try statement(sql: "UPDATE orders SET shipped_at = ? WHERE order_id = ?").execute(arguments: [at.milliseconds, orderId])
     }
 
     /// Records a refund (from a `refund` record).
     public func setRefunded(orderId: String, at: Timestamp) throws {
-        try db.cachedStatement(sql: "UPDATE orders SET refunded_at = ? WHERE order_id = ?").execute(arguments: [at.milliseconds, orderId])
+        try statement(sql: "UPDATE orders SET refunded_at = ? WHERE order_id = ?").execute(arguments: [at.milliseconds, orderId])
     }
 
     /// Stores an order's effective ship deadline and its negotiations as judged.
     public func setShipTerms(orderId: String, shipDeadline: Timestamp?, negotiations: [NegotiationStatus]) throws {
-        try db.cachedStatement(sql: "UPDATE orders SET ship_deadline = ? WHERE order_id = ?").execute(arguments: [shipDeadline?.milliseconds, orderId])
-        try db.cachedStatement(sql: "DELETE FROM order_negotiations WHERE order_id = ?").execute(arguments: [orderId])
+        try statement(sql: "UPDATE orders SET ship_deadline = ? WHERE order_id = ?").execute(arguments: [shipDeadline?.milliseconds, orderId])
+        try statement(sql: "DELETE FROM order_negotiations WHERE order_id = ?").execute(arguments: [orderId])
         for s in negotiations {
-            try db.cachedStatement(sql: "INSERT INTO order_negotiations (order_id, proposed_at, new_ship_by, buyer_confirmed, in_force, note) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [orderId, s.negotiation.proposedAt.milliseconds, s.negotiation.newShipBy.milliseconds, s.negotiation.buyerConfirmed, s.inForce, s.note])
+            try statement(sql: "INSERT INTO order_negotiations (order_id, proposed_at, new_ship_by, buyer_confirmed, in_force, note) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [orderId, s.negotiation.proposedAt.milliseconds, s.negotiation.newShipBy.milliseconds, s.negotiation.buyerConfirmed, s.inForce, s.note])
         }
     }
 
     /// The effective ship deadline (negotiated, else `ship_by`) and the negotiations.
     public func shipTerms(orderId: String) throws -> (shipDeadline: Timestamp?, negotiations: [NegotiationStatus]) {
-        let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT ship_deadline, ship_by FROM orders WHERE order_id = ?"), arguments: [orderId])
+        let row = try Row.fetchOne(statement(sql: "SELECT ship_deadline, ship_by FROM orders WHERE order_id = ?"), arguments: [orderId])
         let deadline = ((row?["ship_deadline"] as Int64?) ?? (row?["ship_by"] as Int64?)).map(Timestamp.init(milliseconds:))
-        let statuses = try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM order_negotiations WHERE order_id = ? ORDER BY proposed_at"), arguments: [orderId]).map { r in
+        let statuses = try Row.fetchAll(statement(sql: "SELECT * FROM order_negotiations WHERE order_id = ? ORDER BY proposed_at"), arguments: [orderId]).map { r in
             NegotiationStatus(
                 negotiation: ShipNegotiation(
                     orderId: orderId, newShipBy: Timestamp(milliseconds: r["new_ship_by"]), proposedAt: Timestamp(milliseconds: r["proposed_at"]),
@@ -256,7 +247,7 @@ public struct StoreTransaction {
 
     /// Dedupe keys of the ledger entries booked for an order.
     public func bookedKeys(orderId: String) throws -> Set<String> {
-        Set(try String.fetchAll(try db.cachedStatement(sql: "SELECT dedupe_key FROM ledger WHERE order_id = ?"), arguments: [orderId]))
+        Set(try String.fetchAll(statement(sql: "SELECT dedupe_key FROM ledger WHERE order_id = ?"), arguments: [orderId]))
     }
 
     /// Whether Warden knows anything about a shop.
@@ -276,14 +267,14 @@ public struct StoreTransaction {
     /// keyed by shop (`keyedTypes`: key `shop` or `shop|…`).
     public func shopIsKnown(_ shop: String, keyedTypes: [RecordType]) throws -> Bool {
         if try Bool.fetchOne(
-            try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM orders WHERE shop = ?) OR EXISTS (SELECT 1 FROM ledger WHERE shop = ?)"), arguments: [shop, shop]) == true
+            statement(sql: "SELECT EXISTS (SELECT 1 FROM orders WHERE shop = ?) OR EXISTS (SELECT 1 FROM ledger WHERE shop = ?)"), arguments: [shop, shop]) == true
         {
             return true
         }
         for type in keyedTypes {
             if try recordBody(type: type, key: shop) != nil { return true }
             if try Bool.fetchOne(
-                try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM records WHERE type = ? AND key > ? AND key < ?)"),
+                statement(sql: "SELECT EXISTS (SELECT 1 FROM records WHERE type = ? AND key > ? AND key < ?)"),
                 arguments: [type.rawValue, shop + "|", Self.prefixEnd(shop + "|")]) == true
             {
                 return true
@@ -294,7 +285,7 @@ public struct StoreTransaction {
 
     /// The raw body of the stored order record (with unknown fields), for `order.get`.
     public func orderBody(id: String) throws -> String? {
-        try String.fetchOne(try db.cachedStatement(sql: "SELECT body FROM records WHERE type = 'order' AND key = ?"), arguments: [id])
+        try String.fetchOne(statement(sql: "SELECT body FROM records WHERE type = 'order' AND key = ?"), arguments: [id])
     }
 
     public func orderCounts() throws -> (total: Int, unmanaged: Int) {
@@ -303,7 +294,7 @@ public struct StoreTransaction {
 
     /// One of the counts kept by triggers (`store_counts`, Schema v7).
     func count(_ name: String) throws -> Int {
-        try Int.fetchOne(try db.cachedStatement(sql: "SELECT n FROM store_counts WHERE name = ?"), arguments: [name]) ?? 0
+        try Int.fetchOne(statement(sql: "SELECT n FROM store_counts WHERE name = ?"), arguments: [name]) ?? 0
     }
 
     /// A value this version does not know, read back from the database (the file was
@@ -328,7 +319,7 @@ public struct StoreTransaction {
     // MARK: - Cases
 
     public func insertCase(_ c: NewCase, now: Timestamp) throws {
-        try db.cachedStatement(sql: """
+        try statement(sql: """
                 INSERT INTO cases (case_id, order_id, category, shop, reason, state, open, opened_at, deadline, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
@@ -338,28 +329,28 @@ public struct StoreTransaction {
     }
 
     public func setCaseState(_ caseId: String, _ state: CaseState, now: Timestamp) throws {
-        try db.cachedStatement(sql: "UPDATE cases SET state = ?, open = ?, updated_at = ? WHERE case_id = ?").execute(arguments: [state.rawValue, state.isOpen, now.milliseconds, caseId])
+        try statement(sql: "UPDATE cases SET state = ?, open = ?, updated_at = ? WHERE case_id = ?").execute(arguments: [state.rawValue, state.isOpen, now.milliseconds, caseId])
     }
 
     /// The deadline a case shows (`case.get`), set or cleared by a module.
     public func setCaseDeadline(_ caseId: String, _ due: Timestamp?) throws {
-        try db.cachedStatement(sql: "UPDATE cases SET deadline = ? WHERE case_id = ?").execute(arguments: [due?.milliseconds, caseId])
+        try statement(sql: "UPDATE cases SET deadline = ? WHERE case_id = ?").execute(arguments: [due?.milliseconds, caseId])
     }
 
     public func addLiability(_ caseId: String, amount: Money, points: Int) throws {
-        try db.cachedStatement(sql: """
+        try statement(sql: """
                 UPDATE cases SET liability_fen = coalesce(liability_fen, 0) + ?,
                     liability_points = coalesce(liability_points, 0) + ? WHERE case_id = ?
                 """).execute(arguments: [amount.fen, points, caseId])
     }
 
     public func addHistory(_ caseId: String, at: Timestamp, state: CaseState, note: String) throws {
-        try db.cachedStatement(sql: "INSERT INTO case_history (case_id, at, state, note) VALUES (?, ?, ?, ?)").execute(arguments: [caseId, at.milliseconds, state.rawValue, note])
+        try statement(sql: "INSERT INTO case_history (case_id, at, state, note) VALUES (?, ?, ?, ?)").execute(arguments: [caseId, at.milliseconds, state.rawValue, note])
     }
 
     public func addEvidence(_ caseId: String, items: [EvidenceItem], submittedAt: Timestamp, inTime: Bool) throws {
         for item in items {
-            try db.cachedStatement(sql: """
+            try statement(sql: """
                     INSERT INTO case_evidence (case_id, kind, ref, sha256, registered_at, submitted_at, in_time)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: [
@@ -370,28 +361,28 @@ public struct StoreTransaction {
     }
 
     public func caseIds(orderId: String) throws -> [String] {
-        try String.fetchAll(try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE order_id = ? ORDER BY case_id"), arguments: [orderId])
+        try String.fetchAll(statement(sql: "SELECT case_id FROM cases WHERE order_id = ? ORDER BY case_id"), arguments: [orderId])
     }
 
     /// A case without its evidence and history (one query): for what needs its state,
     /// order and category only.
     public func caseSummary(id: String) throws -> CaseRecord? {
-        try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM cases WHERE case_id = ?"), arguments: [id]).map(Self.caseSummary)
+        try Row.fetchOne(statement(sql: "SELECT * FROM cases WHERE case_id = ?"), arguments: [id]).map(Self.caseSummary)
     }
 
     public func caseExists(id: String) throws -> Bool {
-        try Int.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM cases WHERE case_id = ?"), arguments: [id]) != nil
+        try Int.fetchOne(statement(sql: "SELECT 1 FROM cases WHERE case_id = ?"), arguments: [id]) != nil
     }
 
     /// A case with its evidence and history.
     public func caseRecord(id: String) throws -> CaseRecord? {
-        guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM cases WHERE case_id = ?"), arguments: [id]) else {
+        guard let row = try Row.fetchOne(statement(sql: "SELECT * FROM cases WHERE case_id = ?"), arguments: [id]) else {
             return nil
         }
         var c = try Self.caseSummary(row)
-        c.evidence = try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM case_evidence WHERE case_id = ? ORDER BY id"), arguments: [id]
+        c.evidence = try Row.fetchAll(statement(sql: "SELECT * FROM case_evidence WHERE case_id = ? ORDER BY id"), arguments: [id]
         ).map { try Self.evidenceEntry($0, caseId: id) }
-        c.history = try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM case_history WHERE case_id = ? ORDER BY id"), arguments: [id]
+        c.history = try Row.fetchAll(statement(sql: "SELECT * FROM case_history WHERE case_id = ? ORDER BY id"), arguments: [id]
         ).map { try Self.historyEntry($0, caseId: id) }
         return c
     }
@@ -435,7 +426,7 @@ public struct StoreTransaction {
     /// to 2,000 (the cases, then the evidence and the history of all of them), not three
     /// per case.
     public func cases(_ filter: CaseFilter, limit: Int, after cursor: String?) throws -> [CaseRecord] {
-        var sql = "SELECT * FROM cases WHERE 1"
+        var sql = "SELECT * FROM cases WHERE 1 = 1"
         var args: [any DatabaseValueConvertible] = []
         if let s = filter.state { sql += " AND state = ?"; args.append(s.rawValue) }
         if let c = filter.category { sql += " AND category = ?"; args.append(c) }
@@ -443,7 +434,7 @@ public struct StoreTransaction {
         if let cursor { sql += " AND case_id > ?"; args.append(cursor) }
         sql += " ORDER BY case_id LIMIT ?"
         args.append(limit)
-        var cases = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.caseSummary)
+        var cases = try connection.fetchAllOnce(sql, StatementArguments(args)).map(Self.caseSummary)
         guard !cases.isEmpty else { return [] }
         // In chunks well under SQLite's parameter limit (a page is at most 1,001 cases).
         let ids = cases.map(\.caseId)
@@ -452,11 +443,11 @@ public struct StoreTransaction {
         for start in stride(from: 0, to: ids.count, by: 2_000) {
             let chunk = Array(ids[start..<min(start + 2_000, ids.count)])
             let list = "(" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
-            for r in try Row.fetchAll(db, sql: "SELECT * FROM case_evidence WHERE case_id IN \(list) ORDER BY case_id, id", arguments: StatementArguments(chunk)) {
+            for r in try connection.fetchAllOnce("SELECT * FROM case_evidence WHERE case_id IN \(list) ORDER BY case_id, id", StatementArguments(chunk)) {
                 let id: String = r["case_id"]
                 evidence[id, default: []].append(try Self.evidenceEntry(r, caseId: id))
             }
-            for r in try Row.fetchAll(db, sql: "SELECT * FROM case_history WHERE case_id IN \(list) ORDER BY case_id, id", arguments: StatementArguments(chunk)) {
+            for r in try connection.fetchAllOnce("SELECT * FROM case_history WHERE case_id IN \(list) ORDER BY case_id, id", StatementArguments(chunk)) {
                 let id: String = r["case_id"]
                 history[id, default: []].append(try Self.historyEntry(r, caseId: id))
             }
@@ -486,7 +477,7 @@ public struct StoreTransaction {
     /// Schedules (or moves) a case's deadline; `nextAt` is when it next needs attention
     /// (its earliest warning still to send, else `due`).
     public func insertDeadline(caseId: String, due: Timestamp, warningsDone: [TimeSpan], nextAt: Timestamp) throws {
-        try db.cachedStatement(sql: """
+        try statement(sql: """
                 INSERT INTO deadlines (case_id, due_at, status, warnings_done, next_at) VALUES (?, ?, 'pending', ?, ?)
                 ON CONFLICT(case_id) DO UPDATE SET due_at = excluded.due_at, status = 'pending',
                     warnings_done = excluded.warnings_done, fired_at = NULL, next_at = excluded.next_at
@@ -496,12 +487,11 @@ public struct StoreTransaction {
     /// Cancels a pending deadline; true if there was one.
     @discardableResult
     public func cancelDeadline(caseId: String) throws -> Bool {
-        try db.cachedStatement(sql: "UPDATE deadlines SET status = 'cancelled' WHERE case_id = ? AND status = 'pending'").execute(arguments: [caseId])
-        return db.changesCount > 0
+        try statement(sql: "UPDATE deadlines SET status = 'cancelled' WHERE case_id = ? AND status = 'pending'").execute(arguments: [caseId]) > 0
     }
 
     public func pendingDeadline(caseId: String) throws -> PendingDeadline? {
-        try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM deadlines WHERE case_id = ? AND status = 'pending'"), arguments: [caseId]
+        try Row.fetchOne(statement(sql: "SELECT * FROM deadlines WHERE case_id = ? AND status = 'pending'"), arguments: [caseId]
         ).map(Self.pending)
     }
 
@@ -511,14 +501,14 @@ public struct StoreTransaction {
     }
 
     public func pendingDeadlines() throws -> [PendingDeadline] {
-        try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM deadlines WHERE status = 'pending' ORDER BY due_at")).map(Self.pending)
+        try Row.fetchAll(statement(sql: "SELECT * FROM deadlines WHERE status = 'pending' ORDER BY due_at")).map(Self.pending)
     }
 
     /// Up to `limit` pending deadlines in order of attention (`next_at`, then case id),
     /// after the key (`afterTime`, `afterCase`): one window of the deadline schedule.
     public func pendingDeadlines(afterTime: Timestamp, afterCase: String, limit: Int) throws -> [PendingDeadline] {
         try Row.fetchAll(
-            try db.cachedStatement(sql: """
+            statement(sql: """
                 SELECT case_id, due_at, warnings_done, next_at FROM deadlines INDEXED BY deadlines_next
                 WHERE status = 'pending' AND (next_at, case_id) > (?, ?) ORDER BY next_at, case_id LIMIT ?
                 """), arguments: [afterTime.milliseconds, afterCase, limit]
@@ -534,7 +524,7 @@ public struct StoreTransaction {
         var sql = "UPDATE deadlines SET next_at = CASE"
         for _ in offsets { sql += " WHEN instr(',' || warnings_done || ',', ',' || ? || ',') = 0 THEN due_at - ?" }
         sql += " ELSE due_at END WHERE status = 'pending'"
-        try db.execute(sql: sql, arguments: StatementArguments(offsets.flatMap { [$0.milliseconds, $0.milliseconds] }))
+        _ = try connection.fetchAllOnce(sql, StatementArguments(offsets.flatMap { [$0.milliseconds, $0.milliseconds] }))
         try setStoreSetting("deadline_warn_before", Self.encode(warnBefore))
     }
 
@@ -544,19 +534,18 @@ public struct StoreTransaction {
     }
 
     func storeSetting(_ name: String) throws -> String? {
-        try String.fetchOne(try db.cachedStatement(sql: "SELECT value FROM store_settings WHERE name = ?"), arguments: [name])
+        try String.fetchOne(statement(sql: "SELECT value FROM store_settings WHERE name = ?"), arguments: [name])
     }
 
     func setStoreSetting(_ name: String, _ value: String) throws {
-        try db.cachedStatement(sql: "INSERT INTO store_settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value")
+        try statement(sql: "INSERT INTO store_settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value")
             .execute(arguments: [name, value])
     }
 
     /// Marks a deadline fired; false if it was not pending (already fired or cancelled),
     /// which is what makes a firing happen exactly once.
     public func markDeadlineFired(caseId: String, due: Timestamp, at: Timestamp) throws -> Bool {
-        try db.cachedStatement(sql: "UPDATE deadlines SET status = 'fired', fired_at = ? WHERE case_id = ? AND status = 'pending' AND due_at = ?").execute(arguments: [at.milliseconds, caseId, due.milliseconds])
-        return db.changesCount > 0
+        try statement(sql: "UPDATE deadlines SET status = 'fired', fired_at = ? WHERE case_id = ? AND status = 'pending' AND due_at = ?").execute(arguments: [at.milliseconds, caseId, due.milliseconds]) > 0
     }
 
     /// Records warnings sent, and moves `next_at` to the earliest of `warnBefore` still
@@ -565,12 +554,12 @@ public struct StoreTransaction {
         guard let current = try pendingDeadline(caseId: caseId) else { return }
         let all = Array(Set(current.warningsDone + offsets))
         let next = DeadlineSchedule.Entry.nextTime(due: current.dueAt, pendingWarnings: warnBefore.filter { !all.contains($0) })
-        try db.cachedStatement(sql: "UPDATE deadlines SET warnings_done = ?, next_at = ? WHERE case_id = ?").execute(arguments: [Self.encode(all), next.milliseconds, caseId])
+        try statement(sql: "UPDATE deadlines SET warnings_done = ?, next_at = ? WHERE case_id = ?").execute(arguments: [Self.encode(all), next.milliseconds, caseId])
     }
 
     /// Pending deadlines due within `window` of `now`, soonest first, with case details.
     public func upcomingDeadlines(now: Timestamp, within window: TimeSpan, limit: Int) throws -> [(caseId: String, category: String, state: CaseState, due: Timestamp)] {
-        try Row.fetchAll(try db.cachedStatement(sql: """
+        try Row.fetchAll(statement(sql: """
                 SELECT d.case_id, d.due_at, c.category, c.state FROM deadlines d JOIN cases c ON c.case_id = d.case_id
                 WHERE d.status = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.case_id LIMIT ?
                 """), arguments: [(now + window).milliseconds, limit]
@@ -580,7 +569,7 @@ public struct StoreTransaction {
     }
 
     public func nextDeadline() throws -> (caseId: String, due: Timestamp)? {
-        try Row.fetchOne(try db.cachedStatement(sql: "SELECT case_id, due_at FROM deadlines WHERE status = 'pending' ORDER BY due_at, case_id LIMIT 1")
+        try Row.fetchOne(statement(sql: "SELECT case_id, due_at FROM deadlines WHERE status = 'pending' ORDER BY due_at, case_id LIMIT 1")
         ).map { ($0["case_id"], Timestamp(milliseconds: $0["due_at"])) }
     }
 
@@ -602,16 +591,18 @@ public struct StoreTransaction {
 
     /// Books an entry; nil if an entry with the same dedupe key exists (charged once).
     public func book(_ b: LedgerBooking) throws -> LedgerEntry? {
-        try db.cachedStatement(sql: """
+        let inserted = try Int64.fetchOne(
+            statement(sql: """
                 INSERT INTO ledger (case_id, order_id, shop, category, rule, amount_fen, points, at, note, dedupe_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING
-                """).execute(arguments: [
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING entry_id
+                """),
+            arguments: [
                 b.caseId, b.orderId, b.shop, b.category, b.rule, b.amount.fen, b.points, b.at.milliseconds, b.note,
                 b.dedupeKey,
             ])
-        guard db.changesCount > 0 else { return nil }
+        guard let inserted else { return nil }
         return LedgerEntry(
-            entryId: Self.entryId(db.lastInsertedRowID), caseId: b.caseId, orderId: b.orderId, shop: b.shop,
+            entryId: Self.entryId(inserted), caseId: b.caseId, orderId: b.orderId, shop: b.shop,
             category: b.category, rule: b.rule, amount: b.amount, points: b.points, at: b.at, note: b.note)
     }
 
@@ -631,7 +622,7 @@ public struct StoreTransaction {
 
         /// `from` inclusive, `to` exclusive.
         func sql() -> (String, [any DatabaseValueConvertible]) {
-            var sql = "WHERE 1"
+            var sql = "WHERE 1 = 1"
             var args: [any DatabaseValueConvertible] = []
             if let from { sql += " AND at >= ?"; args.append(from.milliseconds) }
             if let to { sql += " AND at < ?"; args.append(to.milliseconds) }
@@ -645,7 +636,7 @@ public struct StoreTransaction {
     public func ledgerEntries(_ filter: LedgerFilter, limit: Int, afterEntry cursor: Int64?) throws -> [LedgerEntry] {
         var (sql, args) = filter.sql()
         if let cursor { sql += " AND entry_id > ?"; args.append(cursor) }
-        return try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM ledger \(sql) ORDER BY entry_id LIMIT ?"), arguments: StatementArguments(args + [limit])
+        return try Row.fetchAll(statement(sql: "SELECT * FROM ledger \(sql) ORDER BY entry_id LIMIT ?"), arguments: StatementArguments(args + [limit])
         ).map(Self.ledgerEntry)
     }
 
@@ -664,10 +655,10 @@ public struct StoreTransaction {
     public func ledgerTotals(_ filter: LedgerFilter) throws -> (total: Totals, byCategory: [(String, Totals)], byRule: [(String, Totals)]) {
         let (sql, args) = filter.sql()
         func grouped(_ column: String) throws -> [(String, Totals)] {
-            try Row.fetchAll(try db.cachedStatement(sql: "SELECT \(column) AS k, sum(amount_fen) AS a, sum(points) AS p, count(*) AS n FROM ledger \(sql) GROUP BY \(column) ORDER BY \(column)"), arguments: StatementArguments(args)
+            try Row.fetchAll(statement(sql: "SELECT \(column) AS k, CAST(sum(amount_fen) AS BIGINT) AS a, CAST(sum(points) AS BIGINT) AS p, count(*) AS n FROM ledger \(sql) GROUP BY \(column) ORDER BY \(column)"), arguments: StatementArguments(args)
             ).map { ($0["k"], Totals(amount: Money(fen: $0["a"]), points: $0["p"], count: $0["n"])) }
         }
-        let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT coalesce(sum(amount_fen), 0) AS a, coalesce(sum(points), 0) AS p, count(*) AS n FROM ledger \(sql)"), arguments: StatementArguments(args))!
+        let row = try Row.fetchOne(statement(sql: "SELECT CAST(coalesce(sum(amount_fen), 0) AS BIGINT) AS a, CAST(coalesce(sum(points), 0) AS BIGINT) AS p, count(*) AS n FROM ledger \(sql)"), arguments: StatementArguments(args))!
         return (Totals(amount: Money(fen: row["a"]), points: row["p"], count: row["n"]), try grouped("category"), try grouped("rule"))
     }
 
@@ -685,13 +676,14 @@ public struct StoreTransaction {
     // MARK: - Findings
 
     public func recordFinding(_ f: NewFinding) throws -> Finding? {
-        try db.cachedStatement(sql: """
+        let inserted = try Int64.fetchOne(
+            statement(sql: """
                 INSERT INTO findings (rule, subject, severity, message, at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(dedupe_key) DO NOTHING
-                """).execute(arguments: [f.rule, f.subject, f.severity.rawValue, f.message, f.at.milliseconds, f.dedupeKey])
-        guard db.changesCount > 0 else { return nil }
+                ON CONFLICT(dedupe_key) DO NOTHING RETURNING finding_id
+                """), arguments: [f.rule, f.subject, f.severity.rawValue, f.message, f.at.milliseconds, f.dedupeKey])
+        guard let inserted else { return nil }
         return Finding(
-            findingId: "F\(db.lastInsertedRowID)", rule: f.rule, subject: f.subject, severity: f.severity, message: f.message,
+            findingId: "F\(inserted)", rule: f.rule, subject: f.subject, severity: f.severity, message: f.message,
             at: f.at)
     }
 
@@ -706,14 +698,14 @@ public struct StoreTransaction {
 
     /// Findings in id order after `cursor` (a finding row id).
     public func findings(_ filter: FindingFilter, limit: Int, after cursor: Int64?) throws -> [Finding] {
-        var sql = "SELECT * FROM findings WHERE 1"
+        var sql = "SELECT * FROM findings WHERE 1 = 1"
         var args: [any DatabaseValueConvertible] = []
         if let r = filter.rule { sql += " AND rule = ?"; args.append(r) }
         if let s = filter.subject { sql += " AND subject = ?"; args.append(s) }
         if let cursor { sql += " AND finding_id > ?"; args.append(cursor) }
         sql += " ORDER BY finding_id LIMIT ?"
         args.append(limit)
-        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
+        return try connection.fetchAllOnce(sql, StatementArguments(args)).map { r in
             Finding(
                 findingId: "F\(r["finding_id"] as Int64)", rule: r["rule"], subject: r["subject"],
                 severity: try Self.decode(Severity.self, r["severity"], "findings", "severity", "F\(r["finding_id"] as Int64)"), message: r["message"], at: Timestamp(milliseconds: r["at"]))
@@ -722,7 +714,7 @@ public struct StoreTransaction {
 
     /// Rejected spool files, newest first.
     public func rejections(limit: Int) throws -> [(file: String, at: Timestamp, errors: String)] {
-        try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM rejections ORDER BY id DESC LIMIT ?"), arguments: [limit]).map {
+        try Row.fetchAll(statement(sql: "SELECT * FROM rejections ORDER BY id DESC LIMIT ?"), arguments: [limit]).map {
             ($0["file"], Timestamp(milliseconds: $0["at"]), $0["errors"])
         }
     }
@@ -731,8 +723,8 @@ public struct StoreTransaction {
 
     /// Appends an event; returns its `seq`.
     public func appendEvent(topic: String, at: Timestamp, body: JSONObject) throws -> Int64 {
-        try db.cachedStatement(sql: "INSERT INTO events (topic, at, body) VALUES (?, ?, ?)").execute(arguments: [topic, at.milliseconds, JSONWriter.string(.object(body))])
-        return db.lastInsertedRowID
+        try Int64.fetchOne(
+            statement(sql: "INSERT INTO events (topic, at, body) VALUES (?, ?, ?) RETURNING seq"), arguments: [topic, at.milliseconds, JSONWriter.string(.object(body))]) ?? 0
     }
 
     /// Stored events after `seq`, oldest first, optionally only some topics.
@@ -745,21 +737,21 @@ public struct StoreTransaction {
         }
         sql += " ORDER BY seq LIMIT ?"
         args.append(limit)
-        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map {
+        return try connection.fetchAllOnce(sql, StatementArguments(args)).map {
             ($0["seq"], $0["topic"], Timestamp(milliseconds: $0["at"]), $0["body"])
         }
     }
 
     /// The newest event's `seq` (0 when there is none).
     public func lastEventSeq() throws -> Int64 {
-        try Int64.fetchOne(try db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM events")) ?? 0
+        try Int64.fetchOne(statement(sql: "SELECT coalesce(max(seq), 0) FROM events")) ?? 0
     }
 
     public func eventCount(topic: String) throws -> Int {
-        try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM events WHERE topic = ?"), arguments: [topic]) ?? 0
+        try Int.fetchOne(statement(sql: "SELECT count(*) FROM events WHERE topic = ?"), arguments: [topic]) ?? 0
     }
 
     public func recordRejection(file: String, at: Timestamp, errors: [WardenCore.RecordError]) throws {
-        try db.cachedStatement(sql: "INSERT INTO rejections (file, at, errors) VALUES (?, ?, ?)").execute(arguments: [file, at.milliseconds, JSONWriter.string(.array(errors.map(\.json)))])
+        try statement(sql: "INSERT INTO rejections (file, at, errors) VALUES (?, ?, ?)").execute(arguments: [file, at.milliseconds, JSONWriter.string(.array(errors.map(\.json)))])
     }
 }

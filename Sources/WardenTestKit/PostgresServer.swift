@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import WardenStore
 
 /// A real PostgreSQL server of the tests' own: `initdb` into a fresh temporary
@@ -124,3 +125,34 @@ public final class PostgresServer: @unchecked Sendable {
 /// not export.
 @_silgen_name("posix_spawn_file_actions_addclosefrom_np")
 private func spawnCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
+
+extension PostgresServer {
+    /// One server for the whole test process, started at first use and removed when the
+    /// process exits; tests that want a database of their own take `freshDatabase()`.
+    public static func shared() throws -> PostgresServer {
+        try sharedServer.withLock { server in
+            if let server { return server }
+            let started = try PostgresServer()
+            server = started
+            atexit { PostgresServer.removeShared() }
+            return started
+        }
+    }
+
+    private static let sharedServer = Locked<PostgresServer?>(nil)
+    private static let databases = Locked(0)
+
+    private static func removeShared() {
+        sharedServer.withLock { $0?.remove(); $0 = nil }
+    }
+
+    /// A new, empty database on this server; its URL.
+    public func freshDatabase() throws -> String {
+        let n = Self.databases.withLock { $0 += 1; return $0 }
+        let name = "t\(getpid())_\(n)"
+        let admin = try PGConnection(url: url(database: "postgres"))
+        defer { admin.close() }
+        try admin.execute(script: "CREATE DATABASE \(name)")
+        return url(database: name)
+    }
+}

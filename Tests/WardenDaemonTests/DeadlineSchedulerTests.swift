@@ -7,9 +7,9 @@ import WardenTestKit
 /// The deadline scheduler over a fake clock, against a real SQLite file.
 @Suite("Deadline scheduler", .serialized)
 struct DeadlineSchedulerTests {
-    @Test func warnsThenFiresExactlyOnce() async throws {
+    @Test(arguments: StoreBackend.allCases) func warnsThenFiresExactlyOnce(_ backend: StoreBackend) async throws {
         // Given a merchant complaint opened a minute ago
-        let f = try EngineFixture()
+        let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
         #expect(try f.caseRecord("C1")?.deadline == EngineFixture.due)
@@ -48,9 +48,9 @@ struct DeadlineSchedulerTests {
         #expect(try f.events("deadline.warning") == 2)
     }
 
-    @Test func deadlinesThatPassedWhileStoppedFireAtStartUp() async throws {
+    @Test(arguments: StoreBackend.allCases) func deadlinesThatPassedWhileStoppedFireAtStartUp(_ backend: StoreBackend) async throws {
         // Given a case, and the daemon "stopped" before its deadline
-        let f = try EngineFixture()
+        let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         // When it starts again two days later
         f.clock.advance(by: .days(2))
@@ -77,9 +77,9 @@ struct DeadlineSchedulerTests {
         }
     }
 
-    @Test func moreDeadlinesThanTheWindowHoldsFireInOrderOnceAcrossARestart() async throws {
+    @Test(arguments: StoreBackend.allCases) func moreDeadlinesThanTheWindowHoldsFireInOrderOnceAcrossARestart(_ backend: StoreBackend) async throws {
         // Given 10 deadlines and a window of 3 in memory
-        let f = try EngineFixture(windowSize: 3)
+        let f = try EngineFixture(backend, windowSize: 3)
         let records = try Self.staggeredComplaints(10).map { try f.engine.parser.parse(JSONParser.parse($0)).get() }
         try await f.engine.ingest(records, source: "test")
         #expect(f.deadlines.heldCount <= 6)
@@ -105,8 +105,8 @@ struct DeadlineSchedulerTests {
         #expect(f.deadlines.heldCount == 0)
     }
 
-    @Test func aReloadedWarnBeforeMovesWhenDeadlinesNeedAttention() async throws {
-        let f = try EngineFixture(windowSize: 2)
+    @Test(arguments: StoreBackend.allCases) func aReloadedWarnBeforeMovesWhenDeadlinesNeedAttention(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend, windowSize: 2)
         let records = try Self.staggeredComplaints(4).map { try f.engine.parser.parse(JSONParser.parse($0)).get() }
         try await f.engine.ingest(records, source: "test")
         // When warn_before changes from 4 h and 1 h to 6 h (a reload: deadlines now need
@@ -131,15 +131,13 @@ struct DeadlineSchedulerTests {
         #expect(try f.events("deadline.warning") == 4)
     }
 
-    @Test func deadlinesDueTogetherFireInOneGroupAndABadOneAlone() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func deadlinesDueTogetherFireInOneGroupAndABadOneAlone(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         let second = { (text: String) in text.replacingOccurrences(of: "\"O1\"", with: "\"O2\"").replacingOccurrences(of: "\"C1\"", with: "\"C2\"") }
         try await f.ingest(EngineFixture.order, EngineFixture.complaint, second(EngineFixture.order), second(EngineFixture.complaint))
         // C2's case row made unreadable (a state no version writes): its firing fails on
         // its own, in its savepoint; C1's, in the same transaction, commits.
-        let pool = try DatabasePool(path: f.dir.path + "/warden.sqlite", configuration: Configuration())
-        try pool.writeWithoutTransaction { try $0.execute(sql: "UPDATE cases SET state = 'bogus' WHERE case_id = 'C2'") }
-        try pool.close()
+        try f.rawExecute("UPDATE cases SET state = 'bogus' WHERE case_id = 'C2'")
         f.clock.advance(by: .days(2))
         await f.deadlines.fireDue()
         #expect(try f.caseRecord("C1")?.state == .defaulted)
@@ -150,8 +148,8 @@ struct DeadlineSchedulerTests {
         #expect(try f.ledger().count == 1)
     }
 
-    @Test func warningsMissedWhileStoppedFoldIntoOne() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func warningsMissedWhileStoppedFoldIntoOne(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         f.clock.advance(to: EngineFixture.due - .minutes(30))
         try f.reopen()
@@ -160,8 +158,8 @@ struct DeadlineSchedulerTests {
         #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
     }
 
-    @Test func evidenceInTimeCancelsTheDeadline() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func evidenceInTimeCancelsTheDeadline(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint, EngineFixture.evidence("2023-04-06 09:29:59"))
         #expect(try f.caseRecord("C1")?.state == .evidenceSubmitted)
         #expect(f.deadlines.pendingCount == 0)
@@ -172,8 +170,8 @@ struct DeadlineSchedulerTests {
         #expect(try f.ledger().isEmpty)
     }
 
-    @Test func theRunningServiceWakesWhenTheClockReachesTheDeadline() async throws {
-        let f = try EngineFixture(now: EngineFixture.due - .minutes(5))
+    @Test(arguments: StoreBackend.allCases) func theRunningServiceWakesWhenTheClockReachesTheDeadline(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend, now: EngineFixture.due - .minutes(5))
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         let service = f.deadlines
         let task = Task { try await service.run() }

@@ -1,14 +1,35 @@
 import KitchenAppliancesPolicy
 import Logging
+import Testing
 import WardenCore
 import WardenDaemon
 import WardenStore
 import WardenTestKit
 
-/// An engine on a real SQLite file in a temp directory, on a fake clock. `reopen()`
-/// simulates a restart: new store connection, new engine, schedule loaded from disk.
+/// The store backends the engine tests run on: every test taking a `StoreBackend`
+/// argument runs on both, so their behaviour cannot drift apart.
+enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+
+    /// A store of this kind; `location` is a directory for SQLite and a database URL
+    /// for PostgreSQL.
+    func open(_ location: String) throws -> Store {
+        switch self {
+        case .sqlite: try Store(path: location + "/warden.sqlite")
+        case .postgres: try Store(postgres: location, node: "test-node")
+        }
+    }
+}
+
+/// An engine on a real store (a SQLite file in a temp directory, or a fresh database on
+/// the tests' PostgreSQL server), on a fake clock. `reopen()` simulates a restart: new
+/// store connections, new engine, schedule loaded from the database.
 final class EngineFixture: @unchecked Sendable {
     let dir: TemporaryDirectory
+    let backend: StoreBackend
+    /// Where the store is: `dir` for SQLite, the database's URL for PostgreSQL.
+    let location: String
     let clock: FakeClock
     var store: Store
     var engine: Engine
@@ -20,18 +41,36 @@ final class EngineFixture: @unchecked Sendable {
 
     let windowSize: Int
 
-    init(now: Timestamp = EngineFixture.opened + .minutes(1), policies: [String: PolicySettings] = [:], windowSize: Int = DeadlineService.defaultWindowSize) throws {
+    /// On PostgreSQL without a server here, the test is cancelled (reported as skipped)
+    /// with the reason.
+    init(
+        _ backend: StoreBackend = .sqlite, now: Timestamp = EngineFixture.opened + .minutes(1), policies: [String: PolicySettings] = [:],
+        windowSize: Int = DeadlineService.defaultWindowSize
+    ) throws {
+        self.backend = backend
         self.windowSize = windowSize
         dir = try TemporaryDirectory(prefix: "warden-engine")
+        switch backend {
+        case .sqlite: location = dir.path
+        case .postgres:
+            location = try Self.postgresDatabase()
+        }
         clock = FakeClock(now: now)
         settings = Engine.Settings(
             registry: try PolicyRegistry(registrations: [KitchenAppliances.registration], settings: policies), zone: .shanghai,
             warnBefore: [.hours(4), .hours(1)])
-        (store, engine, deadlines) = try Self.open(dir: dir, settings: settings, clock: clock, windowSize: windowSize)
+        (store, engine, deadlines) = try Self.open(backend, location, settings: settings, clock: clock, windowSize: windowSize)
     }
 
-    static func open(dir: TemporaryDirectory, settings: Engine.Settings, clock: FakeClock, windowSize: Int) throws -> (Store, Engine, DeadlineService) {
-        let store = try Store(path: dir.path + "/warden.sqlite")
+    /// A fresh database on the tests' PostgreSQL server; without a server here, the test
+    /// is cancelled (reported as skipped) with the reason.
+    static func postgresDatabase() throws -> String {
+        guard let why = PostgresServer.unavailable else { return try PostgresServer.shared().freshDatabase() }
+        try Test.cancel("no PostgreSQL here: \(why)")
+    }
+
+    static func open(_ backend: StoreBackend, _ location: String, settings: Engine.Settings, clock: FakeClock, windowSize: Int) throws -> (Store, Engine, DeadlineService) {
+        let store = try backend.open(location)
         let logger = Logger(label: "test")
         let engine = Engine(store: store, settings: settings, clock: clock, logger: logger)
         let deadlines = DeadlineService(engine: engine, clock: clock, logger: logger, retryDelay: .seconds(1), windowSize: windowSize)
@@ -41,7 +80,7 @@ final class EngineFixture: @unchecked Sendable {
     /// Like a restart: the old connections close before new ones open.
     func reopen() throws {
         try store.close()
-        (store, engine, deadlines) = try Self.open(dir: dir, settings: engine.settings, clock: clock, windowSize: windowSize)
+        (store, engine, deadlines) = try Self.open(backend, location, settings: engine.settings, clock: clock, windowSize: windowSize)
     }
 
     deinit { dir.remove() }
@@ -54,6 +93,35 @@ final class EngineFixture: @unchecked Sendable {
     func ingest(_ texts: String...) async throws -> Engine.IngestReport {
         let records = try texts.map { try engine.parser.parse(JSONParser.parse($0)).get() }
         return try await engine.ingest(records, source: "test")
+    }
+
+    /// Runs SQL on the database behind the store's back (another program, or a hand
+    /// edit), on a connection of its own.
+    func rawExecute(_ sql: String) throws {
+        switch backend {
+        case .sqlite:
+            let pool = try DatabasePool(path: location + "/warden.sqlite", configuration: Configuration())
+            defer { try? pool.close() }
+            try pool.writeWithoutTransaction { try $0.execute(sql: sql) }
+        case .postgres:
+            let c = try PGConnection(url: location)
+            defer { c.close() }
+            try c.execute(script: sql)
+        }
+    }
+
+    /// The integer a query counts, read behind the store's back.
+    func rawCount(_ sql: String) throws -> Int {
+        switch backend {
+        case .sqlite:
+            let pool = try DatabasePool(path: location + "/warden.sqlite", configuration: Configuration())
+            defer { try? pool.close() }
+            return try pool.read { try Int.fetchOne($0, sql: sql) ?? -1 }
+        case .postgres:
+            let c = try PGConnection(url: location)
+            defer { c.close() }
+            return try c.scalar(sql, as: Int.self) ?? -1
+        }
     }
 
     func caseRecord(_ id: String) throws -> CaseRecord? { try store.read { try $0.caseRecord(id: id) } }

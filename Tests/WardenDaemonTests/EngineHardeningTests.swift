@@ -9,8 +9,8 @@ import WardenTestKit
 @Suite("Engine: live events in order, nothing read back silently")
 struct EngineHardeningTests {
     /// A subscriber connected while a warning fires gets it live, not only on replay.
-    @Test func aLiveSubscriberGetsTheDeadlineWarning() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func aLiveSubscriberGetsTheDeadlineWarning(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         let topics = Locked<[String]>([])
         f.engine.onEvents { events in topics.withLock { $0 += events.map(\.topic) } }
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
@@ -24,8 +24,8 @@ struct EngineHardeningTests {
 
     /// Spool, socket and deadline writers racing: subscribers still see `seq` in order,
     /// with no gap (SPEC: events are delivered in order).
-    @Test func eventsArePublishedInSeqOrderWhateverWritesThem() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func eventsArePublishedInSeqOrderWhateverWritesThem(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         let seqs = Locked<[Int64]>([])
         f.engine.onEvents { events in seqs.withLock { $0 += events.map(\.seq) } }
         let writers = 8
@@ -56,15 +56,10 @@ struct EngineHardeningTests {
 
     /// A state this version does not know (a newer Warden wrote it, or a hand edit) is an
     /// error naming the table, column and row, not a case silently `resolved`.
-    @Test func anUnknownStateReadBackIsAnError() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func anUnknownStateReadBackIsAnError(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [f.dir.path + "/warden.sqlite", "UPDATE cases SET state = 'escalated-to-mars', reason = 'gremlins' WHERE case_id = 'C1'"]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        #expect(sqlite.terminationStatus == 0)
+        try f.rawExecute("UPDATE cases SET state = 'escalated-to-mars', reason = 'gremlins' WHERE case_id = 'C1'")
         #expect {
             _ = try f.caseRecord("C1")
         } throws: { error in

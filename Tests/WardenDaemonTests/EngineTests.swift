@@ -7,8 +7,8 @@ import WardenTestKit
 
 @Suite("Engine: order independence, idempotency, unmanaged records")
 struct EngineTests {
-    @Test func aComplaintBeforeItsOrderWaitsThenOpens() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func aComplaintBeforeItsOrderWaitsThenOpens(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         let first = try await f.ingest(EngineFixture.complaint)
         #expect(first.waiting == 1)
         #expect(try f.caseRecord("C1") == nil)
@@ -17,8 +17,8 @@ struct EngineTests {
         #expect(f.deadlines.pendingCount == 1)
     }
 
-    @Test func evidenceBeforeItsCaseIsReplayedWhenTheCaseOpens() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func evidenceBeforeItsCaseIsReplayedWhenTheCaseOpens(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.evidence("2023-04-05 12:00:00"))
         try await f.ingest(EngineFixture.complaint)
         try await f.ingest(EngineFixture.order)
@@ -30,8 +30,8 @@ struct EngineTests {
     /// A page of `case.list` is read in three queries, not three per case; each case in
     /// it must be exactly what `case.get` reads on its own (evidence and history included,
     /// in order), with filters and the cursor as before.
-    @Test func aPageOfCasesIsEachCaseWhole() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func aPageOfCasesIsEachCaseWhole(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         var texts: [String] = []
         for i in 0..<30 {
             texts.append(EngineFixture.order.replacingOccurrences(of: "\"O1\"", with: "\"O\(i)\"").replacingOccurrences(of: "\"s1\"", with: "\"s\(i % 3)\""))
@@ -68,8 +68,8 @@ struct EngineTests {
         }
     }
 
-    @Test func reDeliveryIsANoOpAndAnUpdateIsNoted() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func reDeliveryIsANoOpAndAnUpdateIsNoted(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         let again = try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         #expect(again.unchanged == 2 && again.new == 0)
@@ -114,7 +114,7 @@ struct EngineTests {
 
     /// A file's records applied together (runs of orders go several rows per statement)
     /// end exactly as the same records applied one at a time.
-    @Test func recordsAppliedTogetherEndAsOneByOne() async throws {
+    @Test(arguments: StoreBackend.allCases) func recordsAppliedTogetherEndAsOneByOne(_ backend: StoreBackend) async throws {
         func order(_ id: String, service: String = "merchant", shop: String = "s1") -> String {
             #"{"type":"order","order_id":"\#(id)","category":"stand-mixer","paid_amount":"1299.00","paid_at":"2023-04-01 10:00:00","shop":"\#(shop)","delivery_service":"\#(service)"}"#
         }
@@ -128,8 +128,8 @@ struct EngineTests {
             order("O6", service: "none"), order("O1", shop: "s9"),  // an update within the file
             order("O7"),
         ]
-        let together = try EngineFixture()
-        let oneByOne = try EngineFixture()
+        let together = try EngineFixture(backend)
+        let oneByOne = try EngineFixture(backend)
         for f in [together, oneByOne] { try await f.engine.ingest(try earlier.map { try f.records($0)[0] }, source: "earlier") }
         let report = try await together.engine.ingest(try texts.map { try together.records($0)[0] }, source: "file")
         var expected = Engine.IngestReport()
@@ -158,8 +158,8 @@ struct EngineTests {
         #expect(try together.store.read { try $0.order(id: "O1") }?.shop == "s9")
     }
 
-    @Test func anOrderNoPolicyOwnsIsUnmanaged() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func anOrderNoPolicyOwnsIsUnmanaged(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         try await f.ingest(#"{"type":"order","order_id":"B1","category":"books","paid_amount":"20.00","paid_at":"2023-04-01 10:00:00"}"#)
         let counts = try f.store.read { try $0.orderCounts() }
         #expect(counts.total == 1 && counts.unmanaged == 1)
@@ -167,8 +167,8 @@ struct EngineTests {
 
     /// The counts status lines and metrics show are kept by triggers; after a day of
     /// every kind of change they equal what counting the rows gives.
-    @Test func theKeptCountsEqualTheRows() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func theKeptCountsEqualTheRows(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         let typo = EngineFixture.order.replacingOccurrences(of: "stand-mixer", with: "stand-mixr")
         let second = { (text: String) in text.replacingOccurrences(of: "\"O1\"", with: "\"O2\"").replacingOccurrences(of: "\"C1\"", with: "\"C2\"") }
         // An unmanaged order (a typo), made managed by its correction; a second order in
@@ -181,15 +181,11 @@ struct EngineTests {
         f.clock.advance(by: .days(2))
         await f.deadlines.fireDue()
         let kept = try f.store.read { tx in (try tx.orderCounts(), try tx.caseCounts(), try tx.pendingDeadlineCount()) }
-        let pool = try DatabasePool(path: f.dir.path + "/warden.sqlite", configuration: Configuration())
-        defer { try? pool.close() }
-        let counted = try pool.read { db in
-            (
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM orders")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM orders WHERE module IS NULL")!,
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE open")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE NOT open")!,
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM deadlines WHERE status = 'pending'")!
-            )
-        }
+        let counted = (
+            try f.rawCount("SELECT count(*) FROM orders"), try f.rawCount("SELECT count(*) FROM orders WHERE module IS NULL"),
+            try f.rawCount("SELECT count(*) FROM cases WHERE open <> 0"), try f.rawCount("SELECT count(*) FROM cases WHERE open = 0"),
+            try f.rawCount("SELECT count(*) FROM deadlines WHERE status = 'pending'")
+        )
         #expect(kept.0.total == counted.0 && kept.0.unmanaged == counted.1)
         #expect(kept.1.open == counted.2 && kept.1.closed == counted.3)
         #expect(kept.2 == counted.4)
@@ -199,15 +195,15 @@ struct EngineTests {
         #expect(counted.4 == 0)
     }
 
-    @Test func aDisabledPolicyLeavesItsCategoryUnmanaged() async throws {
-        let f = try EngineFixture(policies: ["kitchen-appliances": PolicySettings(enabled: false)])
+    @Test(arguments: StoreBackend.allCases) func aDisabledPolicyLeavesItsCategoryUnmanaged(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend, policies: ["kitchen-appliances": PolicySettings(enabled: false)])
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         #expect(try f.caseRecord("C1") == nil)
         #expect(try f.store.read { try $0.orderCounts() }.unmanaged == 1)
     }
 
-    @Test func socketEvidenceChecksStateAndDeadline() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func socketEvidenceChecksStateAndDeadline(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         let item = EvidenceItem(kind: .signedReceipt, ref: "r.pdf")
         await #expect(throws: Engine.Failure.notFound("case C9")) {
@@ -222,9 +218,9 @@ struct EngineTests {
         }
     }
 
-    @Test func aDeadlineWaitsWhileItsPolicyIsDisabled() async throws {
+    @Test(arguments: StoreBackend.allCases) func aDeadlineWaitsWhileItsPolicyIsDisabled(_ backend: StoreBackend) async throws {
         // Given a case, and its policy disabled by a reload before the deadline
-        let f = try EngineFixture()
+        let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         var settings = f.engine.settings
         settings.registry = try PolicyRegistry(registrations: BuiltinPolicies.all, settings: ["kitchen-appliances": PolicySettings(enabled: false)])
@@ -243,8 +239,8 @@ struct EngineTests {
         #expect(try f.ledger().count == 1)
     }
 
-    @Test func aComplaintIsJudgedWhenItsOrderBecomesManaged() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func aComplaintIsJudgedWhenItsOrderBecomesManaged(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         let typo = EngineFixture.order.replacingOccurrences(of: "stand-mixer", with: "stand-mixr")
         try await f.ingest(typo, EngineFixture.complaint)
         #expect(try f.caseRecord("C1") == nil)
@@ -252,8 +248,8 @@ struct EngineTests {
         #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
     }
 
-    @Test func socketEvidenceInTimeMovesTheCase() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func socketEvidenceInTimeMovesTheCase(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         let c = try await f.engine.submitEvidence(caseId: "C1", items: [EvidenceItem(kind: .signedReceipt, ref: "r.pdf")], note: "signed by buyer")
         #expect(c.state == .evidenceSubmitted)
@@ -261,8 +257,8 @@ struct EngineTests {
         #expect(f.deadlines.pendingCount == 0)
     }
 
-    @Test func everyCaseChangeIsReportedAfterCommit() async throws {
-        let f = try EngineFixture()
+    @Test(arguments: StoreBackend.allCases) func everyCaseChangeIsReportedAfterCommit(_ backend: StoreBackend) async throws {
+        let f = try EngineFixture(backend)
         let seen = Locked<[Set<String>]>([])
         f.engine.onCasesChanged { ids in seen.withLock { $0.append(ids) } }
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)  // opens C1
