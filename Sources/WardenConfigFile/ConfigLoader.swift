@@ -65,11 +65,29 @@ public enum ConfigLoader {
             }
         }
         if let t = reader.table(root, "storage") {
-            reader.known(t, "storage", ["backend", "url"])
+            reader.known(t, "storage", ["backend", "url", "node"])
             if let v = reader.string(t, "storage", "backend") {
-                if v == "sqlite" { config.storageBackend = v } else {
-                    reader.fail("backend", in: t, table: "storage", "\"\(v)\" is not available in this version; the embedded backend is \"sqlite\"")
+                if ["sqlite", "postgres"].contains(v) { config.storageBackend = v } else {
+                    reader.fail("backend", in: t, table: "storage", "unknown backend \"\(v)\"; expected \"sqlite\" (embedded, the default) or \"postgres\"")
                 }
+            }
+            if let v = reader.string(t, "storage", "url") {
+                if v.isEmpty || v.utf8.contains(0) || v.utf8.count > 4096 {
+                    reader.fail("url", in: t, table: "storage", "expected a PostgreSQL connection URL like \"postgres://warden@db.internal/warden\"")
+                } else {
+                    config.storageURL = v
+                }
+            }
+            if let v = reader.string(t, "storage", "node") {
+                if WardenConfig.isValidNode(v) { config.node = v } else {
+                    reader.fail("node", in: t, table: "storage", "\"\(v)\" is not a node name: 1 to 64 letters, digits, '.', '_' or '-'")
+                }
+            }
+            if config.storageBackend == "postgres" && config.storageURL == nil {
+                reader.fail("backend", in: t, table: "storage", "backend \"postgres\" needs url = \"postgres://…\" in [storage]")
+            }
+            if config.storageBackend == "sqlite" && t["url"] != nil {
+                reader.fail("url", in: t, table: "storage", "url is for backend = \"postgres\"; the sqlite backend keeps its file in state_dir")
             }
         }
         if let t = reader.table(root, "deadlines") {

@@ -16,7 +16,12 @@ public struct WardenConfig: Sendable, Equatable {
     public var stateDir: String
     public var zone: Zone
     public var logLevel: String
+    /// `sqlite` (embedded, the default) or `postgres` (SPEC §7).
     public var storageBackend: String
+    /// The PostgreSQL connection URL (`backend = "postgres"` only).
+    public var storageURL: String? = nil
+    /// This daemon's name among the nodes sharing a PostgreSQL database; nil: the host name.
+    public var node: String? = nil
     public var warnBefore: [TimeSpan]
     public var policies: [String: PolicySettings]
     /// Writers besides root and the daemon's own user: numeric uids and group names.
@@ -48,6 +53,25 @@ public struct WardenConfig: Sendable, Equatable {
     }
 
     public var databasePath: String { stateDir + "/warden.sqlite" }
+
+    /// The node name in use: `node`, else the host name (cut to a valid name).
+    public var nodeName: String {
+        if let node { return node }
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "wardend" }
+        let host = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let cleaned = String(host.unicodeScalars.filter { Self.nodeCharacter($0) }.prefix(64).map(Character.init))
+        return cleaned.isEmpty ? "wardend" : cleaned
+    }
+
+    static func nodeCharacter(_ c: Unicode.Scalar) -> Bool {
+        c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "." || c == "_" || c == "-")
+    }
+
+    /// 1 to 64 of ASCII letters, digits, `.`, `_`, `-`.
+    public static func isValidNode(_ name: String) -> Bool {
+        (1...64).contains(name.unicodeScalars.count) && name.unicodeScalars.allSatisfy(nodeCharacter)
+    }
 }
 
 /// A configuration problem: the file, the line when known, the key, and what is wrong.

@@ -27,10 +27,15 @@ public final class CaseCache: Sendable {
     static let shardCount = 16
     let shards: [Shard]
     let perShard: Int
+    /// False with capacity 0: nothing is kept (nodes sharing PostgreSQL, whose cases
+    /// other nodes change without this one's engine knowing).
+    let keeps: Bool
     let generation = Atomic<UInt64>(0)
 
-    /// `capacity`: about how many answers to keep (the benchmark's 100,000 cases fit).
+    /// `capacity`: about how many answers to keep (the benchmark's 100,000 cases fit);
+    /// 0 keeps none.
     public init(capacity: Int = 200_000) {
+        keeps = capacity > 0
         shards = (0..<Self.shardCount).map { _ in Shard() }
         perShard = max(1, capacity / Self.shardCount)
     }
@@ -55,6 +60,7 @@ public final class CaseCache: Sendable {
 
     /// Keeps `bytes` for `id` unless a case changed since `generation` was read.
     public func store(_ id: String, zone: Zone, bytes: [UInt8], generation read: UInt64) {
+        guard keeps else { return }
         shard(id).entries.withLock { entries in
             guard generation.load(ordering: .sequentiallyConsistent) == read else { return }
             if entries.count >= perShard, entries[id] == nil {

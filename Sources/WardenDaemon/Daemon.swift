@@ -67,6 +67,53 @@ public struct Daemon {
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
+    /// Opens the configured store. SQLite: the file in `state_dir`, or a start-up error.
+    /// PostgreSQL: a database that cannot be reached (down, restarting, refusing this
+    /// node) is waited for, not a failed start that systemd would restart in a loop: the
+    /// attempt is retried with a growing delay (1 s to 30 s), each failure logged, and
+    /// systemd told why the start takes long (STATUS, EXTEND_TIMEOUT_USEC). An error of
+    /// the data or schema (a failed migration, a newer schema) ends the start.
+    func openStore(notifier: SystemdNotifier) async throws -> Store {
+        guard config.storageBackend == "postgres", let url = config.storageURL else {
+            do {
+                // The database holds every record: readable by the daemon's user only.
+                umask(0o077)
+                defer { umask(0o027) }
+                return try Store(path: config.databasePath)
+            } catch {
+                throw StartupError(description: "cannot open the store \(config.databasePath): \(error)")
+            }
+        }
+        let node = config.nodeName
+        var delay = TimeSpan.seconds(1)
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                let store = try Store(postgres: url, node: node)
+                if attempts > 1 {
+                    logger.notice("Connected to PostgreSQL", metadata: ["warden.event": "store.connected", "warden.node": "\(node)", "warden.attempts": "\(attempts)"])
+                }
+                return store
+            } catch where Store.isEnvironmental(error) {
+                logger.error(
+                    "Cannot reach PostgreSQL; retrying in \(delay)",
+                    metadata: ["warden.event": "store.unavailable", "warden.node": "\(node)", "warden.url": "\(Store.redacted(url))", "warden.error": "\(error)"])
+                notifier.notify("STATUS=waiting for PostgreSQL (\(Store.redacted(url))): \(error)\nEXTEND_TIMEOUT_USEC=\((delay.milliseconds + 10_000) * 1000)")
+                // In steps, so a stop asked for meanwhile ends the wait.
+                for _ in 0..<(delay.milliseconds / 100) {
+                    if EarlySignals.received.load(ordering: .relaxed) {
+                        throw StartupError(description: "stopped while waiting for PostgreSQL (\(Store.redacted(url)))")
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                delay = TimeSpan(milliseconds: min(delay.milliseconds * 2, 30_000))
+            } catch {
+                throw StartupError(description: "cannot open the PostgreSQL store \(Store.redacted(url)) as node \(node): \(error)")
+            }
+        }
+    }
+
     public func run() async throws {
         EarlySignals.install()
         umask(0o027)
@@ -90,15 +137,10 @@ public struct Daemon {
             throw StartupError(description: "cannot create directories: \(error)")
         }
 
-        let store: Store
-        do {
-            // The database holds every record: readable by the daemon's user only.
-            umask(0o077)
-            defer { umask(0o027) }
-            store = try Store(path: config.databasePath)
-        } catch {
-            throw StartupError(description: "cannot open the store \(config.databasePath): \(error)")
-        }
+        let store = try await openStore(notifier: notifier)
+        // Nodes sharing PostgreSQL keep the database's time (ClusterService measures it).
+        let databaseClock = store.node == nil ? nil : DatabaseClock(base: self.clock)
+        let clock: any WardenClock = databaseClock ?? self.clock
         // External modules first: their handshakes declare what the registry routes.
         let plugins = PluginHost(logger: logger, metrics: metrics)
         let registrations = await plugins.start(config, builtins: BuiltinPolicies.all, store: store)
@@ -139,7 +181,8 @@ public struct Daemon {
         let events = EventBus(clock: clock) { engine.settings.zone }
         engine.onEvents { events.publish($0) }
         // Serialized case.get answers; the engine reports every case a commit changed.
-        let caseCache = CaseCache()
+        // Not on a shared database: other nodes change cases without this engine knowing.
+        let caseCache = CaseCache(capacity: store.node == nil ? 200_000 : 0)
         engine.onCasesChanged { caseCache.invalidate($0) }
         let methods = RPCMethods(
             engine: engine, spool: spool, clock: clock, logger: logger, access: access, events: events, caseCache: caseCache,
@@ -217,13 +260,16 @@ public struct Daemon {
         let reloader = Reloader(config: config, engine: engine, methods: methods, deadlines: deadlineService, plugins: plugins, logger: logger, notifier: notifier)
         methods.onReload { await reloader.reload() }
 
-        var retention: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var optional: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let node = store.node, let databaseClock {
+            optional.append(.init(service: ClusterService(store: store, node: node, clock: databaseClock, deadlines: deadlineService, engine: engine, logger: logger)))
+        }
         if let keep = config.processedRetention {
-            retention.append(.init(service: RetentionService(spool: spool, retention: keep, zone: config.zone, clock: clock, logger: logger)))
+            optional.append(.init(service: RetentionService(spool: spool, retention: keep, zone: config.zone, clock: clock, logger: logger)))
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: retention + [
+                services: optional + [
                     .init(service: spoolService),
                     .init(service: deadlineService),
                     .init(service: plugins),

@@ -111,15 +111,25 @@ public final class DeadlineService: Service, Sendable {
     /// well. Exposed for tests.
     @discardableResult
     public func fireDue() async -> Bool {
+        await fireDueOrHeld().ok
+    }
+
+    /// As `fireDue`, and whether some firings were left because another node sharing the
+    /// database holds their deadlines right now (tried again after `busyRetry`).
+    func fireDueOrHeld() async -> (ok: Bool, heldElsewhere: Bool) {
+        // Held elsewhere: out of the schedule until this returns (so they are not
+        // collected again at once), then put back.
+        var held: [DeadlineSchedule.Firing] = []
+        defer { if !held.isEmpty { requeue(held) } }
         while true {
             do {
                 try await loadWindowIfNeeded()
             } catch {
                 logger.error("Could not load deadlines from the store; will retry", metadata: ["warden.event": "deadline.retry", "warden.error": "\(error)"])
-                return false
+                return (false, !held.isEmpty)
             }
             let due = schedule.withLock { $0.collect(now: clock.now()) }
-            if due.isEmpty { return true }
+            if due.isEmpty { return (true, !held.isEmpty) }
             var retry: [DeadlineSchedule.Firing] = []
             var start = due.startIndex
             // The first group is short, so its commit lands soon (and a daemon killed
@@ -128,8 +138,9 @@ public final class DeadlineService: Service, Sendable {
             while start < due.endIndex {
                 let batch = Array(due[start..<min(start + Self.batchSize, due.endIndex)])
                 do {
-                    let (taken, failed) = try await engine.fire(batch, budget: budget)
+                    let (taken, failed, busy) = try await engine.fire(batch, budget: budget)
                     budget = min(budget * 2, .milliseconds(400))
+                    held += busy
                     for (firing, reason) in failed {
                         logger.error("Deadline firing failed; will retry", metadata: ["warden.event": "deadline.retry", "warden.case_id": "\(firing.caseId)", "warden.error": "\(reason)"])
                         retry.append(firing)
@@ -144,7 +155,7 @@ public final class DeadlineService: Service, Sendable {
             }
             if !retry.isEmpty {
                 requeue(retry)
-                return false
+                return (false, !held.isEmpty)
             }
         }
     }
@@ -152,10 +163,12 @@ public final class DeadlineService: Service, Sendable {
     func loop() async {
         while !stopping.value && !Task.isCancelled {
             ticks.withLock { $0 += 1 }
-            let succeeded = await fireDue()
+            let (succeeded, heldElsewhere) = await fireDueOrHeld()
             var next = schedule.withLock { $0.nextWake() }
             if !succeeded {
                 next = clock.now() + retryDelay  // a failure put work back: back off
+            } else if heldElsewhere, let n = next {
+                next = max(n, clock.now() + Self.busyRetry)  // another node is firing them
             }
             // Under a watchdog, wake at least every heartbeat so liveness shows; without
             // one, sleep until the next firing or a change (no idle wake-ups).
@@ -163,6 +176,26 @@ public final class DeadlineService: Service, Sendable {
             let until = [next, cap].compactMap { $0 }.min()
             await wake.wait(until: until, clock: clock)
         }
+    }
+
+    /// How soon firings another node held are tried again: if that node dies before it
+    /// commits, they are pending again and fire here.
+    static let busyRetry = TimeSpan.seconds(1)
+
+    /// Reads what falls due within `horizon` from the store into the schedule: deadlines
+    /// that other nodes sharing the database scheduled (SPEC §7), which this node's
+    /// window did not hold. Those already fired elsewhere are dropped when their firing
+    /// finds them no longer pending.
+    public func refresh(horizon: TimeSpan) async throws {
+        let (warnBefore, limit, until) = (engine.settings.warnBefore, windowSize, clock.now() + horizon)
+        let rows = try engine.store.read { try $0.pendingDeadlines(nextBefore: until, limit: limit) }
+        guard !rows.isEmpty else { return }
+        schedule.withLock { s in
+            for row in rows {
+                s.upsert(DeadlineSchedule.Entry(caseId: row.caseId, due: row.dueAt, pendingWarnings: warnBefore.filter { !row.warningsDone.contains($0) }))
+            }
+        }
+        wake.signal()
     }
 
     func requeue(_ firings: [DeadlineSchedule.Firing]) {

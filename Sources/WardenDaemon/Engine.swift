@@ -105,6 +105,12 @@ public final class Engine: Sendable {
         eventHook.value = hook
     }
 
+    /// Events other nodes sharing the database committed (`ClusterService`), for this
+    /// node's subscribers.
+    func publishForeign(_ events: [StoredEvent]) {
+        eventHook.value?(events)
+    }
+
     /// Tells the deadline service about new and cancelled deadlines (after each commit).
     public func onDeadlineChanges(_ hook: @escaping @Sendable ([DeadlineChange]) -> Void) {
         scheduleHook.value = hook
@@ -234,19 +240,41 @@ public final class Engine: Sendable {
     /// Stops taking firings once `budget` is spent (after one at least), so a commit
     /// lands every `budget` however slow the firings: a daemon restarted again and
     /// again still makes progress. Returns how many of `firings` it took.
+    ///
+    /// Nodes sharing a PostgreSQL database claim each deadline row as they go
+    /// (`StoreTransaction.claimDeadlines`, `claimStep` at a time): a firing whose
+    /// deadline another node holds right now is returned as `busy`, to be tried again
+    /// shortly (it is pending again if that node dies before committing); one whose
+    /// deadline is no longer pending is dropped, as the guard would drop it.
     public func fire(
         _ firings: [DeadlineSchedule.Firing], budget: Duration
-    ) async throws -> (taken: Int, failed: [(firing: DeadlineSchedule.Firing, reason: String)]) {
+    ) async throws -> (taken: Int, failed: [(firing: DeadlineSchedule.Firing, reason: String)], busy: [DeadlineSchedule.Firing]) {
         let settings = self.settings
         let now = clock.now()
         return try await commit { tx in
             var effects = Effects()
             var failed: [(firing: DeadlineSchedule.Firing, reason: String)] = []
+            var busy: [DeadlineSchedule.Firing] = []
             let started = ContinuousClock.now
             var taken = 0
-            for firing in firings {
+            var claimed = Set<String>()
+            var heldElsewhere = Set<String>()
+            var claimedUpTo = 0
+            for (i, firing) in firings.enumerated() {
                 if taken > 0 && ContinuousClock.now - started > budget { break }
                 taken += 1
+                if i == claimedUpTo {
+                    claimedUpTo = min(i + Self.claimStep, firings.count)
+                    let ids = firings[i..<claimedUpTo].map(\.caseId)
+                    let got = try tx.claimDeadlines(ids)
+                    claimed.formUnion(got)
+                    let missing = ids.filter { !got.contains($0) }
+                    if !missing.isEmpty { heldElsewhere.formUnion(try tx.stillPending(missing)) }
+                }
+                guard claimed.contains(firing.caseId) else {
+                    if heldElsewhere.contains(firing.caseId) { busy.append(firing) }
+                    continue
+                }
                 do {
                     let applier = try tx.savepoint { () throws -> Applier in
                         var applier = Applier(tx: tx, settings: settings, now: now, source: "deadline")
@@ -258,9 +286,12 @@ public final class Engine: Sendable {
                     failed.append((firing, "\(error)"))
                 }
             }
-            return ((taken, failed), effects)
+            return ((taken, failed, busy), effects)
         }
     }
+
+    /// Deadlines claimed per statement while firing.
+    static let claimStep = 64
 
     // MARK: - After commit
 

@@ -257,18 +257,20 @@ public final class RPCMethods: RPCDispatcher, Sendable {
     // MARK: - Methods
 
     func status(_ p: Params) throws -> JSON {
-        let (orders, cases, waiting, queues) = try engine.store.read { tx in (try tx.orderCounts(), try tx.caseCounts(), try tx.pendingCounts(), try tx.queueCounts()) }
+        let (orders, cases, waiting, queues, nodes) = try engine.store.read { tx in
+            (try tx.orderCounts(), try tx.caseCounts(), try tx.pendingCounts(), try tx.queueCounts(), try tx.nodes())
+        }
         let counts = spool.counts()
         let now = clock.now()
         var next: JSON = .null
         if let n = nextDeadline() {
             next = ["case_id": .string(n.caseId), "due_at": .string(TimeFormat.format(n.due, in: p.zone)), "remaining_s": JSON((n.due - now).seconds)]
         }
-        return [
+        var status: JSONObject = [
             "version": .string(WardenVersion.string),
             "api": JSON(WardenVersion.api),
             "uptime_s": JSON(Int((ContinuousClock.now - started).components.seconds)),
-            "storage": "sqlite",
+            "storage": .string(engine.store.kind),
             "policies": .array(engine.settings.registry.enabledIds.map(JSON.string)),
             "spool": ["incoming": JSON(counts.incoming), "processed": JSON(counts.processed), "rejected": JSON(counts.rejected)],
             "orders": JSON(orders.total),
@@ -282,6 +284,12 @@ public final class RPCMethods: RPCDispatcher, Sendable {
             "cases": ["open": JSON(cases.open), "closed": JSON(cases.closed)],
             "next_deadline": next,
         ]
+        if let node = engine.store.node {
+            // SPEC §7: this node, and every node that shares the database.
+            status["node"] = .string(node)
+            status["nodes"] = .array(nodes.map { ["node": .string($0.node), "last_seen": .string(TimeFormat.format($0.lastSeen, in: p.zone))] })
+        }
+        return .object(status)
     }
 
     func policyList(_ p: Params) throws -> JSON {
@@ -545,6 +553,12 @@ public final class RPCMethods: RPCDispatcher, Sendable {
 
     func map(_ error: any Error) -> RPCError {
         if let e = error as? RPCError { return e }
+        // The database unreachable (PostgreSQL down or restarting), busy or full: the
+        // caller may retry; nothing was done.
+        if Store.isEnvironmental(error) {
+            logger.warning("Store unavailable answering a request", metadata: ["warden.event": "rpc.store_unavailable", "warden.error": "\(error)"])
+            return .overloaded("the store is unavailable: \(error)")
+        }
         logger.error("Internal error answering a request", metadata: ["warden.event": "rpc.internal_error", "warden.error": "\(error)"])
         return .internalError
     }

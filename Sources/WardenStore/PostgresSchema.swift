@@ -198,6 +198,7 @@ public enum PostgresSchema {
                 node TEXT COLLATE "C" NOT NULL DEFAULT current_setting('warden.node', true),
                 xid xid8 NOT NULL DEFAULT pg_current_xact_id()
             );
+            CREATE INDEX events_xid ON events(xid);
 
             CREATE TABLE rejections (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

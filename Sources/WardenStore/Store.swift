@@ -77,6 +77,9 @@ public final class Store: Sendable {
         backend = .postgres(try PostgresPool(url: url, node: node))
     }
 
+    /// A PostgreSQL URL with its password left out, for logs and status.
+    public static func redacted(_ url: String) -> String { PostgresPool.redacted(url) }
+
     /// `sqlite` or `postgres` (`daemon.status` `storage`).
     public var kind: String {
         switch backend {
@@ -89,6 +92,15 @@ public final class Store: Sendable {
     public var node: String? {
         if case .postgres(let pg) = backend { return pg.node }
         return nil
+    }
+
+    /// A connection listening for the notification that events committed (on a shared
+    /// PostgreSQL database); nil for SQLite.
+    public func makeEventListener() throws -> PGConnection? {
+        guard case .postgres(let pg) = backend else { return nil }
+        let c = try PGConnection(url: pg.url, applicationName: "wardend \(pg.node) events", connectTimeout: 5)
+        try c.listen(StoreTransaction.eventsChannel)
+        return c
     }
 
     /// Whether an error comes from the environment (full disk, read-only or missing

@@ -723,9 +723,16 @@ public struct StoreTransaction {
 
     /// Appends an event; returns its `seq`.
     public func appendEvent(topic: String, at: Timestamp, body: JSONObject) throws -> Int64 {
-        try Int64.fetchOne(
+        let seq = try Int64.fetchOne(
             statement(sql: "INSERT INTO events (topic, at, body) VALUES (?, ?, ?) RETURNING seq"), arguments: [topic, at.milliseconds, JSONWriter.string(.object(body))]) ?? 0
+        // Other nodes' listeners wake at commit (one notification per transaction:
+        // PostgreSQL folds identical ones).
+        if connection.isPostgres { try statement(sql: "NOTIFY \(Self.eventsChannel)").execute() }
+        return seq
     }
+
+    /// The channel PostgreSQL nodes are notified on when events commit.
+    public static let eventsChannel = "warden_events"
 
     /// Stored events after `seq`, oldest first, optionally only some topics.
     public func events(after seq: Int64, topics: Set<String>?, limit: Int) throws -> [(seq: Int64, topic: String, at: Timestamp, body: String)] {
