@@ -195,7 +195,7 @@ let package = Package(
             // The executables are dependencies so that `swift test` builds them; the tests
             // run the built binaries, not their code in-process.
             dependencies: [
-                "WardenCore", "WardenClient", "WardenTestKit", "wardend", "wardenctl",
+                "WardenCore", "WardenClient", "WardenStore", "WardenTestKit", "wardend", "wardenctl",
                 "fuzz-records", "fuzz-rpc", "fuzz-csv", "fuzz-ndjson", "fuzz-config", "fuzz-time-money", "fuzz-plugin", "fuzz-tzif",
             ],
             exclude: ["plugins"],

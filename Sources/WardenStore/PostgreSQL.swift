@@ -23,6 +23,9 @@ public final class PGConnection: @unchecked Sendable {
     /// session has no prepared statements).
     private var prepared: [String: String] = [:]
     public let url: String
+    /// A channel to notify just before the current transaction commits (set by a
+    /// statement that wants listeners woken; cleared by `transaction`).
+    public var notifyOnCommit: String?
     /// Applied to a statement's text before it is prepared (the store's SQL dialect).
     public var rewrite: (@Sendable (String) -> String)?
 
@@ -127,12 +130,18 @@ public final class PGConnection: @unchecked Sendable {
         return T.fromDatabaseValue(value)
     }
 
-    /// `body` inside BEGIN … COMMIT; an error rolls back (when the session is still up)
-    /// and is rethrown.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    /// `body` inside BEGIN … COMMIT, then `beforeCommit` (a statement) if given; an
+    /// error rolls back (when the session is still up) and is rethrown.
+    public func transaction<T>(beforeCommit: String? = nil, _ body: () throws -> T) throws -> T {
+        notifyOnCommit = nil
         try execute("BEGIN")
         do {
             let value = try body()
+            if let beforeCommit { try execute(beforeCommit) }
+            if let channel = notifyOnCommit {
+                notifyOnCommit = nil
+                try execute(script: "NOTIFY " + Self.quoteIdentifier(channel))
+            }
             try execute("COMMIT")
             return value
         } catch {

@@ -73,7 +73,7 @@ final class PostgresPool: @unchecked Sendable {
                 continuation.resume(with: Result {
                     let c = try writerConnection()
                     do {
-                        let (value, effects) = try c.transaction { try body(c) }
+                        let (value, effects) = try c.transaction(beforeCommit: PostgresSchema.flushCounts) { try body(c) }
                         afterCommit(effects)
                         return value
                     } catch let error as PGError where error.kind == .connection {

@@ -16,7 +16,8 @@
 /// the nodes with when each was last seen; and the counts are kept per node
 /// (`store_counts (node, name, n)`, read as their sum) by triggers that add to the
 /// writing session's node (`warden.node`, set when a node connects), so nodes never
-/// wait on each other's counters.
+/// wait on each other's counters; a writer calls `warden_flush_counts()` before each
+/// commit (`flushCounts`).
 ///
 /// Trusts: the database it is given to hold only Warden's tables, or none. Refuses:
 /// nothing; a failed migration's error names it and rolls back all of them.
@@ -53,6 +54,10 @@ public enum PostgresSchema {
             return done
         }
     }
+
+    /// Folds the transaction's count changes into `store_counts`: run just before every
+    /// commit of a transaction that changed orders, cases or deadlines.
+    public static let flushCounts = "SELECT warden_flush_counts()"
 
     /// Sets the session's node, which the count triggers and `events.node` read.
     public static func setNode(_ connection: PGConnection, node: String) throws(PGError) {
@@ -156,7 +161,10 @@ public enum PostgresSchema {
                 fired_at BIGINT,
                 next_at BIGINT
             );
-            CREATE INDEX deadlines_pending ON deadlines(status, due_at);
+            -- Partial, on (due_at, case_id): the firing guard (case_id, status, due_at) is
+            -- an exact lookup on it too; an index led by (status, due_at) made the planner
+            -- scan every deadline of a burst due in the same second for each firing.
+            CREATE INDEX deadlines_due ON deadlines(due_at, case_id) WHERE status = 'pending';
             CREATE INDEX deadlines_next ON deadlines(next_at, case_id) WHERE status = 'pending';
 
             CREATE TABLE ledger (
@@ -240,6 +248,11 @@ public enum PostgresSchema {
             );
 
             -- Counts per node, read as their sum: a node adds only to its own rows.
+            -- The row triggers add to transaction-local settings (rolled back with a
+            -- savepoint, gone at the end of the transaction), and the writer folds them
+            -- into store_counts once, just before it commits (warden_flush_counts):
+            -- updating one counter row per changed row would make a transaction of
+            -- 1,000 firings walk a chain of 1,000 versions of that row at each update.
             CREATE TABLE store_counts (
                 node TEXT COLLATE "C" NOT NULL,
                 name TEXT COLLATE "C" NOT NULL,
@@ -247,9 +260,23 @@ public enum PostgresSchema {
                 PRIMARY KEY (node, name)
             );
             CREATE FUNCTION warden_count(counter TEXT, delta BIGINT) RETURNS void LANGUAGE sql AS $$
-                INSERT INTO store_counts (node, name, n) VALUES (coalesce(current_setting('warden.node', true), ''), counter, delta)
-                ON CONFLICT (node, name) DO UPDATE SET n = store_counts.n + excluded.n
+                SELECT set_config('warden.count.' || counter,
+                    CAST(CAST(coalesce(nullif(current_setting('warden.count.' || counter, true), ''), '0') AS BIGINT) + delta AS TEXT), true)
             $$;
+            CREATE FUNCTION warden_flush_counts() RETURNS void LANGUAGE plpgsql AS $$
+            DECLARE
+                counter TEXT;
+                delta BIGINT;
+            BEGIN
+                FOREACH counter IN ARRAY ARRAY['orders', 'orders_unmanaged', 'cases', 'cases_open', 'deadlines_pending'] LOOP
+                    delta := CAST(coalesce(nullif(current_setting('warden.count.' || counter, true), ''), '0') AS BIGINT);
+                    IF delta <> 0 THEN
+                        INSERT INTO store_counts (node, name, n) VALUES (coalesce(current_setting('warden.node', true), ''), counter, delta)
+                        ON CONFLICT (node, name) DO UPDATE SET n = store_counts.n + excluded.n;
+                        PERFORM set_config('warden.count.' || counter, '0', true);
+                    END IF;
+                END LOOP;
+            END $$;
             CREATE FUNCTION warden_count_orders() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF TG_OP = 'INSERT' THEN

@@ -294,7 +294,7 @@ public struct StoreTransaction {
 
     /// One of the counts kept by triggers (`store_counts`, Schema v7).
     func count(_ name: String) throws -> Int {
-        try Int.fetchOne(statement(sql: "SELECT n FROM store_counts WHERE name = ?"), arguments: [name]) ?? 0
+        try Int.fetchOne(statement(sql: "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM store_counts WHERE name = ?"), arguments: [name]) ?? 0
     }
 
     /// A value this version does not know, read back from the database (the file was
@@ -725,9 +725,9 @@ public struct StoreTransaction {
     public func appendEvent(topic: String, at: Timestamp, body: JSONObject) throws -> Int64 {
         let seq = try Int64.fetchOne(
             statement(sql: "INSERT INTO events (topic, at, body) VALUES (?, ?, ?) RETURNING seq"), arguments: [topic, at.milliseconds, JSONWriter.string(.object(body))]) ?? 0
-        // Other nodes' listeners wake at commit (one notification per transaction:
-        // PostgreSQL folds identical ones).
-        if connection.isPostgres { try statement(sql: "NOTIFY \(Self.eventsChannel)").execute() }
+        // Other nodes' listeners wake when this commits (`PostgresPool.write` sends one
+        // notification per transaction that wrote events).
+        if case .postgres(let pg, _) = connection { pg.notifyOnCommit = Self.eventsChannel }
         return seq
     }
 
