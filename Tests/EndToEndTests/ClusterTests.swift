@@ -114,4 +114,77 @@ struct ClusterTests {
         print("◇ 10,000 due together on three nodes, k1 killed \(into) ms after the due time: last fired \(Double(last - due.milliseconds) / 1000) s after due; fired per node: \(byNode.map { "\($0["node"] as String)=\($0["n"] as Int)" })")
         #expect(last - due.milliseconds <= 10_000, "the last deadline fired \(last - due.milliseconds) ms after due")
     }
+
+    /// Sessions cut by `pg_terminate_backend`, then the whole server stopped and started
+    /// again, while two nodes ingest: files wait in `incoming/` while the database is
+    /// gone, socket reads answer 1006, and everything is stored exactly once after.
+    @Test func lostSessionsAndADatabaseRestartMidIngestLoseNothing() throws {
+        let server = try PostgresServer()  // its own: this test restarts it
+        defer { server.remove() }
+        let nodes = try ["t1", "t2"].map { try Self.node($0, url: server.url) }
+        for n in nodes { try n.start() }
+        defer { for n in nodes { n.stop() } }
+        let admin = { try PGConnection(url: server.url(database: "postgres"), applicationName: "warden-tests") }
+        let files = 24
+        let perFile = 50
+        let opened = Fixtures.now() - .hours(1)
+        func batch(_ f: Int) throws {
+            var lines: [String] = []
+            for i in 0..<perFile {
+                let id = String(format: "%02d%03d", f, i)
+                lines.append(Fixtures.order("TO" + id))
+                lines.append(Fixtures.complaint("TC" + id, order: "TO" + id, openedAt: opened))
+            }
+            try Self.drop(nodes[f % nodes.count], "f\(f).ndjson", lines)
+        }
+        for f in 0..<(files / 3) { try batch(f) }
+        // Every session of the nodes cut, mid-ingest.
+        let cut = try admin()
+        let terminated = try Self.count(cut, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name LIKE 'wardend%'")
+        cut.close()
+        #expect(terminated >= 2, "no wardend session to terminate")
+        for f in (files / 3)..<(2 * files / 3) { try batch(f) }
+        // The server gone: reads answer 1006, files wait.
+        try server.stop()
+        for f in (2 * files / 3)..<files { try batch(f) }
+        var refused: JSON?
+        try nodes[0].waitFor("a read answering 1006 while the database is down") {
+            do {
+                _ = try nodes[0].call("case.get", ["case_id": "TC00000"])
+                return false
+            } catch let e as WardenConnection.ServerError {
+                refused = JSON(e.code)
+                return e.code == 1006
+            }
+        }
+        #expect(refused == 1006)
+        usleep(500_000)
+        let waiting = try FileManager.default.contentsOfDirectory(atPath: nodes[0].spoolDir + "/incoming").count
+            + FileManager.default.contentsOfDirectory(atPath: nodes[1].spoolDir + "/incoming").count
+        #expect(waiting > 0, "files should wait in incoming/ while the database is down")
+        try server.start()
+
+        let db = try PGConnection(url: server.url)
+        defer { db.close() }
+        let total = files * perFile
+        try nodes[1].waitFor("every case stored after the restart", timeout: 120) { try Self.count(db, "SELECT count(*) FROM cases") == total }
+        try nodes[0].waitFor("both spools empty", timeout: 60) {
+            try FileManager.default.contentsOfDirectory(atPath: nodes[0].spoolDir + "/incoming").isEmpty
+                && FileManager.default.contentsOfDirectory(atPath: nodes[1].spoolDir + "/incoming").isEmpty
+        }
+        #expect(try Self.count(db, "SELECT count(*) FROM records") == 2 * total)
+        #expect(try Self.count(db, "SELECT count(*) FROM orders") == total)
+        #expect(try Self.count(db, "SELECT count(*) FROM events WHERE topic = 'case.opened'") == total)
+        #expect(try Self.count(db, "SELECT count(*) FROM case_history") == total)
+        #expect(try Self.count(db, "SELECT count(*) FROM rejections") == 0)
+        for n in nodes {
+            let status = try n.call("daemon.status")
+            #expect(status["cases"]?["open"] == JSON(total))
+            #expect(status["spool"]?["rejected"] == 0)
+        }
+        // The pause was said, and so was its end.
+        let logs = nodes[0].log + nodes[1].log
+        #expect(logs.contains("spool.paused"))
+        #expect(logs.contains("spool.resumed"))
+    }
 }
