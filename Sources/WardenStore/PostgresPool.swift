@@ -38,22 +38,25 @@ final class PostgresPool: @unchecked Sendable {
     /// The database's clock in milliseconds since the epoch, as SQL.
     static let nowMilliseconds = "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)"
 
-    /// `url` with the password (of a URI's user info, or a `password=` setting) left out,
-    /// for logs and `daemon.status`.
+    /// `url` with the password (of a URI's user info, or a `password=` setting in its
+    /// query or in `key=value` form) left out, for logs and `daemon.status`.
     static func redacted(_ url: String) -> String {
-        if let scheme = url.firstRange(of: "://") {
-            let rest = url[scheme.upperBound...]
+        var out = url
+        if let scheme = out.firstRange(of: "://") {
+            let rest = out[scheme.upperBound...]
             let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-            let authority = rest[..<authorityEnd]
-            if let at = authority.lastIndex(of: "@") {
-                let userInfo = authority[..<at]
-                if let colon = userInfo.firstIndex(of: ":") {
-                    return String(url[..<colon]) + ":***" + String(url[at...])
-                }
+            if let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
+                out = String(out[..<out.index(after: colon)]) + "***" + String(out[at...])
             }
-            return url
         }
-        return url.split(separator: " ").map { $0.hasPrefix("password=") ? "password=***" : String($0) }.joined(separator: " ")
+        var result = ""
+        var rest = out[...]
+        while let r = rest.firstRange(of: "password=") {
+            result += rest[..<r.upperBound] + "***"
+            rest = rest[r.upperBound...]
+            rest = rest[(rest.firstIndex(where: { $0 == "&" || $0 == " " }) ?? rest.endIndex)...]
+        }
+        return result + rest
     }
 
     private func connect() throws -> PGConnection {

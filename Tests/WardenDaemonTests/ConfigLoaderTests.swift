@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WardenStore
 import WardenCore
 import WardenDaemon
 
@@ -93,7 +94,7 @@ struct ConfigLoaderTests {
             timezone = "Asia/Shanghai"        # for times given without an offset
 
             [storage]
-            backend = "sqlite"                # "postgres" later, with url = "postgres://…"
+            backend = "sqlite"                # or "postgres", with url = "postgres://…"
 
             [deadlines]
             warn_before = ["4h", "1h"]        # deadline.warning events before each due time
@@ -145,6 +146,46 @@ struct ConfigLoaderTests {
             #expect(error.errors.map(\.key) == [key], "\(error)")
             #expect(error.errors.first?.line == 2, "\(error)")
         }
+    }
+
+    /// SPEC §7's [storage] for PostgreSQL, and what is refused, naming the key.
+    @Test func thePostgresStorageTableIsReadAndChecked() throws {
+        let config = try parse("""
+            [storage]
+            backend = "postgres"
+            url = "postgres://warden@db.internal/warden"   # or "postgresql:///warden?host=/run/postgresql"
+            node = "seller-a-1"                            # default: the host name
+            """)
+        #expect(config.storageBackend == "postgres")
+        #expect(config.storageURL == "postgres://warden@db.internal/warden")
+        #expect(config.nodeName == "seller-a-1")
+        // Without `node`, the host name (cut to a valid node name).
+        let unnamed = try parse("[storage]\nbackend = \"postgres\"\nurl = \"postgresql:///w\"\n")
+        #expect(WardenConfig.isValidNode(unnamed.nodeName), "\(unnamed.nodeName)")
+        for (text, key) in [
+            ("[storage]\nbackend = \"postgres\"", "storage.backend"),  // no url
+            ("[storage]\nurl = \"postgres://x/y\"", "storage.url"),  // url without postgres
+            ("[storage]\nbackend = \"mysql\"", "storage.backend"),
+            ("[storage]\nbackend = \"postgres\"\nurl = \"\"", "storage.url"),
+            ("[storage]\nbackend = \"postgres\"\nurl = \"postgres://x/y\"\nnode = \"a b\"", "storage.node"),
+            ("[storage]\nbackend = \"postgres\"\nurl = \"postgres://x/y\"\nnode = \"\(String(repeating: "n", count: 65))\"", "storage.node"),
+            ("[storage]\nbackend = \"postgres\"\nurl = \"postgres://x/y\"\nport = 5432", "storage.port"),
+        ] {
+            do {
+                _ = try parse(text)
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.errors.map(\.key).contains(key), "\(text): \(error)")
+            }
+        }
+    }
+
+    @Test func aPasswordIsLeftOutOfWhatIsPrinted() {
+        #expect(Store.redacted("postgres://warden:s3cret@db.internal:5432/warden") == "postgres://warden:***@db.internal:5432/warden")
+        #expect(Store.redacted("postgres://warden@db.internal/warden") == "postgres://warden@db.internal/warden")
+        #expect(Store.redacted("host=db user=warden password=s3cret dbname=warden") == "host=db user=warden password=*** dbname=warden")
+        #expect(Store.redacted("postgresql:///w?host=/run/postgresql") == "postgresql:///w?host=/run/postgresql")
+        #expect(Store.redacted("postgresql://db/w?user=warden&password=s3cret&sslmode=require") == "postgresql://db/w?user=warden&password=***&sslmode=require")
     }
 
     @Test func theLargestValuesAreAccepted() throws {
