@@ -99,9 +99,10 @@ final class ClusterService: Service, Sendable {
                 }
             }
             do {
-                if horizon == nil { horizon = try store.read { try $0.eventHorizon() } }
+                let (store, node) = (self.store, self.node)
+                if horizon == nil { horizon = try await offload { try store.read { try $0.eventHorizon() } } }
                 if let since = horizon {
-                    let (rows, next) = try store.read { try $0.foreignEvents(since: since, node: node) }
+                    let (rows, next) = try await offload { try store.read { try $0.foreignEvents(since: since, node: node) } }
                     horizon = next
                     if !rows.isEmpty {
                         engine.publishForeign(rows.map { StoredEvent(seq: $0.seq, topic: $0.topic, at: $0.at, body: (try? JSONParser.parse($0.body))?.object ?? [:]) })
@@ -116,13 +117,19 @@ final class ClusterService: Service, Sendable {
 
     /// Heartbeat, clock, and the deadlines others scheduled.
     func beatOnce() async throws {
-        let before = clock.base.now()
-        let database = try store.read { try $0.databaseNow() }
-        let after = clock.base.now()
+        let (store, base) = (self.store, clock.base)
+        let (before, database, after) = try await offload { (base.now(), try store.read { try $0.databaseNow() }, base.now()) }
         if let database { clock.measured(database: database, before: before, after: after) }
-        let node = self.node
-        _ = try await store.write { try $0.touchNode(node) }
+        try await store.touchNode()
         try await deadlines.refresh(horizon: TimeSpan(milliseconds: 3 * Self.beat.components.seconds * 1000))
+    }
+
+    /// Runs a blocking read on `waitQueue`, not on the concurrency pool's few threads
+    /// (a database that does not answer can hold a connection attempt for seconds).
+    func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            waitQueue.async { continuation.resume(with: Result { try body() }) }
+        }
     }
 
     /// Until another node's events commit, or a second; a lost listener is opened again

@@ -132,6 +132,7 @@ public final class PGConnection: @unchecked Sendable {
 
     /// `body` inside BEGIN … COMMIT, then `beforeCommit` (a statement) if given; an
     /// error rolls back (when the session is still up) and is rethrown.
+    @discardableResult
     public func transaction<T>(beforeCommit: String? = nil, _ body: () throws -> T) throws -> T {
         notifyOnCommit = nil
         try execute("BEGIN")

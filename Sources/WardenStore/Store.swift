@@ -181,6 +181,15 @@ public final class Store: Sendable {
         }
     }
 
+    /// Records that this node is alive (`nodes.last_seen`, on a shared PostgreSQL
+    /// database; nothing on SQLite). Not counted in `writeCount`: a heartbeat is not
+    /// work the idle housekeeping should wait out.
+    public func touchNode() async throws {
+        guard case .postgres(let pg) = backend else { return }
+        let node = pg.node
+        _ = try await pg.write({ c in (try StoreTransaction(connection: .postgres(c, writable: true)).touchNode(node), ()) }, afterCommit: { _ in })
+    }
+
     /// The hot statements for the writer connection `db` (called on the writer only).
     func hotStatements(_ db: Database) -> HotStatements? {
         guard let connection = db.sqliteConnection else { return nil }

@@ -198,11 +198,21 @@ struct PostgresSchemaTests {
                 [id, "O-" + id, open])
             try db.execute("INSERT INTO deadlines (case_id, due_at, status, next_at) VALUES (?, 1, 'pending', 1)", [id])
         }
-        for i in 0..<5 { try addCase(a, "A\(i)", open: 1) }
-        for i in 0..<3 { try addCase(b, "B\(i)", open: i % 2) }
-        try b.execute("UPDATE cases SET open = 0 WHERE case_id = ?", ["A0"])  // node b closes a's case
-        try a.execute("UPDATE deadlines SET status = 'fired' WHERE case_id IN (?, ?)", ["A1", "B1"])
-        try a.execute("UPDATE orders SET module = NULL WHERE order_id = ?", ["O-A2"])
+        // The count changes of a transaction are folded in once, before it commits; a
+        // savepoint rolled back takes its changes back with it.
+        let flush = PostgresSchema.flushCounts
+        try a.transaction(beforeCommit: flush) { for i in 0..<5 { try addCase(a, "A\(i)", open: 1) } }
+        try b.transaction(beforeCommit: flush) {
+            for i in 0..<3 { try addCase(b, "B\(i)", open: i % 2) }
+            try b.execute("SAVEPOINT s")
+            try addCase(b, "B9", open: 1)
+            try b.execute("ROLLBACK TO SAVEPOINT s")
+        }
+        try b.transaction(beforeCommit: flush) { _ = try b.execute("UPDATE cases SET open = 0 WHERE case_id = ?", ["A0"]) }  // node b closes a's case
+        try a.transaction(beforeCommit: flush) {
+            try a.execute("UPDATE deadlines SET status = 'fired' WHERE case_id IN (?, ?)", ["A1", "B1"])
+            try a.execute("UPDATE orders SET module = NULL WHERE order_id = ?", ["O-A2"])
+        }
         let counts = Dictionary(uniqueKeysWithValues: try a.fetchAll("SELECT name, sum(n)::bigint AS n FROM store_counts GROUP BY name").map { ($0["name"] as String, $0["n"] as Int64) })
         let truth: [String: Int64] = [
             "orders": try a.scalar("SELECT count(*) FROM orders", as: Int64.self)!,
@@ -220,5 +230,34 @@ struct PostgresSchemaTests {
         let events = try a.fetchAll("SELECT seq, node, xid::text AS xid FROM events ORDER BY seq")
         #expect(events.map { $0["node"] as String } == ["a", "b"])
         #expect(events.map { $0["seq"] as Int64 } == [1, 2])
+    }
+
+    /// The events other nodes wrote are read by writing transaction: an event whose
+    /// `seq` was taken first but whose transaction commits last is not skipped (a
+    /// reader going by `seq` would have moved past it), and none comes twice.
+    @Test func eventsOfATransactionCommittingLateAreNotSkipped() throws {
+        let url = try PostgresServer.shared().freshDatabase()
+        let store = try Store(postgres: url, node: "reader")
+        defer { try? store.close() }
+        let early = try PGConnection(url: url)
+        let late = try PGConnection(url: url)
+        let insert = "INSERT INTO events (topic, at, body, node) VALUES (?, 0, '{}', 'writer')"
+        var horizon = try #require(try store.read { try $0.eventHorizon() })
+        func poll() throws -> [Int64] {
+            let (events, next) = try store.read { try $0.foreignEvents(since: horizon, node: "reader") }
+            horizon = next
+            return events.map(\.seq)
+        }
+        try early.execute("BEGIN")
+        try early.execute(insert, ["early"])  // seq 1, still open
+        try late.transaction { try late.execute(insert, ["late"]) }  // seq 2, committed
+        #expect(try poll() == [])  // 2 is held back while 1's transaction is open
+        try early.execute("COMMIT")
+        #expect(try poll() == [1, 2])
+        #expect(try poll() == [])
+        // The node's own events are not handed back to it.
+        try late.transaction { try late.execute("INSERT INTO events (topic, at, body, node) VALUES ('own', 0, '{}', 'reader')") }
+        try late.transaction { try late.execute(insert, ["other"]) }
+        #expect(try poll() == [4])
     }
 }
