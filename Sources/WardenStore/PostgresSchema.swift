@@ -215,8 +215,10 @@ public enum PostgresSchema {
                 errors TEXT COLLATE "C" NOT NULL
             );
 
+            -- Per node: each node's external modules evaluate what that node took in.
             CREATE TABLE plugin_inbox (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                node TEXT COLLATE "C" NOT NULL,
                 module TEXT COLLATE "C" NOT NULL,
                 kind TEXT COLLATE "C" NOT NULL,
                 record_type TEXT COLLATE "C",
@@ -228,7 +230,7 @@ public enum PostgresSchema {
                 held BIGINT NOT NULL DEFAULT 0,
                 reason TEXT COLLATE "C"
             );
-            CREATE INDEX plugin_inbox_module ON plugin_inbox(module, held, id);
+            CREATE INDEX plugin_inbox_module ON plugin_inbox(node, module, held, id);
 
             CREATE TABLE module_declarations (
                 module TEXT COLLATE "C" PRIMARY KEY,

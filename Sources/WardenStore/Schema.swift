@@ -274,6 +274,12 @@ enum Schema {
                     END;
                     """)
         }
+        migrator.registerMigration("v8-inbox-node") { db in
+            // The queue of inputs for external modules is per node on a shared
+            // PostgreSQL database (each node's modules evaluate what that node took in);
+            // with SQLite there is one node, ''.
+            try db.execute(sql: "ALTER TABLE plugin_inbox ADD COLUMN node TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 }

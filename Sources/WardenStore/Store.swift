@@ -177,7 +177,7 @@ public final class Store: Sendable {
                 return value
             }
         case .postgres(let pg):
-            return try await pg.write({ c in try body(StoreTransaction(connection: .postgres(c, writable: true))) }, afterCommit: afterCommit)
+            return try await pg.write({ c in try body(StoreTransaction(connection: .postgres(c, writable: true), node: pg.node)) }, afterCommit: afterCommit)
         }
     }
 
@@ -187,7 +187,7 @@ public final class Store: Sendable {
     public func touchNode() async throws {
         guard case .postgres(let pg) = backend else { return }
         let node = pg.node
-        _ = try await pg.write({ c in (try StoreTransaction(connection: .postgres(c, writable: true)).touchNode(node), ()) }, afterCommit: { _ in })
+        _ = try await pg.write({ c in (try StoreTransaction(connection: .postgres(c, writable: true), node: node).touchNode(node), ()) }, afterCommit: { _ in })
     }
 
     /// The hot statements for the writer connection `db` (called on the writer only).
@@ -204,7 +204,7 @@ public final class Store: Sendable {
     public func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         switch backend {
         case .sqlite(let pool): try pool.read { db in try body(StoreTransaction(connection: .sqlite(db, nil))) }
-        case .postgres(let pg): try pg.read { c in try body(StoreTransaction(connection: .postgres(c, writable: false))) }
+        case .postgres(let pg): try pg.read { c in try body(StoreTransaction(connection: .postgres(c, writable: false), node: pg.node)) }
         }
     }
 }

@@ -1,15 +1,17 @@
 import WardenCore
 
-/// The queue of inputs for modules that run out of process (`plugin_inbox`).
+/// The queue of inputs for modules that run out of process (`plugin_inbox`), this
+/// node's: on a shared PostgreSQL database each node's modules evaluate what that node
+/// took in (a node's queue waits for that node, under the same name, if it stops).
 extension StoreTransaction {
     public func enqueue(module: String, _ input: QueuedInput, at: Timestamp) throws {
         switch input {
         case .record(let type, let key):
-            try statement(sql: "INSERT INTO plugin_inbox (module, kind, record_type, record_key, queued_at) VALUES (?, 'record', ?, ?, ?)")
-                .execute(arguments: [module, type.rawValue, key, at.milliseconds])
+            try statement(sql: "INSERT INTO plugin_inbox (node, module, kind, record_type, record_key, queued_at) VALUES (?, ?, 'record', ?, ?, ?)")
+                .execute(arguments: [node, module, type.rawValue, key, at.milliseconds])
         case .deadline(let caseId, let due):
-            try statement(sql: "INSERT INTO plugin_inbox (module, kind, case_id, due_at, queued_at) VALUES (?, 'deadline', ?, ?, ?)")
-                .execute(arguments: [module, caseId, due.milliseconds, at.milliseconds])
+            try statement(sql: "INSERT INTO plugin_inbox (node, module, kind, case_id, due_at, queued_at) VALUES (?, ?, 'deadline', ?, ?, ?)")
+                .execute(arguments: [node, module, caseId, due.milliseconds, at.milliseconds])
         }
     }
 
@@ -17,8 +19,8 @@ extension StoreTransaction {
     /// `after`, only those queued after that item.
     public func queued(module: String, after: Int64? = nil, limit: Int) throws -> [QueuedItem] {
         try Row.fetchAll(
-            statement(sql: "SELECT * FROM plugin_inbox WHERE module = ? AND held = 0 AND id > ? ORDER BY id LIMIT ?"),
-            arguments: [module, after ?? Int64.min, limit]
+            statement(sql: "SELECT * FROM plugin_inbox WHERE node = ? AND module = ? AND held = 0 AND id > ? ORDER BY id LIMIT ?"),
+            arguments: [node, module, after ?? Int64.min, limit]
         ).compactMap(Self.queuedItem)
     }
 
@@ -26,9 +28,9 @@ extension StoreTransaction {
     public func heldItems(module: String? = nil, limit: Int = 1000) throws -> [(item: QueuedItem, reason: String)] {
         let rows =
             if let module {
-                try Row.fetchAll(statement(sql: "SELECT * FROM plugin_inbox WHERE module = ? AND held = 1 ORDER BY id LIMIT ?"), arguments: [module, limit])
+                try Row.fetchAll(statement(sql: "SELECT * FROM plugin_inbox WHERE node = ? AND module = ? AND held = 1 ORDER BY id LIMIT ?"), arguments: [node, module, limit])
             } else {
-                try Row.fetchAll(statement(sql: "SELECT * FROM plugin_inbox WHERE held = 1 ORDER BY id LIMIT ?"), arguments: [limit])
+                try Row.fetchAll(statement(sql: "SELECT * FROM plugin_inbox WHERE node = ? AND held = 1 ORDER BY id LIMIT ?"), arguments: [node, limit])
             }
         return rows.compactMap { row in Self.queuedItem(row).map { ($0, row["reason"] as String? ?? "") } }
     }
@@ -67,22 +69,22 @@ extension StoreTransaction {
     @discardableResult
     public func releaseHeld(module: String? = nil) throws -> Int {
         if let module {
-            return try statement(sql: "UPDATE plugin_inbox SET held = 0, attempts = 0 WHERE held = 1 AND module = ?").execute(arguments: [module])
+            return try statement(sql: "UPDATE plugin_inbox SET held = 0, attempts = 0 WHERE node = ? AND held = 1 AND module = ?").execute(arguments: [node, module])
         } else {
-            return try statement(sql: "UPDATE plugin_inbox SET held = 0, attempts = 0 WHERE held = 1").execute()
+            return try statement(sql: "UPDATE plugin_inbox SET held = 0, attempts = 0 WHERE node = ? AND held = 1").execute(arguments: [node])
         }
     }
 
     /// Items per module: waiting to be evaluated, and held.
     public func queueCounts() throws -> [(module: String, waiting: Int, held: Int)] {
         try Row.fetchAll(
-            statement(sql: "SELECT module, CAST(sum(CASE WHEN held = 0 THEN 1 ELSE 0 END) AS BIGINT) AS waiting, CAST(sum(held) AS BIGINT) AS held FROM plugin_inbox GROUP BY module ORDER BY module")
+            statement(sql: "SELECT module, CAST(sum(CASE WHEN held = 0 THEN 1 ELSE 0 END) AS BIGINT) AS waiting, CAST(sum(held) AS BIGINT) AS held FROM plugin_inbox WHERE node = ? GROUP BY module ORDER BY module"), arguments: [node]
         ).map { ($0["module"], $0["waiting"], $0["held"]) }
     }
 
     /// Modules with items not held.
     public func modulesWithQueuedItems() throws -> [String] {
-        try String.fetchAll(statement(sql: "SELECT DISTINCT module FROM plugin_inbox WHERE held = 0"))
+        try String.fetchAll(statement(sql: "SELECT DISTINCT module FROM plugin_inbox WHERE node = ? AND held = 0"), arguments: [node])
     }
 
     /// Remembers an external module's `initialize` answer (as JSON text).

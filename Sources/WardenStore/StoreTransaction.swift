@@ -4,9 +4,12 @@ import WardenCore
 /// engine works through this and never sees SQL or GRDB.
 public struct StoreTransaction {
     let connection: StoreConnection
+    /// The node this runs on ('' with SQLite): whose queue of module inputs it sees.
+    let node: String
 
-    init(connection: StoreConnection) {
+    init(connection: StoreConnection, node: String = "") {
         self.connection = connection
+        self.node = node
     }
 
     /// A statement of the store's SQL on this transaction's connection.
