@@ -21,6 +21,7 @@ final class PostgresPool: @unchecked Sendable {
     private let idle = Locked<[PGConnection]>([])
     private let closed = Locked(false)
     static let maximumIdleReaders = 8
+    static let connectTimeout = 5
 
     init(url: String, node: String) throws {
         self.url = url
@@ -60,7 +61,10 @@ final class PostgresPool: @unchecked Sendable {
     }
 
     private func connect() throws -> PGConnection {
-        let c = try PGConnection(url: url, applicationName: "wardend \(node)")
+        // At most 5 s: a connection attempt to a host that does not answer blocks its
+        // caller (the spool, the deadline loop, a socket reader), and the watchdog
+        // wants each loop to move within 15 s.
+        let c = try PGConnection(url: url, applicationName: "wardend \(node)", connectTimeout: Self.connectTimeout)
         c.rewrite = PostgresDialect.rewrite
         try PostgresSchema.setNode(c, node: node)
         return c

@@ -98,7 +98,7 @@ public final class Store: Sendable {
     /// PostgreSQL database); nil for SQLite.
     public func makeEventListener() throws -> PGConnection? {
         guard case .postgres(let pg) = backend else { return nil }
-        let c = try PGConnection(url: pg.url, applicationName: "wardend \(pg.node) events", connectTimeout: 5)
+        let c = try PGConnection(url: pg.url, applicationName: "wardend \(pg.node) events", connectTimeout: PostgresPool.connectTimeout)
         try c.listen(StoreTransaction.eventsChannel)
         return c
     }
