@@ -33,8 +33,11 @@ public final class PGConnection: @unchecked Sendable {
     /// connection settings), waiting at most `connectTimeout` seconds.
     public init(url: String, applicationName: String = "wardend", connectTimeout: Int = 10) throws(PGError) {
         self.url = url
-        let keys = ["dbname", "application_name", "connect_timeout"]
-        let values = [url, applicationName, "\(max(connectTimeout, 1))"]
+        // Ours first: libpq reads the arrays in order and the last value of a key wins,
+        // so settings in the URL (`connect_timeout=…`, `application_name=…`) override
+        // these defaults.
+        let keys = ["application_name", "connect_timeout", "dbname"]
+        let values = [applicationName, "\(max(connectTimeout, 1))", url]
         handle = withCStrings(keys) { k in withCStrings(values) { v in PQconnectdbParams(k, v, 1) } }
         guard let handle else { throw PGError(.connection, "out of memory connecting to PostgreSQL", sql: nil) }
         guard PQstatus(handle) == CONNECTION_OK else {

@@ -51,6 +51,17 @@ struct PostgresConnectionTests {
         #expect(try db.scalar("SELECT count(*) FROM v", as: Int64.self) == 4)
     }
 
+    /// Settings in the URL win over the connection's defaults.
+    @Test func theURLsOwnSettingsOverrideTheDefaults() throws {
+        let server = try PostgresServer.shared()
+        let own = try PGConnection(url: server.url + "&application_name=from-url&connect_timeout=7", applicationName: "wardend")
+        defer { own.close() }
+        #expect(try own.scalar("SELECT current_setting('application_name')", as: String.self) == "from-url")
+        let plain = try PGConnection(url: server.url, applicationName: "wardend n1")
+        defer { plain.close() }
+        #expect(try plain.scalar("SELECT current_setting('application_name')", as: String.self) == "wardend n1")
+    }
+
     @Test func aRefusedStatementNamesItsStateAndTextAndTheSessionGoesOn() throws {
         let server = try PostgresServer()
         defer { server.remove() }
