@@ -180,6 +180,7 @@ public struct Daemon {
         // Live events for event.subscribe, released by the engine after each commit.
         let events = EventBus(clock: clock) { engine.settings.zone }
         engine.onEvents { events.publish($0) }
+        engine.onForeignEvents { events.publish($0, foreign: true) }
         // Serialized case.get answers; the engine reports every case a commit changed.
         // Not on a shared database: other nodes change cases without this engine knowing.
         let caseCache = CaseCache(capacity: store.node == nil ? 200_000 : 0)

@@ -24,6 +24,7 @@ public final class Engine: Sendable {
     let state: Locked<Settings>
     let scheduleHook: Locked<(@Sendable ([DeadlineChange]) -> Void)?>
     let eventHook: Locked<(@Sendable ([StoredEvent]) -> Void)?> = Locked(nil)
+    let foreignEventHook: Locked<(@Sendable ([StoredEvent]) -> Void)?> = Locked(nil)
     let caseHook: Locked<(@Sendable (Set<String>) -> Void)?> = Locked(nil)
     let metrics: Locked<WardenMetrics?> = Locked(nil)
     let queueHook: Locked<(@Sendable (Set<String>) -> Void)?> = Locked(nil)
@@ -108,7 +109,12 @@ public final class Engine: Sendable {
     /// Events other nodes sharing the database committed (`ClusterService`), for this
     /// node's subscribers.
     func publishForeign(_ events: [StoredEvent]) {
-        eventHook.value?(events)
+        foreignEventHook.value?(events)
+    }
+
+    /// Where other nodes' events go (`EventBus.publish(_:foreign:)`).
+    public func onForeignEvents(_ hook: @escaping @Sendable ([StoredEvent]) -> Void) {
+        foreignEventHook.value = hook
     }
 
     /// Tells the deadline service about new and cancelled deadlines (after each commit).

@@ -39,9 +39,10 @@ public final class EventBus: Sendable {
     public final class Subscriber: Sendable {
         enum Phase {
             /// Replaying: live events wait here (at most `capacity`; beyond, counted).
-            case buffering([(StoredEvent, RPCNotification)], overflow: Int)
-            /// Live: events after `after` go to the feed.
-            case live(after: Int64)
+            case buffering([(StoredEvent, RPCNotification, foreign: Bool)], overflow: Int)
+            /// Live: this node's events after `after` go to the feed, and other nodes'
+            /// events that the replay did not deliver (`replayed`), whatever their `seq`.
+            case live(after: Int64, replayed: Set<Int64>)
             case ended
         }
 
@@ -81,7 +82,13 @@ public final class EventBus: Sendable {
 
     /// After the replay up to `seq`: deliver the buffered live events after it, then live.
     /// If the buffer overflowed meanwhile, the subscriber gets `lagged` instead.
-    public func goLive(_ subscriber: Subscriber, after seq: Int64) {
+    ///
+    /// On a database other nodes share, their events reach this node after they commit,
+    /// and a `seq` is taken before commit: another node's event can come with a `seq`
+    /// below `seq` and still be new to this subscriber (its transaction was open when
+    /// the replay read the table). Such events are delivered unless the replay
+    /// delivered that `seq` itself (`replayed`).
+    public func goLive(_ subscriber: Subscriber, after seq: Int64, replayed: Set<Int64> = []) {
         subscriber.phase.withLock { phase in
             guard case .buffering(let buffered, let overflow) = phase else { return }
             if overflow > 0 {
@@ -90,15 +97,27 @@ public final class EventBus: Sendable {
                 subscriber.feed.finish(method: "event") { _, _ in self.lagged(dropped: dropped, resumeSince: seq) }
                 return
             }
-            phase = .live(after: seq)
-            for (event, notification) in buffered where event.seq > seq {
+            phase = .live(after: seq, replayed: replayed)
+            for (event, notification, foreign) in buffered where Self.isNew(event.seq, foreign: foreign, after: seq, replayed: replayed) {
                 if !deliver(notification, to: subscriber, floor: seq, phase: &phase) { return }
             }
         }
     }
 
-    /// `Engine.onEvents`: committed events, in `seq` order. Never blocks.
-    public func publish(_ events: [StoredEvent]) {
+    /// Whether a live event is one the subscriber has not had: this node's events come
+    /// in `seq` order, so those after `after`; another node's, any the replay did not
+    /// deliver.
+    public static func isNew(_ seq: Int64, foreign: Bool, after: Int64, replayed: Set<Int64>) -> Bool {
+        foreign ? !replayed.contains(seq) : seq > after
+    }
+
+    /// Replayed `seq`s remembered for `goLive`, the most recent ones: another node's
+    /// transaction open while this many events were written is not told apart.
+    static let replayedKept = 100_000
+
+    /// `Engine.onEvents`: committed events, in `seq` order (`foreign`: other nodes'
+    /// events, in their commit order, from `ClusterService`). Never blocks.
+    public func publish(_ events: [StoredEvent], foreign: Bool = false) {
         let current = subscribers.withLock { Array($0.values) }
         guard !current.isEmpty, !events.isEmpty else { return }
         let zone = self.zone()
@@ -108,12 +127,12 @@ public final class EventBus: Sendable {
                 if notifications[i] == nil {
                     notifications[i] = RPCNotification(method: "event", params: event.json(in: zone), tag: event.seq)
                 }
-                offer(event, notifications[i]!, to: subscriber)
+                offer(event, notifications[i]!, foreign: foreign, to: subscriber)
             }
         }
     }
 
-    func offer(_ event: StoredEvent, _ notification: RPCNotification, to subscriber: Subscriber) {
+    func offer(_ event: StoredEvent, _ notification: RPCNotification, foreign: Bool = false, to subscriber: Subscriber) {
         subscriber.phase.withLock { phase in
             switch phase {
             case .buffering(var buffered, let overflow):
@@ -121,11 +140,11 @@ public final class EventBus: Sendable {
                     phase = .buffering(buffered, overflow: overflow + 1)
                 } else {
                     phase = .buffering([], overflow: 0)  // release the array before appending (no copy)
-                    buffered.append((event, notification))
+                    buffered.append((event, notification, foreign))
                     phase = .buffering(buffered, overflow: overflow)
                 }
-            case .live(let after):
-                guard event.seq > after else { return }
+            case .live(let after, let replayed):
+                guard Self.isNew(event.seq, foreign: foreign, after: after, replayed: replayed) else { return }
                 _ = deliver(notification, to: subscriber, floor: after, phase: &phase)
             case .ended:
                 return
@@ -160,6 +179,7 @@ public final class EventBus: Sendable {
     /// or the store fails.
     public func replay(_ subscriber: Subscriber, store: Store, since: Int64, upTo current: Int64, page: Int = 500) async -> Bool {
         var after = since
+        var replayed = Set<Int64>()
         let zone = self.zone()
         let topics = subscriber.topics
         while after < current {
@@ -180,9 +200,13 @@ public final class EventBus: Sendable {
                 return false
             }
             after = rows.last!.seq
+            if store.node != nil {
+                for row in rows where row.seq <= current { replayed.insert(row.seq) }
+                if replayed.count > Self.replayedKept { replayed = Set(replayed.sorted().suffix(Self.replayedKept / 2)) }
+            }
             if rows.count < page { break }
         }
-        goLive(subscriber, after: current)
+        goLive(subscriber, after: current, replayed: replayed)
         return true
     }
 }

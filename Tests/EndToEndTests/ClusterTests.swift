@@ -64,6 +64,16 @@ struct ClusterTests {
         #expect(listed == ["n1", "n2", "n3"])
         #expect(status["nodes"]?.array?.allSatisfy { $0["last_seen"]?.string != nil } == true)
         #expect(status["cases"]?["open"] == 1)
+        // A subscriber on n2 resuming from the start: the replay, then n1's next case
+        // live, each once.
+        let resumer = try nodes[1].connect()
+        try resumer.send(raw: JSONWriter.bytes(["jsonrpc": "2.0", "id": 2, "method": "event.subscribe", "params": ["topics": ["case.opened"], "since": 0]]) + [0x0A])
+        #expect(try resumer.readMessage()?["result"]?["subscribed"] == ["case.opened"])
+        try Self.drop(nodes[0], "b.ndjson", [Fixtures.order("CO2"), Fixtures.complaint("CC2", order: "CO2", openedAt: opened)])
+        var seen: [String] = []
+        while seen.count < 2, let m = try resumer.readMessage() { seen.append(m["params"]?["case_id"]?.string ?? "?") }
+        #expect(seen == ["CC1", "CC2"])
+        #expect(try watcher.readMessage()?["params"]?["case_id"] == "CC2")
         // Migrations ran once, whichever node came first.
         let db = try PGConnection(url: url)
         defer { db.close() }

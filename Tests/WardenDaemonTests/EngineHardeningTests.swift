@@ -66,4 +66,16 @@ struct EngineHardeningTests {
             "\(error)".contains("cases.") && "\(error)".contains("C1") && ("\(error)".contains("escalated-to-mars") || "\(error)".contains("gremlins"))
         }
     }
+
+    /// Which live events a subscriber has not had (SPEC §7 on a shared database): this
+    /// node's in `seq` order after the replay's last; another node's whenever the replay
+    /// did not deliver it, also below that `seq` (its transaction was open during the
+    /// replay).
+    @Test(arguments: [
+        (Int64(11), false, true), (10, false, false), (3, false, false),
+        (11, true, true), (10, true, false), (7, true, true), (3, true, false),
+    ])
+    func aLiveEventIsNewToASubscriberOnce(seq: Int64, foreign: Bool, new: Bool) {
+        #expect(EventBus.isNew(seq, foreign: foreign, after: 10, replayed: [3, 9, 10]) == new)
+    }
 }
