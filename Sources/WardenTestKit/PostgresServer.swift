@@ -9,8 +9,9 @@ import WardenStore
 /// exists; `url` reaches it.
 ///
 /// The server binaries come from Debian's `postgresql` package (`scripts/install-deps`
-/// installs it) or the directory in `WARDEN_PG_BIN`; `unavailable` says why there is no
-/// server, for tests to skip with that message.
+/// installs it) or the directory in `WARDEN_PG_BIN` (one without `initdb` stands for a
+/// machine without PostgreSQL); `unavailable` says why there is no server, for tests to
+/// skip with that message.
 public final class PostgresServer: @unchecked Sendable {
     public let directory: String
     let bin: String
@@ -25,6 +26,9 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Why no server can be started here, or nil when one can.
     public static var unavailable: String? {
+        if let given = ProcessInfo.processInfo.environment["WARDEN_PG_BIN"], !FileManager.default.isExecutableFile(atPath: given + "/initdb") {
+            return "WARDEN_PG_BIN=\(given) holds no initdb"
+        }
         if binDirectory() == nil { return "PostgreSQL's server programs are not installed (scripts/install-deps installs postgresql)" }
         if getuid() == 0 && getpwnam("postgres") == nil { return "running as root and there is no postgres user to run the server as" }
         return nil

@@ -7,7 +7,7 @@ import WardenTestKit
 /// The deadline scheduler over a fake clock, against a real SQLite file.
 @Suite("Deadline scheduler", .serialized)
 struct DeadlineSchedulerTests {
-    @Test(arguments: StoreBackend.allCases) func warnsThenFiresExactlyOnce(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func warnsThenFiresExactlyOnce(_ backend: StoreBackend) async throws {
         // Given a merchant complaint opened a minute ago
         let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
@@ -48,7 +48,7 @@ struct DeadlineSchedulerTests {
         #expect(try f.events("deadline.warning") == 2)
     }
 
-    @Test(arguments: StoreBackend.allCases) func deadlinesThatPassedWhileStoppedFireAtStartUp(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func deadlinesThatPassedWhileStoppedFireAtStartUp(_ backend: StoreBackend) async throws {
         // Given a case, and the daemon "stopped" before its deadline
         let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
@@ -77,7 +77,7 @@ struct DeadlineSchedulerTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases) func moreDeadlinesThanTheWindowHoldsFireInOrderOnceAcrossARestart(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func moreDeadlinesThanTheWindowHoldsFireInOrderOnceAcrossARestart(_ backend: StoreBackend) async throws {
         // Given 10 deadlines and a window of 3 in memory
         let f = try EngineFixture(backend, windowSize: 3)
         let records = try Self.staggeredComplaints(10).map { try f.engine.parser.parse(JSONParser.parse($0)).get() }
@@ -105,7 +105,7 @@ struct DeadlineSchedulerTests {
         #expect(f.deadlines.heldCount == 0)
     }
 
-    @Test(arguments: StoreBackend.allCases) func aReloadedWarnBeforeMovesWhenDeadlinesNeedAttention(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func aReloadedWarnBeforeMovesWhenDeadlinesNeedAttention(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend, windowSize: 2)
         let records = try Self.staggeredComplaints(4).map { try f.engine.parser.parse(JSONParser.parse($0)).get() }
         try await f.engine.ingest(records, source: "test")
@@ -131,7 +131,7 @@ struct DeadlineSchedulerTests {
         #expect(try f.events("deadline.warning") == 4)
     }
 
-    @Test(arguments: StoreBackend.allCases) func deadlinesDueTogetherFireInOneGroupAndABadOneAlone(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func deadlinesDueTogetherFireInOneGroupAndABadOneAlone(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         let second = { (text: String) in text.replacingOccurrences(of: "\"O1\"", with: "\"O2\"").replacingOccurrences(of: "\"C1\"", with: "\"C2\"") }
         try await f.ingest(EngineFixture.order, EngineFixture.complaint, second(EngineFixture.order), second(EngineFixture.complaint))
@@ -148,7 +148,7 @@ struct DeadlineSchedulerTests {
         #expect(try f.ledger().count == 1)
     }
 
-    @Test(arguments: StoreBackend.allCases) func warningsMissedWhileStoppedFoldIntoOne(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func warningsMissedWhileStoppedFoldIntoOne(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         f.clock.advance(to: EngineFixture.due - .minutes(30))
@@ -158,7 +158,7 @@ struct DeadlineSchedulerTests {
         #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
     }
 
-    @Test(arguments: StoreBackend.allCases) func evidenceInTimeCancelsTheDeadline(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func evidenceInTimeCancelsTheDeadline(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint, EngineFixture.evidence("2023-04-06 09:29:59"))
         #expect(try f.caseRecord("C1")?.state == .evidenceSubmitted)
@@ -170,7 +170,7 @@ struct DeadlineSchedulerTests {
         #expect(try f.ledger().isEmpty)
     }
 
-    @Test(arguments: StoreBackend.allCases) func theRunningServiceWakesWhenTheClockReachesTheDeadline(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func theRunningServiceWakesWhenTheClockReachesTheDeadline(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend, now: EngineFixture.due - .minutes(5))
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         let service = f.deadlines

@@ -9,7 +9,7 @@ import WardenTestKit
 @Suite("Engine: live events in order, nothing read back silently")
 struct EngineHardeningTests {
     /// A subscriber connected while a warning fires gets it live, not only on replay.
-    @Test(arguments: StoreBackend.allCases) func aLiveSubscriberGetsTheDeadlineWarning(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func aLiveSubscriberGetsTheDeadlineWarning(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         let topics = Locked<[String]>([])
         f.engine.onEvents { events in topics.withLock { $0 += events.map(\.topic) } }
@@ -24,7 +24,7 @@ struct EngineHardeningTests {
 
     /// Spool, socket and deadline writers racing: subscribers still see `seq` in order,
     /// with no gap (SPEC: events are delivered in order).
-    @Test(arguments: StoreBackend.allCases) func eventsArePublishedInSeqOrderWhateverWritesThem(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func eventsArePublishedInSeqOrderWhateverWritesThem(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         let seqs = Locked<[Int64]>([])
         f.engine.onEvents { events in seqs.withLock { $0 += events.map(\.seq) } }
@@ -56,7 +56,7 @@ struct EngineHardeningTests {
 
     /// A state this version does not know (a newer Warden wrote it, or a hand edit) is an
     /// error naming the table, column and row, not a case silently `resolved`.
-    @Test(arguments: StoreBackend.allCases) func anUnknownStateReadBackIsAnError(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func anUnknownStateReadBackIsAnError(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         try f.rawExecute("UPDATE cases SET state = 'escalated-to-mars', reason = 'gremlins' WHERE case_id = 'C1'")

@@ -7,7 +7,7 @@ import WardenTestKit
 
 @Suite("Engine: order independence, idempotency, unmanaged records")
 struct EngineTests {
-    @Test(arguments: StoreBackend.allCases) func aComplaintBeforeItsOrderWaitsThenOpens(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func aComplaintBeforeItsOrderWaitsThenOpens(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         let first = try await f.ingest(EngineFixture.complaint)
         #expect(first.waiting == 1)
@@ -17,7 +17,7 @@ struct EngineTests {
         #expect(f.deadlines.pendingCount == 1)
     }
 
-    @Test(arguments: StoreBackend.allCases) func evidenceBeforeItsCaseIsReplayedWhenTheCaseOpens(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func evidenceBeforeItsCaseIsReplayedWhenTheCaseOpens(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.evidence("2023-04-05 12:00:00"))
         try await f.ingest(EngineFixture.complaint)
@@ -30,7 +30,7 @@ struct EngineTests {
     /// A page of `case.list` is read in three queries, not three per case; each case in
     /// it must be exactly what `case.get` reads on its own (evidence and history included,
     /// in order), with filters and the cursor as before.
-    @Test(arguments: StoreBackend.allCases) func aPageOfCasesIsEachCaseWhole(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func aPageOfCasesIsEachCaseWhole(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         var texts: [String] = []
         for i in 0..<30 {
@@ -68,7 +68,7 @@ struct EngineTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases) func reDeliveryIsANoOpAndAnUpdateIsNoted(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func reDeliveryIsANoOpAndAnUpdateIsNoted(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         let again = try await f.ingest(EngineFixture.order, EngineFixture.complaint)
@@ -114,7 +114,7 @@ struct EngineTests {
 
     /// A file's records applied together (runs of orders go several rows per statement)
     /// end exactly as the same records applied one at a time.
-    @Test(arguments: StoreBackend.allCases) func recordsAppliedTogetherEndAsOneByOne(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func recordsAppliedTogetherEndAsOneByOne(_ backend: StoreBackend) async throws {
         func order(_ id: String, service: String = "merchant", shop: String = "s1") -> String {
             #"{"type":"order","order_id":"\#(id)","category":"stand-mixer","paid_amount":"1299.00","paid_at":"2023-04-01 10:00:00","shop":"\#(shop)","delivery_service":"\#(service)"}"#
         }
@@ -158,7 +158,7 @@ struct EngineTests {
         #expect(try together.store.read { try $0.order(id: "O1") }?.shop == "s9")
     }
 
-    @Test(arguments: StoreBackend.allCases) func anOrderNoPolicyOwnsIsUnmanaged(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func anOrderNoPolicyOwnsIsUnmanaged(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         try await f.ingest(#"{"type":"order","order_id":"B1","category":"books","paid_amount":"20.00","paid_at":"2023-04-01 10:00:00"}"#)
         let counts = try f.store.read { try $0.orderCounts() }
@@ -167,7 +167,7 @@ struct EngineTests {
 
     /// The counts status lines and metrics show are kept by triggers; after a day of
     /// every kind of change they equal what counting the rows gives.
-    @Test(arguments: StoreBackend.allCases) func theKeptCountsEqualTheRows(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func theKeptCountsEqualTheRows(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         let typo = EngineFixture.order.replacingOccurrences(of: "stand-mixer", with: "stand-mixr")
         let second = { (text: String) in text.replacingOccurrences(of: "\"O1\"", with: "\"O2\"").replacingOccurrences(of: "\"C1\"", with: "\"C2\"") }
@@ -195,14 +195,14 @@ struct EngineTests {
         #expect(counted.4 == 0)
     }
 
-    @Test(arguments: StoreBackend.allCases) func aDisabledPolicyLeavesItsCategoryUnmanaged(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func aDisabledPolicyLeavesItsCategoryUnmanaged(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend, policies: ["kitchen-appliances": PolicySettings(enabled: false)])
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         #expect(try f.caseRecord("C1") == nil)
         #expect(try f.store.read { try $0.orderCounts() }.unmanaged == 1)
     }
 
-    @Test(arguments: StoreBackend.allCases) func socketEvidenceChecksStateAndDeadline(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func socketEvidenceChecksStateAndDeadline(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         let item = EvidenceItem(kind: .signedReceipt, ref: "r.pdf")
@@ -218,7 +218,7 @@ struct EngineTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases) func aDeadlineWaitsWhileItsPolicyIsDisabled(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func aDeadlineWaitsWhileItsPolicyIsDisabled(_ backend: StoreBackend) async throws {
         // Given a case, and its policy disabled by a reload before the deadline
         let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
@@ -239,7 +239,7 @@ struct EngineTests {
         #expect(try f.ledger().count == 1)
     }
 
-    @Test(arguments: StoreBackend.allCases) func aComplaintIsJudgedWhenItsOrderBecomesManaged(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func aComplaintIsJudgedWhenItsOrderBecomesManaged(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         let typo = EngineFixture.order.replacingOccurrences(of: "stand-mixer", with: "stand-mixr")
         try await f.ingest(typo, EngineFixture.complaint)
@@ -248,7 +248,7 @@ struct EngineTests {
         #expect(try f.caseRecord("C1")?.state == .awaitingEvidence)
     }
 
-    @Test(arguments: StoreBackend.allCases) func socketEvidenceInTimeMovesTheCase(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func socketEvidenceInTimeMovesTheCase(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         let c = try await f.engine.submitEvidence(caseId: "C1", items: [EvidenceItem(kind: .signedReceipt, ref: "r.pdf")], note: "signed by buyer")
@@ -257,7 +257,7 @@ struct EngineTests {
         #expect(f.deadlines.pendingCount == 0)
     }
 
-    @Test(arguments: StoreBackend.allCases) func everyCaseChangeIsReportedAfterCommit(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.here) func everyCaseChangeIsReportedAfterCommit(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         let seen = Locked<[Set<String>]>([])
         f.engine.onCasesChanged { ids in seen.withLock { $0.append(ids) } }
