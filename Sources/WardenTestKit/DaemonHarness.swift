@@ -18,6 +18,8 @@ public final class DaemonHarness: @unchecked Sendable {
     public private(set) var process: Process?
     /// A command and arguments that run wardend (e.g. `prlimit --nofile=1024:1024 --`).
     public var launcher: [String] = []
+    /// The wardend it runs: the one built beside the tests, unless set.
+    public var wardend = DaemonHarness.binary("wardend")
     /// Extra environment for wardend (e.g. `WARDEN_TEST_FAULT` in a debug build).
     public var environment: [String: String] = [:]
 
@@ -54,9 +56,9 @@ public final class DaemonHarness: @unchecked Sendable {
         let p = Process()
         if let command = launcher.first {
             p.executableURL = URL(fileURLWithPath: command)
-            p.arguments = Array(launcher.dropFirst()) + [Self.binary("wardend"), "--config", configPath]
+            p.arguments = Array(launcher.dropFirst()) + [wardend, "--config", configPath]
         } else {
-            p.executableURL = URL(fileURLWithPath: Self.binary("wardend"))
+            p.executableURL = URL(fileURLWithPath: wardend)
             p.arguments = ["--config", configPath]
         }
         var env = ProcessInfo.processInfo.environment
