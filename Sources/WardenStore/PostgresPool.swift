@@ -28,11 +28,7 @@ final class PostgresPool: @unchecked Sendable {
         self.node = node
         let writer = try connect()
         try PostgresSchema.migrate(writer, node: node)
-        try writer.execute(
-            """
-            INSERT INTO nodes (node, started_at, last_seen) VALUES (?, \(Self.nowMilliseconds), \(Self.nowMilliseconds))
-            ON CONFLICT (node) DO UPDATE SET started_at = excluded.started_at, last_seen = excluded.last_seen
-            """, [node])
+        _ = try StoreTransaction(connection: .postgres(writer, writable: true), node: node).touchNode(node)
         self.writer = writer
     }
 

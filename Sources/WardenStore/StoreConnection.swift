@@ -46,8 +46,7 @@ enum StoreConnection {
             guard let hot else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a write outside a write transaction") }
             return try hot.run(kind, values)
         case .postgres(let pg, let writable):
-            guard writable else { throw PGError(.misuse, "a write outside a write transaction", sql: kind.sql) }
-            return try pg.fetchAll(kind.sql, StatementArguments(values: values.map(\.databaseValue))).first.map { HotValue($0.values.first) } ?? .null
+            return try Self.firstColumns(pg, writable: writable, kind.sql, values).first ?? .null
         }
     }
 
@@ -58,9 +57,15 @@ enum StoreConnection {
             guard let hot else { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a write outside a write transaction") }
             return try hot.run(multi, values)
         case .postgres(let pg, let writable):
-            guard writable else { throw PGError(.misuse, "a write outside a write transaction", sql: multi.sql) }
-            return try pg.fetchAll(multi.sql, StatementArguments(values: values.map(\.databaseValue))).map { HotValue($0.values.first) }
+            return try Self.firstColumns(pg, writable: writable, multi.sql, values)
         }
+    }
+
+    /// A hot statement on PostgreSQL (prepared like any other): the first column of
+    /// every row.
+    private static func firstColumns(_ pg: PGConnection, writable: Bool, _ sql: String, _ values: [HotValue]) throws -> [HotValue] {
+        guard writable else { throw PGError(.misuse, "a write outside a write transaction", sql: sql) }
+        return try pg.fetchAll(sql, StatementArguments(values: values.map(\.databaseValue))).map { HotValue($0.values.first) }
     }
 
     var isPostgres: Bool {
