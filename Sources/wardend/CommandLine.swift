@@ -219,8 +219,9 @@ enum Help {
             for a seller.
 
             Runs in the foreground (systemd's Type=notify). Reads the spool, keeps cases
-            and deadlines in the state directory, and answers JSON-RPC on a Unix socket.
-            Stop it with SIGTERM (exit 0 after finishing the file in hand).
+            and deadlines in the state directory (or a PostgreSQL database several
+            daemons share), and answers JSON-RPC on a Unix socket. Stop it with SIGTERM
+            (exit 0 after finishing the file in hand).
 
             USAGE: wardend [run] [--config <path>]
                    wardend check-config [--config <path>]
