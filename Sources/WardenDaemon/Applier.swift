@@ -15,6 +15,10 @@ struct Applier {
     /// not read it again: its state follows `changeState`; only its id, order,
     /// category and state are read from it.
     var caseHint: CaseRecord?
+    /// The case whose deadline the firing has just marked fired: nothing of it is
+    /// pending, so a state change that ends the deadline has nothing to cancel (unless
+    /// a decision schedules it again first).
+    var firedDeadline: String?
 
     init(tx: StoreTransaction, settings: Engine.Settings, now: Timestamp, source: String) {
         self.tx = tx
@@ -53,20 +57,19 @@ struct Applier {
     }
 
     /// Several records from one source, in order, with the same outcome as receiving
-    /// them one by one. A run of orders with distinct keys (the bulk of a large file) is
-    /// stored several rows per statement: the records, then the new orders' rows, then
-    /// each new order is judged. (Orders in a run do not see each other: an order is
-    /// judged on its own row and the records that refer to it, never on other orders.)
+    /// them one by one. A run of new orders, complaints, evidence and verdicts (the bulk
+    /// of a large file, an order and its complaint after another) is stored several rows
+    /// per statement: the records, then the orders' rows; then each record of the run is
+    /// acted on in file order, so events and logs come in the order one-by-one
+    /// processing gives (`batchableRun` says why the outcome is the same).
     mutating func receive(_ records: some Collection<Record>) throws {
         let records = Array(records)
         for record in records { effects.tally.records[record.type.rawValue, default: 0] += 1 }
         var i = 0
         while i < records.count {
-            var end = i
-            var keys = Set<String>()
-            while end < records.count, records[end].type == .order, keys.insert(records[end].key).inserted { end += 1 }
+            let end = try batchableRun(records, from: i)
             if end - i >= 2 {
-                try receiveOrders(records[i..<end])
+                try receiveRun(records[i..<end])
                 i = end
             } else {
                 try receive(records[i])
@@ -75,30 +78,82 @@ struct Applier {
         }
     }
 
-    /// A run of order records with distinct keys. The new ones' record and order rows
-    /// are written first, several per statement; then every record of the run is acted
-    /// on in file order (a new order judged, one stored before received as usual), so
-    /// events and logs come in the order one-by-one processing gives.
-    private mutating func receiveOrders(_ run: ArraySlice<Record>) throws {
+    /// Record types a run may hold.
+    static let batchedTypes: Set<RecordType> = [.order, .complaint, .evidence, .verdict]
+
+    /// Records in a run at most (the queries that check a run take a few statements
+    /// per 64 records).
+    static let runLimit = 512
+
+    /// The end of the run that starts at `start` (`start + 1` when the record at `start`
+    /// is received alone): the records from `start` on that may
+    /// be stored before any of them is acted on without any of them seeing the others
+    /// early. Each is of a batched type, new (not stored before: a re-delivery or an
+    /// update goes through `receive` alone) and the only one of its type and key in the
+    /// run; an order must have no record stored before that refers to it, and no record
+    /// earlier in the run may refer to it. Then acting on an order reads nothing the run
+    /// stored (an order without related records is judged on its own row), and every
+    /// other record reads orders and cases that earlier records made, as one by one, and
+    /// records of its order or case only through `pending`, which a later record of the
+    /// run has not set.
+    func batchableRun(_ records: [Record], from start: Int) throws -> Int {
+        var end = start
+        var seen = Set<String>()
+        while end < records.count, end - start < Self.runLimit, Self.batchedTypes.contains(records[end].type),
+            seen.insert("\(records[end].type.rawValue)\u{0}\(records[end].key)").inserted
+        {
+            end += 1
+        }
+        guard end - start >= 2 else { return start + 1 }
+        let candidate = records[start..<end]
+        var stored: [RecordType: Set<String>] = [:]
+        for type in Self.batchedTypes {
+            let keys = candidate.filter { $0.type == type }.map(\.key)
+            if !keys.isEmpty { stored[type] = try tx.storedKeys(type: type, keys) }
+        }
+        let related = try tx.ordersWithRelatedRecords(candidate.filter { $0.type == .order }.map(\.key))
+        var referred = Set<String>()
+        for i in candidate.indices {
+            let r = records[i]
+            if stored[r.type]?.contains(r.key) == true || (r.type == .order && (related.contains(r.key) || referred.contains(r.key))) {
+                return max(i, start + 1)
+            }
+            if r.type != .order, let orderId = r.orderId { referred.insert(orderId) }
+        }
+        return end
+    }
+
+    /// A run from `batchableRun`: its records' rows, then its orders' rows, are written
+    /// several per statement; then every record is acted on in file order.
+    private mutating func receiveRun(_ run: ArraySlice<Record>) throws {
         for record in run { FaultInjection.crashIfPoison(record.key) }
-        let inserted = try tx.insertNewRecords(run, source: source, now: now)
-        var policies: [Int: (any Policy)?] = [:]
+        var inserted: [RecordType: Set<String>] = [:]
+        for type in Self.batchedTypes {
+            let ofType = run.filter { $0.type == type }
+            if !ofType.isEmpty { inserted[type] = try tx.insertNewRecords(ofType[...], source: source, now: now) }
+        }
+        var policies: [String: (any Policy)?] = [:]
         var rows: [(order: Order, module: String?)] = []
-        for i in run.indices {
-            guard inserted.contains(run[i].key), case .order(let order) = run[i].payload else { continue }
+        for record in run {
+            guard inserted[.order]?.contains(record.key) == true, case .order(let order) = record.payload else { continue }
             let policy = registry.policy(forCategory: order.category)
-            policies[i] = policy
+            policies[order.orderId] = policy
             rows.append((order, policy?.id))
         }
         try tx.upsertOrders(rows)
-        let related = try tx.ordersWithRelatedRecords(rows.map(\.order.orderId))
-        for i in run.indices {
-            guard let policy = policies[i], case .order(let order) = run[i].payload else {
-                try receive(run[i])  // stored before: a re-delivery or an update
+        for record in run {
+            // Stored by another node between the check and the insert (a shared
+            // database): received as any stored record is.
+            guard inserted[record.type]?.contains(record.key) == true else {
+                try receive(record)
                 continue
             }
             report.new += 1
-            try judge(run[i], order: order, policy: policy, related: related.contains(order.orderId))
+            if case .order(let order) = record.payload {
+                try judge(record, order: order, policy: policies[order.orderId] ?? nil, related: false)
+            } else {
+                try act(on: record)
+            }
         }
     }
 
@@ -256,7 +311,8 @@ struct Applier {
             // cancelled or fired already, and this firing is stale): one statement.
             guard try tx.markDeadlineFired(caseId: caseId, due: due, at: now) else { return }
             caseHint = current
-            defer { caseHint = nil }
+            firedDeadline = caseId
+            defer { (caseHint, firedDeadline) = (nil, nil) }
             effects.tally.lags.append((seconds: Double((now - due).milliseconds) / 1000, warning: false))
             let seq = try event(topic: "deadline.expired", at: now, body: caseBody(current, ["due_at": .string(TimeFormat.format(due, in: zone))]))
             log(.error, "Deadline expired", event: "deadline.expired", caseMeta(current, seq: seq))
@@ -283,6 +339,7 @@ struct Applier {
     /// of `warn_before` still ahead.
     mutating func scheduleDeadline(_ caseId: String, due: Timestamp) throws {
         let ahead = DeadlineSchedule.warningsAhead(due: due, warnBefore: settings.warnBefore, now: now)
+        if firedDeadline == caseId { firedDeadline = nil }
         let entry = DeadlineSchedule.Entry(caseId: caseId, due: due, pendingWarnings: ahead)
         try tx.insertDeadline(caseId: caseId, due: due, warningsDone: settings.warnBefore.filter { !ahead.contains($0) }, nextAt: entry.nextTime)
         effects.deadlineChanges.append(.schedule(entry))
@@ -311,7 +368,7 @@ struct Applier {
                 try tx.setCaseState(caseId, state, now: now)
                 if caseHint?.caseId == caseId { caseHint?.state = state }
                 try tx.addHistory(caseId, at: at, state: state, note: note)
-                if current.state.hasDeadline && !state.hasDeadline, try tx.cancelDeadline(caseId: caseId) {
+                if current.state.hasDeadline && !state.hasDeadline, firedDeadline != caseId, try tx.cancelDeadline(caseId: caseId) {
                     effects.deadlineChanges.append(.cancel(caseId: caseId))
                 }
                 let seq = try event(topic: "case.changed", at: now, body: caseBody(current, ["state": .string(state.rawValue), "from": .string(current.state.rawValue), "note": .string(note)]))

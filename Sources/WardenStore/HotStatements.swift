@@ -36,9 +36,12 @@ final class HotStatements: @unchecked Sendable {
         case insertRecords(rows: Int)
         case upsertOrders(rows: Int)
         case relatedOrders(rows: Int)
+        case storedKeys(rows: Int)
 
         var sql: String {
             switch self {
+            case .storedKeys(let n):
+                "SELECT key FROM records WHERE type = ? AND key IN (" + Array(repeating: "?", count: n).joined(separator: ", ") + ")"
             case .relatedOrders(let n):
                 "SELECT DISTINCT order_id FROM records INDEXED BY records_order_refs WHERE type != 'order' AND order_id IN ("
                     + Array(repeating: "?", count: n).joined(separator: ", ") + ")"

@@ -152,7 +152,12 @@ public final class Database: @unchecked Sendable {
     private var cache: [String: Statement] = [:]
     private var commitHooks: [() -> Void] = []
 
+    /// SQLite's process-wide settings (`warden_sqlite3_configure`), made once before the
+    /// first connection opens.
+    private static let configured: Int32 = warden_sqlite3_configure()
+
     init(path: String, readOnly: Bool, busyTimeout: Int32) throws(DatabaseError) {
+        _ = Self.configured
         var h: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &h, flags, nil)
@@ -268,7 +273,6 @@ public final class Statement: @unchecked Sendable {
     func bind(_ arguments: StatementArguments) throws(DatabaseError) -> OpaquePointer {
         guard let handle else { throw DatabaseError(resultCode: .SQLITE_ERROR, message: "statement finalized", sql: sql) }
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
         let count = Int(sqlite3_bind_parameter_count(handle))
         guard count == arguments.values.count else {
             throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "wrong number of statement arguments: \(arguments.values.count), expected \(count)", sql: sql)

@@ -280,6 +280,17 @@ enum Schema {
             // with SQLite there is one node, ''.
             try db.execute(sql: "ALTER TABLE plugin_inbox ADD COLUMN node TEXT NOT NULL DEFAULT ''")
         }
+        migrator.registerMigration("v9-deadlines-due") { db in
+            // Pending deadlines by due time, for the deadlines listing and the next one
+            // due, in a partial index: a deadline that fires or is cancelled leaves it
+            // with one deletion, where `deadlines_pending` (status, due_at) moved it to
+            // another key and kept every fired deadline forever.
+            try db.execute(
+                sql: """
+                    DROP INDEX deadlines_pending;
+                    CREATE INDEX deadlines_due ON deadlines(due_at, case_id) WHERE status = 'pending';
+                    """)
+        }
         return migrator
     }
 }

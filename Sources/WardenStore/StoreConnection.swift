@@ -68,6 +68,23 @@ enum StoreConnection {
         return try pg.fetchAll(sql, StatementArguments(values: values.map(\.databaseValue))).map { HotValue($0.values.first) }
     }
 
+    /// Runs an `INSERT` of one row into a table whose integer primary key is
+    /// `insert.key`; the new row's key, nil when it inserted nothing (`ON CONFLICT DO
+    /// NOTHING`). PostgreSQL reads the key with `RETURNING`; SQLite runs the statement
+    /// without it and reads the last inserted rowid, because SQLite's `RETURNING`
+    /// buffers its rows in a temporary table, opened and freed per row, which was most
+    /// of an event's insert in a burst of expiries (`docs/PERFORMANCE.md`).
+    func insert(_ insert: KeyedInsert, _ arguments: StatementArguments) throws -> Int64? {
+        switch self {
+        case .sqlite(let db, _):
+            try db.cachedStatement(sql: insert.sql).execute(arguments: arguments)
+            return db.changesCount > 0 ? db.lastInsertedRowID : nil
+        case .postgres(let pg, _):
+            guard let row = try pg.fetchAll(insert.returningSQL, arguments).first, case .integer(let key) = row.values.first else { return nil }
+            return key
+        }
+    }
+
     var isPostgres: Bool {
         if case .postgres = self { return true }
         return false
@@ -111,6 +128,18 @@ extension StatementArguments {
     init(values: [DatabaseValue]) {
         self = []
         self.values = values
+    }
+}
+
+/// A one-row `INSERT` whose new integer primary key (SQLite's rowid) the caller
+/// wants back: `StoreConnection.insert`.
+struct KeyedInsert: Sendable {
+    let sql: String
+    let returningSQL: String
+
+    init(_ sql: String, key: String) {
+        self.sql = sql
+        self.returningSQL = sql + " RETURNING " + key
     }
 }
 

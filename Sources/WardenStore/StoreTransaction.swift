@@ -137,6 +137,20 @@ public struct StoreTransaction {
         return related
     }
 
+    /// Which of these keys of one record type are stored already (several per statement).
+    public func storedKeys(type: RecordType, _ keys: [String]) throws -> Set<String> {
+        var stored = Set<String>()
+        var start = 0
+        while start < keys.count {
+            let end = min(start + Self.rowsPerStatement, keys.count)
+            for key in try connection.run(.storedKeys(rows: end - start), [.text(type.rawValue)] + keys[start..<end].map(HotValue.text)) {
+                if let key = key.string { stored.insert(key) }
+            }
+            start = end
+        }
+        return stored
+    }
+
     /// Whether any record other than the order itself refers to an order: when none
     /// does, there is nothing to gather or replay for it (the common case of a new order).
     public func hasRelatedRecords(orderId: String) throws -> Bool {
@@ -594,12 +608,9 @@ public struct StoreTransaction {
 
     /// Books an entry; nil if an entry with the same dedupe key exists (charged once).
     public func book(_ b: LedgerBooking) throws -> LedgerEntry? {
-        let inserted = try Int64.fetchOne(
-            statement(sql: """
-                INSERT INTO ledger (case_id, order_id, shop, category, rule, amount_fen, points, at, note, dedupe_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING entry_id
-                """),
-            arguments: [
+        let inserted = try connection.insert(
+            Self.insertLedger,
+            [
                 b.caseId, b.orderId, b.shop, b.category, b.rule, b.amount.fen, b.points, b.at.milliseconds, b.note,
                 b.dedupeKey,
             ])
@@ -608,6 +619,12 @@ public struct StoreTransaction {
             entryId: Self.entryId(inserted), caseId: b.caseId, orderId: b.orderId, shop: b.shop,
             category: b.category, rule: b.rule, amount: b.amount, points: b.points, at: b.at, note: b.note)
     }
+
+    static let insertLedger = KeyedInsert(
+        """
+        INSERT INTO ledger (case_id, order_id, shop, category, rule, amount_fen, points, at, note, dedupe_key)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING
+        """, key: "entry_id")
 
     public struct LedgerFilter: Sendable {
         public var from: Timestamp?
@@ -679,16 +696,19 @@ public struct StoreTransaction {
     // MARK: - Findings
 
     public func recordFinding(_ f: NewFinding) throws -> Finding? {
-        let inserted = try Int64.fetchOne(
-            statement(sql: """
-                INSERT INTO findings (rule, subject, severity, message, at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(dedupe_key) DO NOTHING RETURNING finding_id
-                """), arguments: [f.rule, f.subject, f.severity.rawValue, f.message, f.at.milliseconds, f.dedupeKey])
+        let inserted = try connection.insert(
+            Self.insertFinding, [f.rule, f.subject, f.severity.rawValue, f.message, f.at.milliseconds, f.dedupeKey])
         guard let inserted else { return nil }
         return Finding(
             findingId: "F\(inserted)", rule: f.rule, subject: f.subject, severity: f.severity, message: f.message,
             at: f.at)
     }
+
+    static let insertFinding = KeyedInsert(
+        """
+        INSERT INTO findings (rule, subject, severity, message, at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT(dedupe_key) DO NOTHING
+        """, key: "finding_id")
 
     public struct FindingFilter: Sendable {
         public var rule: String?
@@ -726,13 +746,14 @@ public struct StoreTransaction {
 
     /// Appends an event; returns its `seq`.
     public func appendEvent(topic: String, at: Timestamp, body: JSONObject) throws -> Int64 {
-        let seq = try Int64.fetchOne(
-            statement(sql: "INSERT INTO events (topic, at, body) VALUES (?, ?, ?) RETURNING seq"), arguments: [topic, at.milliseconds, JSONWriter.string(.object(body))]) ?? 0
+        let seq = try connection.insert(Self.insertEvent, [topic, at.milliseconds, JSONWriter.string(.object(body))]) ?? 0
         // Other nodes' listeners wake when this commits (`PostgresPool.write` sends one
         // notification per transaction that wrote events).
         if case .postgres(let pg, _) = connection { pg.notifyOnCommit = Self.eventsChannel }
         return seq
     }
+
+    static let insertEvent = KeyedInsert("INSERT INTO events (topic, at, body) VALUES (?, ?, ?)", key: "seq")
 
     /// The channel PostgreSQL nodes are notified on when events commit.
     public static let eventsChannel = "warden_events"

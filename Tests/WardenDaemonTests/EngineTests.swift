@@ -158,6 +158,75 @@ struct EngineTests {
         #expect(try together.store.read { try $0.order(id: "O1") }?.shop == "s9")
     }
 
+    /// The same for files of orders with their complaints, evidence and verdicts (runs
+    /// of new records of these types are stored several rows per statement before any
+    /// is acted on): a complaint after its order, before it (waits, then is replayed),
+    /// about an order stored earlier or about one an earlier complaint waits for,
+    /// evidence before and after its complaint, a verdict, a complaint and evidence sent
+    /// again, an unmanaged order's complaint, an update inside the file.
+    @Test(arguments: StoreBackend.here) func complaintsEvidenceAndVerdictsAppliedTogetherEndAsOneByOne(_ backend: StoreBackend) async throws {
+        func order(_ id: String, category: String = "stand-mixer", service: String = "merchant") -> String {
+            #"{"type":"order","order_id":"\#(id)","category":"\#(category)","paid_amount":"1299.00","paid_at":"2023-04-01 10:00:00","shop":"s1","delivery_service":"\#(service)"}"#
+        }
+        func complaint(_ id: String, order: String, at: String = "2023-04-05 09:30:00") -> String {
+            #"{"type":"complaint","complaint_id":"\#(id)","order_id":"\#(order)","reason":"not-delivered-to-door","opened_at":"\#(at)"}"#
+        }
+        func evidence(_ caseId: String, at: String = "2023-04-05 12:00:00") -> String {
+            #"{"type":"evidence","complaint_id":"\#(caseId)","submitted_at":"\#(at)","items":[{"kind":"delivery-photo","ref":"\#(caseId).jpg"}]}"#
+        }
+        func verdict(_ caseId: String) -> String {
+            #"{"type":"verdict","complaint_id":"\#(caseId)","outcome":"seller-liable","decided_at":"2023-04-08 10:00:00"}"#
+        }
+        let earlier = [order("P0"), order("P8"), complaint("Q9", order: "P9")]  // P9 unknown: Q9 waits for it
+        let texts = [
+            order("P1"), complaint("Q1", order: "P1"), evidence("Q1"),
+            evidence("Q2"), order("P2"), complaint("Q2", order: "P2"),  // evidence waits for its case
+            complaint("Q3", order: "P3"), order("P3"),  // the complaint waits for an order later in the file
+            complaint("Q0", order: "P0"),  // about an order stored earlier
+            order("P9"),  // the order an earlier file's complaint waits for
+            order("P4", category: "books"), complaint("Q4", order: "P4"),  // unmanaged
+            order("P5"), complaint("Q5", order: "P5"), verdict("Q5"),
+            complaint("Q1", order: "P1"), evidence("Q1"),  // the same records again within the file
+            order("P6"), complaint("Q6", order: "P6"), complaint("Q6", order: "P6", at: "2023-04-05 10:30:00"),  // an update
+            order("P7", service: "none"), complaint("Q7", order: "P7"), evidence("Q7", at: "2023-04-07 12:00:00"),  // late evidence
+            // An order stored earlier updated, then another order's case, then a complaint
+            // about the updated order: judged after the other case, as one by one
+            order("P8", service: "none"), order("P10"), complaint("Q10", order: "P10"), complaint("Q8", order: "P8"),
+        ]
+        let together = try EngineFixture(backend)
+        let oneByOne = try EngineFixture(backend)
+        for f in [together, oneByOne] { try await f.engine.ingest(try earlier.map { try f.records($0)[0] }, source: "earlier") }
+        let report = try await together.engine.ingest(try texts.map { try together.records($0)[0] }, source: "file")
+        var expected = Engine.IngestReport()
+        for text in texts {
+            let r = try await oneByOne.engine.ingest(try oneByOne.records(text), source: "file")
+            expected.new += r.new
+            expected.unchanged += r.unchanged
+            expected.updated += r.updated
+            expected.waiting += r.waiting
+        }
+        #expect(report == expected)
+        #expect(report.new == 23 && report.unchanged == 2 && report.updated == 2 && report.waiting == 2, "\(report)")
+        func state(_ f: EngineFixture) throws -> String {
+            try f.store.read { tx in
+                let orders = try (0...10).compactMap { try tx.order(id: "P\($0)") }.map { "\($0)" }
+                let cases = try tx.cases(.init(), limit: 100, after: nil).map {
+                    "\($0.caseId) \($0.state) \($0.liability.map { "\($0)" } ?? "-") \($0.evidence.map(\.item.ref)) \($0.history.map(\.note))"
+                }
+                let ledger = try tx.ledgerEntries(.init(), limit: 100, afterEntry: nil).map { "\($0.rule) \($0.caseId ?? "-") \($0.amount)" }
+                let deadlines = try tx.pendingDeadlines().map { "\($0.caseId) \($0.dueAt)" }
+                let pending = try tx.pendingCounts().map { "\($0.type) \($0.count)" }
+                let events = try tx.events(after: 0, topics: nil, limit: 1000).map { "\($0.seq) \($0.topic) \($0.body)" }
+                return (orders + cases + ledger + deadlines + pending + events).joined(separator: "\n")
+            }
+        }
+        #expect(try state(together) == state(oneByOne))
+        // The file did what it says: cases opened, the waiting ones judged
+        for id in ["Q0", "Q1", "Q2", "Q3", "Q5", "Q6", "Q7", "Q8", "Q9", "Q10"] { #expect(try together.caseRecord(id) != nil, "case \(id)") }
+        #expect(try together.caseRecord("Q4") == nil)
+        #expect(try together.caseRecord("Q2")?.evidence.isEmpty == false)
+    }
+
     @Test(arguments: StoreBackend.here) func anOrderNoPolicyOwnsIsUnmanaged(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         try await f.ingest(#"{"type":"order","order_id":"B1","category":"books","paid_amount":"20.00","paid_at":"2023-04-01 10:00:00"}"#)

@@ -259,16 +259,29 @@ struct PostgresSchemaTests {
             horizon = next
             return events.map(\.seq)
         }
+        // Until `n` events came: the horizon is the server's oldest open transaction, and
+        // other tests' transactions on the shared test server (in other databases)
+        // can hold it back for a moment.
+        func collect(_ n: Int) throws -> [Int64] {
+            var got: [Int64] = []
+            let deadline = ContinuousClock.now + .seconds(10)
+            while got.count < n && ContinuousClock.now < deadline {
+                got += try poll()
+                if got.count < n { usleep(10_000) }
+            }
+            return got
+        }
         try early.execute("BEGIN")
         try early.execute(insert, ["early"])  // seq 1, still open
         try late.transaction { try late.execute(insert, ["late"]) }  // seq 2, committed
         #expect(try poll() == [])  // 2 is held back while 1's transaction is open
         try early.execute("COMMIT")
-        #expect(try poll() == [1, 2])
+        #expect(try collect(2) == [1, 2])
         #expect(try poll() == [])
         // The node's own events are not handed back to it.
         try late.transaction { try late.execute("INSERT INTO events (topic, at, body, node) VALUES ('own', 0, '{}', 'reader')") }
         try late.transaction { try late.execute(insert, ["other"]) }
-        #expect(try poll() == [4])
+        #expect(try collect(1) == [4])
+        #expect(try poll() == [])
     }
 }
