@@ -112,6 +112,27 @@ struct EngineTests {
         }
     }
 
+    /// `earlier` stored by one file into two stores, then `texts` as one file into the
+    /// first and one file per record into the second; the reports of both must agree.
+    static func applyTogetherAndOneByOne(
+        _ backend: StoreBackend, earlier: [String], texts: [String]
+    ) async throws -> (together: EngineFixture, oneByOne: EngineFixture, report: Engine.IngestReport) {
+        let together = try EngineFixture(backend)
+        let oneByOne = try EngineFixture(backend)
+        for f in [together, oneByOne] { try await f.engine.ingest(try earlier.map { try f.records($0)[0] }, source: "earlier") }
+        let report = try await together.engine.ingest(try texts.map { try together.records($0)[0] }, source: "file")
+        var expected = Engine.IngestReport()
+        for text in texts {
+            let r = try await oneByOne.engine.ingest(try oneByOne.records(text), source: "file")
+            expected.new += r.new
+            expected.unchanged += r.unchanged
+            expected.updated += r.updated
+            expected.waiting += r.waiting
+        }
+        #expect(report == expected)
+        return (together, oneByOne, report)
+    }
+
     /// A file's records applied together (runs of orders go several rows per statement)
     /// end exactly as the same records applied one at a time.
     @Test(arguments: StoreBackend.here) func recordsAppliedTogetherEndAsOneByOne(_ backend: StoreBackend) async throws {
@@ -128,19 +149,7 @@ struct EngineTests {
             order("O6", service: "none"), order("O1", shop: "s9"),  // an update within the file
             order("O7"),
         ]
-        let together = try EngineFixture(backend)
-        let oneByOne = try EngineFixture(backend)
-        for f in [together, oneByOne] { try await f.engine.ingest(try earlier.map { try f.records($0)[0] }, source: "earlier") }
-        let report = try await together.engine.ingest(try texts.map { try together.records($0)[0] }, source: "file")
-        var expected = Engine.IngestReport()
-        for text in texts {
-            let r = try await oneByOne.engine.ingest(try oneByOne.records(text), source: "file")
-            expected.new += r.new
-            expected.unchanged += r.unchanged
-            expected.updated += r.updated
-            expected.waiting += r.waiting
-        }
-        #expect(report == expected)
+        let (together, oneByOne, report) = try await Self.applyTogetherAndOneByOne(backend, earlier: earlier, texts: texts)
         #expect(report.new == 7 && report.unchanged == 2 && report.updated == 2 && report.waiting == 1)
         func state(_ f: EngineFixture) throws -> String {
             try f.store.read { tx in
@@ -193,19 +202,7 @@ struct EngineTests {
             // about the updated order: judged after the other case, as one by one
             order("P8", service: "none"), order("P10"), complaint("Q10", order: "P10"), complaint("Q8", order: "P8"),
         ]
-        let together = try EngineFixture(backend)
-        let oneByOne = try EngineFixture(backend)
-        for f in [together, oneByOne] { try await f.engine.ingest(try earlier.map { try f.records($0)[0] }, source: "earlier") }
-        let report = try await together.engine.ingest(try texts.map { try together.records($0)[0] }, source: "file")
-        var expected = Engine.IngestReport()
-        for text in texts {
-            let r = try await oneByOne.engine.ingest(try oneByOne.records(text), source: "file")
-            expected.new += r.new
-            expected.unchanged += r.unchanged
-            expected.updated += r.updated
-            expected.waiting += r.waiting
-        }
-        #expect(report == expected)
+        let (together, oneByOne, report) = try await Self.applyTogetherAndOneByOne(backend, earlier: earlier, texts: texts)
         #expect(report.new == 23 && report.unchanged == 2 && report.updated == 2 && report.waiting == 2, "\(report)")
         func state(_ f: EngineFixture) throws -> String {
             try f.store.read { tx in
