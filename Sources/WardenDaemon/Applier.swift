@@ -61,19 +61,15 @@ struct Applier {
     /// of a large file, an order and its complaint after another) is stored several rows
     /// per statement: the records, then the orders' rows; then each record of the run is
     /// acted on in file order, so events and logs come in the order one-by-one
-    /// processing gives (`batchableRun` says why the outcome is the same).
+    /// processing gives (`parts` says why the outcome is the same).
     mutating func receive(_ records: some Collection<Record>) throws {
         let records = Array(records)
         for record in records { effects.tally.records[record.type.rawValue, default: 0] += 1 }
         var i = 0
         while i < records.count {
-            let end = try batchableRun(records, from: i)
-            if end - i >= 2 {
-                try receiveRun(records[i..<end])
-                i = end
-            } else {
-                try receive(records[i])
-                i += 1
+            for part in try parts(records, from: i) {
+                if part.count >= 2 { try receiveRun(records[part]) } else { try receive(records[part.lowerBound]) }
+                i = part.upperBound
             }
         }
     }
@@ -85,18 +81,19 @@ struct Applier {
     /// per 64 records).
     static let runLimit = 512
 
-    /// The end of the run that starts at `start` (`start + 1` when the record at `start`
-    /// is received alone): the records from `start` on that may
-    /// be stored before any of them is acted on without any of them seeing the others
-    /// early. Each is of a batched type, new (not stored before: a re-delivery or an
-    /// update goes through `receive` alone) and the only one of its type and key in the
-    /// run; an order must have no record stored before that refers to it, and no record
-    /// earlier in the run may refer to it. Then acting on an order reads nothing the run
-    /// stored (an order without related records is judged on its own row), and every
-    /// other record reads orders and cases that earlier records made, as one by one, and
-    /// records of its order or case only through `pending`, which a later record of the
-    /// run has not set.
-    func batchableRun(_ records: [Record], from start: Int) throws -> Int {
+    /// The records from `start` on, up to `runLimit` of them, cut into parts received
+    /// in order: runs of two or more records that may be stored before any of them is
+    /// acted on without any of them seeing another early, and records received alone.
+    /// A run's records are of a batched type, new (a record stored before, a
+    /// re-delivery or an update, goes alone) and each the only one of its type and key
+    /// in the window (which ends at a second one, or at a record of another type). An
+    /// order goes alone when a record stored before refers to it, or a record earlier in
+    /// the window does. Then acting on an order of a run reads nothing the run stored
+    /// (an order without related records is judged on its own row); every other record
+    /// reads orders and cases that earlier records made, as one by one, and records of
+    /// its order or case only through `pending`, which a later record has not set. The
+    /// window's checks are a few statements per 64 records, made once for the window.
+    func parts(_ records: [Record], from start: Int) throws -> [Range<Int>] {
         var end = start
         var seen = Set<String>()
         while end < records.count, end - start < Self.runLimit, Self.batchedTypes.contains(records[end].type),
@@ -104,26 +101,31 @@ struct Applier {
         {
             end += 1
         }
-        guard end - start >= 2 else { return start + 1 }
-        let candidate = records[start..<end]
+        guard end - start >= 2 else { return [start..<start + 1] }
+        let window = records[start..<end]
         var stored: [RecordType: Set<String>] = [:]
         for type in Self.batchedTypes {
-            let keys = candidate.filter { $0.type == type }.map(\.key)
+            let keys = window.filter { $0.type == type }.map(\.key)
             if !keys.isEmpty { stored[type] = try tx.storedKeys(type: type, keys) }
         }
-        let related = try tx.ordersWithRelatedRecords(candidate.filter { $0.type == .order }.map(\.key))
+        let related = try tx.ordersWithRelatedRecords(window.filter { $0.type == .order }.map(\.key))
+        var parts: [Range<Int>] = []
+        var runStart = start
         var referred = Set<String>()
-        for i in candidate.indices {
+        for i in window.indices {
             let r = records[i]
             if stored[r.type]?.contains(r.key) == true || (r.type == .order && (related.contains(r.key) || referred.contains(r.key))) {
-                return max(i, start + 1)
+                if i > runStart { parts.append(runStart..<i) }
+                parts.append(i..<i + 1)
+                runStart = i + 1
             }
             if r.type != .order, let orderId = r.orderId { referred.insert(orderId) }
         }
-        return end
+        if runStart < end { parts.append(runStart..<end) }
+        return parts
     }
 
-    /// A run from `batchableRun`: its records' rows, then its orders' rows, are written
+    /// A run from `parts`: its records' rows, then its orders' rows, are written
     /// several per statement; then every record is acted on in file order.
     private mutating func receiveRun(_ run: ArraySlice<Record>) throws {
         for record in run { FaultInjection.crashIfPoison(record.key) }

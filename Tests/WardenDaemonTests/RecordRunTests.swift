@@ -6,7 +6,7 @@ import WardenTestKit
 @testable import WardenDaemon
 
 /// Where a file's records are cut into runs stored several rows per statement
-/// (`Applier.batchableRun`); `EngineTests` checks that runs end as one by one.
+/// (`Applier.parts`); `EngineTests` checks that runs end as one by one.
 @Suite("Record runs")
 struct RecordRunTests {
     @Test func aRunHoldsNewOrdersComplaintsEvidenceAndVerdictsAndStopsWhereARecordCouldSeeALaterOne() async throws {
@@ -22,18 +22,23 @@ struct RecordRunTests {
         try await f.ingest(order("P0"), complaint("Q8", order: "P8"))  // stored before; Q8 waits for P8
         let texts = [
             order("P1"), complaint("Q1", order: "P1"), evidence, complaint("Q3", order: "P3"),  // 0..<4: one run
-            order("P3"),  // 4: an earlier record of the run refers to it
-            order("P5"), order("P0"),  // 5: alone, 6 is stored already
+            order("P3"),  // 4: an earlier record of the window refers to it
+            order("P5"), order("P0"),  // 5 alone before 6, stored already
             order("P8"),  // 7: a stored record refers to it
-            order("P6"), order("P6"),  // 8: alone, 9 is the same key
-            order("P7"), listing, complaint("Q7", order: "P7"),  // 10: alone, a listing is not batched
+            order("P6"),  // 8: the window ends before the same key again
+            order("P6"), order("P7"), listing, complaint("Q7", order: "P7"),  // 9..<11; a listing is not batched
         ]
         let records = try texts.map { try f.records($0)[0] }
+        let many = try (0..<600).map { try f.records(order("M\($0)"))[0] }
         let settings = f.settings
-        let ends = try await f.store.write { tx in
+        let (parts, limited) = try await f.store.write { tx in
             let applier = Applier(tx: tx, settings: settings, now: EngineFixture.opened, source: "test")
-            return try [0, 4, 5, 6, 7, 8, 10, 11, 12].map { try applier.batchableRun(records, from: $0) }
+            return (try [0, 9, 11, 12].map { try applier.parts(records, from: $0) }, try applier.parts(many, from: 0))
         }
-        #expect(ends == [4, 6, 6, 7, 8, 9, 11, 12, 13])
+        #expect(parts[0] == [0..<4, 4..<5, 5..<6, 6..<7, 7..<8, 8..<9])
+        #expect(parts[1] == [9..<11])
+        #expect(parts[2] == [11..<12])
+        #expect(parts[3] == [12..<13])
+        #expect(limited == [0..<Applier.runLimit])
     }
 }
