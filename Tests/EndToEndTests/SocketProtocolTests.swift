@@ -96,21 +96,25 @@ struct SocketProtocolTests {
         let d = try Self.started()
         defer { d.stop() }
         let c = try d.connect()
+        // Fewer than the 128 requests a connection may have in flight: beyond that the
+        // daemon answers 1006 at once, which a loaded machine reaches with 300 (the
+        // first case.get misses the case cache, and the ones behind it wait for it).
+        let n = 120
         var batch: [UInt8] = []
-        for i in 1...300 {
+        for i in 1...n {
             let method = i % 3 == 0 ? "evidence.submit" : "case.get"
             let params = i % 3 == 0 ? #"{"case_id":"CP","items":[{"kind":"other","ref":"x"}]}"# : #"{"case_id":"CM"}"#
             batch += Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"\#(method)","params":\#(params)}"#.utf8) + [0x0A]
         }
         try c.send(raw: batch)
         var seen = Set<Int>()
-        for _ in 1...300 {
+        for _ in 1...n {
             let m = try #require(try c.readMessage())
             let id = try #require(m["id"]?.int)
             if id % 3 == 0 { #expect(m["error"]?["code"] == 1003) } else { #expect(m["result"]?["case"]?["case_id"] == "CM") }
             seen.insert(id)
         }
-        #expect(seen == Set(1...300))
+        #expect(seen == Set(1...n))
     }
 
     /// A read that blocks (a cold disk, here 2 s injected into one case's read) holds
