@@ -103,11 +103,7 @@ struct Applier {
         }
         guard end - start >= 2 else { return [start..<start + 1] }
         let window = records[start..<end]
-        var stored: [RecordType: Set<String>] = [:]
-        for type in Self.batchedTypes {
-            let keys = window.filter { $0.type == type }.map(\.key)
-            if !keys.isEmpty { stored[type] = try tx.storedKeys(type: type, keys) }
-        }
+        let stored = try Self.byType(window) { type, ofType in try tx.storedKeys(type: type, ofType.map(\.key)) }
         let related = try tx.ordersWithRelatedRecords(window.filter { $0.type == .order }.map(\.key))
         var parts: [Range<Int>] = []
         var runStart = start
@@ -125,15 +121,21 @@ struct Applier {
         return parts
     }
 
+    /// `body`'s keys for each batched type the records hold (given that type's records).
+    static func byType(_ records: ArraySlice<Record>, _ body: (RecordType, [Record]) throws -> Set<String>) rethrows -> [RecordType: Set<String>] {
+        var out: [RecordType: Set<String>] = [:]
+        for type in batchedTypes {
+            let ofType = records.filter { $0.type == type }
+            if !ofType.isEmpty { out[type] = try body(type, ofType) }
+        }
+        return out
+    }
+
     /// A run from `parts`: its records' rows, then its orders' rows, are written
     /// several per statement; then every record is acted on in file order.
     private mutating func receiveRun(_ run: ArraySlice<Record>) throws {
         for record in run { FaultInjection.crashIfPoison(record.key) }
-        var inserted: [RecordType: Set<String>] = [:]
-        for type in Self.batchedTypes {
-            let ofType = run.filter { $0.type == type }
-            if !ofType.isEmpty { inserted[type] = try tx.insertNewRecords(ofType[...], source: source, now: now) }
-        }
+        let inserted = try Self.byType(run) { _, ofType in try tx.insertNewRecords(ofType[...], source: source, now: now) }
         var policies: [String: (any Policy)?] = [:]
         var rows: [(order: Order, module: String?)] = []
         for record in run {

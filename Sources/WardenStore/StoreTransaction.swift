@@ -125,30 +125,27 @@ public struct StoreTransaction {
     /// Which of these orders any record other than the order itself refers to (as
     /// `hasRelatedRecords`, several orders per statement).
     public func ordersWithRelatedRecords(_ orderIds: [String]) throws -> Set<String> {
-        var related = Set<String>()
-        var start = 0
-        while start < orderIds.count {
-            let end = min(start + Self.rowsPerStatement, orderIds.count)
-            for id in try connection.run(.relatedOrders(rows: end - start), orderIds[start..<end].map(HotValue.text)) {
-                if let id = id.string { related.insert(id) }
-            }
-            start = end
-        }
-        return related
+        try found(orderIds, by: { .relatedOrders(rows: $0) })
     }
 
     /// Which of these keys of one record type are stored already (several per statement).
     public func storedKeys(type: RecordType, _ keys: [String]) throws -> Set<String> {
-        var stored = Set<String>()
+        try found(keys, by: { .storedKeys(rows: $0) }, after: [.text(type.rawValue)])
+    }
+
+    /// Which of `values` a several-row lookup answers with (its first column), asked
+    /// `rowsPerStatement` at a time, each statement's parameters `leading` then values.
+    func found(_ values: [String], by lookup: (Int) -> HotStatements.Multi, after leading: [HotValue] = []) throws -> Set<String> {
+        var found = Set<String>()
         var start = 0
-        while start < keys.count {
-            let end = min(start + Self.rowsPerStatement, keys.count)
-            for key in try connection.run(.storedKeys(rows: end - start), [.text(type.rawValue)] + keys[start..<end].map(HotValue.text)) {
-                if let key = key.string { stored.insert(key) }
+        while start < values.count {
+            let end = min(start + Self.rowsPerStatement, values.count)
+            for value in try connection.run(lookup(end - start), leading + values[start..<end].map(HotValue.text)) {
+                if let value = value.string { found.insert(value) }
             }
             start = end
         }
-        return stored
+        return found
     }
 
     /// Whether any record other than the order itself refers to an order: when none
