@@ -145,7 +145,7 @@ let package = Package(
         ),
         .target(
             name: "WardenTestKit",
-            dependencies: ["WardenCore", "WardenClient", "WardenStore"],
+            dependencies: ["WardenCore", "WardenClient", "WardenStore", "CWardenSys"],
             swiftSettings: swiftSettings
         ),
         // Fuzz targets (scripts/fuzz): built with libFuzzer by `scripts/fuzz`; in an

@@ -15,7 +15,7 @@ public final class DaemonHarness: @unchecked Sendable {
     public var spoolDir: String { root.path + "/spool" }
     public var stateDir: String { root.path + "/state" }
     public var logPath: String { root.path + "/wardend.log" }
-    public private(set) var process: Process?
+    public private(set) var process: ChildProcess?
     /// A command and arguments that run wardend (e.g. `prlimit --nofile=1024:1024 --`).
     public var launcher: [String] = []
     /// The wardend it runs: the one built beside the tests, unless set.
@@ -53,24 +53,10 @@ public final class DaemonHarness: @unchecked Sendable {
 
     /// Starts wardend and waits until its socket answers.
     public func start(timeout: Double = 60) throws {
-        let p = Process()
-        if let command = launcher.first {
-            p.executableURL = URL(fileURLWithPath: command)
-            p.arguments = Array(launcher.dropFirst()) + [wardend, "--config", configPath]
-        } else {
-            p.executableURL = URL(fileURLWithPath: wardend)
-            p.arguments = ["--config", configPath]
-        }
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { $1 }
-        env["WARDEN_LOG_TARGET"] = env["WARDEN_LOG_TARGET"] ?? "stderr"  // the harness reads the log from stderr
-        p.environment = env
-        close(open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640))
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        p.standardOutput = log
-        p.standardError = log
-        try p.run()
+        let command = launcher.isEmpty ? [wardend] : launcher + [wardend]
+        var env = environment
+        env["WARDEN_LOG_TARGET"] = env["WARDEN_LOG_TARGET"] ?? SystemIO.environment()["WARDEN_LOG_TARGET"] ?? "stderr"  // the harness reads the log from stderr
+        let p = try ChildProcess(command[0], Array(command.dropFirst()) + ["--config", configPath], environment: env, stdout: .file(logPath), stderr: .stdout)
         process = p
         let start = Date()
         while Date().timeIntervalSince(start) < timeout {
@@ -81,23 +67,21 @@ public final class DaemonHarness: @unchecked Sendable {
         throw HarnessError("wardend did not answer on \(socketPath) within \(timeout)s:\n\(self.log)")
     }
 
-    /// Sends SIGTERM and waits; returns the exit status.
+    /// Sends SIGTERM and waits (SIGKILL past `timeout`); returns the exit status.
     @discardableResult
     public func stop(timeout: Double = 20) -> Int32 {
         guard let p = process else { return -1 }
-        if p.isRunning { kill(p.processIdentifier, SIGTERM) }
-        let start = Date()
-        while p.isRunning && Date().timeIntervalSince(start) < timeout { usleep(20_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        if p.isRunning { kill(p.pid, SIGTERM) }
+        p.wait(timeout: timeout, grace: 0)
         process = nil
-        return p.terminationStatus
+        return p.wait()
     }
 
     /// SIGKILL, no goodbye.
     public func kill9() {
         guard let p = process else { return }
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        kill(p.pid, SIGKILL)
+        p.wait()
         process = nil
     }
 
@@ -143,21 +127,7 @@ public final class DaemonHarness: @unchecked Sendable {
 
     /// Runs any program by path and returns (pid, status, stdout, stderr).
     public static func runProcess(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (pid: Int32, status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { $1 }
-        p.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.processIdentifier, p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try ChildProcess.run(path, arguments, environment: environment)
     }
 
     /// Runs any program by path and returns (status, stdout, stderr).
@@ -167,7 +137,10 @@ public final class DaemonHarness: @unchecked Sendable {
     }
 
     deinit {
-        if let p = process, p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        if let p = process, p.isRunning {
+            kill(p.pid, SIGKILL)
+            p.wait()
+        }
         root.remove()
     }
 }

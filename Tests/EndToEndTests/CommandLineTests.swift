@@ -122,19 +122,13 @@ struct CommandLineTests {
         // watch follows live events as they happen (--since the current seq: whether the
         // watcher subscribes before or after the event, it gets it exactly once)
         let now = try #require(try d.call("event.subscribe", ["topics": ["ledger.entry"]])["seq"]?.int)
-        let watcher = Process()
-        watcher.executableURL = URL(fileURLWithPath: DaemonHarness.binary("wardenctl"))
-        watcher.arguments = ["watch", "ledger.entry", "--since", "\(now)", "--count", "1", "--json"]
-        watcher.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let pipe = Pipe()
-        watcher.standardOutput = pipe
-        try watcher.run()
-        defer { if watcher.isRunning { watcher.terminate() } }
+        let watcher = try ChildProcess(
+            DaemonHarness.binary("wardenctl"), ["watch", "ledger.entry", "--since", "\(now)", "--count", "1", "--json"], environment: env, stderr: .null)
+        defer { if watcher.isRunning { kill(watcher.pid, SIGTERM) } }
         let late = Fixtures.now() - .hours(25)
         _ = try d.call("record.submit", ["records": [try JSONParser.parse(Fixtures.order("W9")), try JSONParser.parse(Fixtures.complaint("WC9", order: "W9", openedAt: late))]])
-        let line = try JSONParser.parse(Array(pipe.fileHandleForReading.readDataToEndOfFile()))
-        watcher.waitUntilExit()
-        #expect(watcher.terminationStatus == 0)
+        let line = try JSONParser.parse(watcher.readOutput().stdout)
+        #expect(watcher.wait() == 0)
         #expect(line["topic"] == "ledger.entry")
         #expect(line["case_id"] == "WC9")
         #expect(line["amount"] == "10.00")

@@ -158,20 +158,9 @@ struct MetricsTests {
 
         // promtool (Debian's prometheus package) has nothing to say about it.
         if let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: promtool)
-            p.arguments = ["check", "metrics"]
-            let input = Pipe()
-            let output = Pipe()
-            p.standardInput = input
-            p.standardOutput = output
-            p.standardError = output
-            try p.run()
-            input.fileHandleForWriting.write(Data(text.utf8))
-            try input.fileHandleForWriting.close()
-            let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0 && said.isEmpty, "promtool check metrics: \(said)")
+            let p = try ChildProcess.run(promtool, ["check", "metrics"], input: Array(text.utf8))
+            let said = p.stdout + p.stderr
+            #expect(p.status == 0 && said.isEmpty, "promtool check metrics: \(said)")
         } else {
             print("MetricsTests: promtool is not installed (apt-get install prometheus); the exposition's lint is not checked")
         }
@@ -186,13 +175,8 @@ struct MetricsTests {
         }
         if let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
             for (command, file) in [("rules", "warden-rules.yml"), ("config", "prometheus.yml")] {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: promtool)
-                p.arguments = ["check", command, repo + "/examples/prometheus/" + file]
-                p.standardOutput = FileHandle.nullDevice
-                p.standardError = FileHandle.nullDevice
-                try p.run()
-                p.waitUntilExit()
+                let p = try ChildProcess(promtool, ["check", command, repo + "/examples/prometheus/" + file], stdout: .null, stderr: .null)
+                p.wait()
                 #expect(p.terminationStatus == 0, "promtool check \(command) examples/prometheus/\(file)")
             }
         }

@@ -69,20 +69,12 @@ struct SocketAccessTests {
         let socket = d.root.path + "/activation/warden.sock"
         try FileManager.default.createDirectory(atPath: d.root.path + "/activation", withIntermediateDirectories: true)
         // Given the service manager listening on the socket, wardend not started yet
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: activate)
-        p.arguments = ["-l", socket, DaemonHarness.binary("wardend"), "--config", d.configPath]
-        var env = ProcessInfo.processInfo.environment
-        env["WARDEN_LOG_TARGET"] = "stderr"
-        p.environment = env
-        _ = FileManager.default.createFile(atPath: d.logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: d.logPath))
-        p.standardOutput = log
-        p.standardError = log
-        try p.run()
+        let p = try ChildProcess(
+            activate, ["-l", socket, DaemonHarness.binary("wardend"), "--config", d.configPath], environment: ["WARDEN_LOG_TARGET": "stderr"],
+            stdout: .file(d.logPath), stderr: .stdout)
         defer {
-            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-            p.waitUntilExit()
+            if p.isRunning { kill(p.pid, SIGKILL) }
+            p.wait()
         }
         try d.waitFor("the activation socket") { FileManager.default.fileExists(atPath: socket) }
         #expect(!d.log.contains("ready"))
@@ -101,7 +93,7 @@ struct SocketAccessTests {
         // The socket answers a moment before the service group runs: wait for it (a
         // SIGTERM before would be recorded and honoured too, but this tests the usual stop).
         try d.waitFor("the service group runs") { d.log.contains("sl-service=WardenDaemon.SystemdService") }
-        kill(p.processIdentifier, SIGTERM)
+        kill(p.pid, SIGTERM)
         let start = Date()
         while p.isRunning && Date().timeIntervalSince(start) < 10 { usleep(20_000) }
         #expect(!p.isRunning)

@@ -55,17 +55,9 @@ struct PackageLintTests {
     /// while it runs), with a time limit.
     static func run(_ executable: String, _ arguments: [String], log: String, timeout: Double) throws -> Systemd.Run {
         guard FileManager.default.createFile(atPath: log, contents: nil) else { throw HarnessError("cannot create \(log)") }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        defer { try? handle.close() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        p.standardOutput = handle
-        p.standardError = handle
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let timedOut = Systemd.wait(for: p, timeout: timeout)
+        let p = try ChildProcess(executable, arguments, stdout: .file(log), stderr: .stdout)
+        let timedOut = p.wait(timeout: timeout)
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        return Systemd.Run(status: p.terminationStatus, output: output, timedOut: timedOut)
+        return Systemd.Run(status: p.wait(), output: output, timedOut: timedOut)
     }
 }

@@ -44,25 +44,18 @@ enum Systemd {
     /// Runs `scripts/NAME ARGS…` from the repository root, stdout and stderr together,
     /// with a time limit (SIGTERM, then SIGKILL; the scripts tear their namespaces down).
     static func script(_ name: String, _ arguments: [String], timeout: Double) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: repo + "/scripts/" + name)
-        p.arguments = arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: repo)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        p.standardInput = FileHandle.nullDevice
-        let collected = Locked<Data>(Data())
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            collected.withLock { $0.append(chunk) }
+        let p = try ChildProcess(repo + "/scripts/" + name, arguments, stdout: .pipe, stderr: .stdout)
+        // Read on another thread while this one keeps the time limit.
+        let collected = Locked<[UInt8]>([])
+        let done = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            collected.withLock { $0 = p.readOutput().stdout }
+            done.signal()
         }
-        try p.run()
-        let timedOut = Systemd.wait(for: p, timeout: timeout)
-        out.fileHandleForReading.readabilityHandler = nil
-        let rest = out.fileHandleForReading.readDataToEndOfFile()
-        let data = collected.withLock { $0 + rest }
-        return Run(status: p.terminationStatus, output: String(decoding: data, as: UTF8.self), timedOut: timedOut)
+        reader.start()
+        let timedOut = p.wait(timeout: timeout)
+        done.wait()
+        return Run(status: p.wait(), output: String(decoding: collected.withLock { $0 }, as: UTF8.self), timedOut: timedOut)
     }
 
     /// One TAP line: `ok 3 - what` / `not ok 4 - what`, with the `#` lines that follow.
@@ -70,26 +63,6 @@ enum Systemd {
         var ok: Bool
         var description: String
         var details: [String]
-    }
-
-    /// Waits for `p` to exit; past `timeout` seconds it gets SIGTERM, then SIGKILL 10 s
-    /// later. Returns whether it timed out.
-    static func wait(for p: Process, timeout: Double) -> Bool {
-        let start = Date()
-        var timedOut = false
-        while p.isRunning {
-            if Date().timeIntervalSince(start) > timeout {
-                timedOut = true
-                kill(p.processIdentifier, SIGTERM)
-                let grace = Date()
-                while p.isRunning && Date().timeIntervalSince(grace) < 10 { usleep(50_000) }
-                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-                break
-            }
-            usleep(50_000)
-        }
-        p.waitUntilExit()
-        return timedOut
     }
 
     static func tap(_ output: String) -> [TAPResult] {
