@@ -1,5 +1,6 @@
 import CSQLite
 import Dispatch
+import Synchronization
 import WardenCore
 
 #if canImport(Glibc)
@@ -443,7 +444,7 @@ public final class DatabasePool: @unchecked Sendable {
     private let writer: Database
     private let writerQueue = DispatchQueue(label: "warden.store.writer")
     private let idle = Locked<[Database]>([])
-    private let closed = Locked(false)
+    private let closed = Atomic<Bool>(false)
 
     public init(path: String, configuration: Configuration) throws {
         self.path = path
@@ -461,15 +462,23 @@ public final class DatabasePool: @unchecked Sendable {
         }
     }
 
+    /// What any use of the pool after `close()` throws (the connections are gone; using
+    /// one would touch freed memory).
+    static let closedError = DatabaseError(resultCode: .SQLITE_MISUSE, message: "the database is closed")
+
     /// Runs `body` on the writer outside any transaction.
-    public func writeWithoutTransaction<T>(_ body: (Database) throws -> T) rethrows -> T {
-        try writerQueue.sync { try body(writer) }
+    public func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try writerQueue.sync {
+            guard !closed.load(ordering: .acquiring) else { throw Self.closedError }
+            return try body(writer)
+        }
     }
 
     /// Runs `body` in a write transaction on the writer, after the writes before it.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            writerQueue.async { [writer] in
+            writerQueue.async { [self] in
+                guard !closed.load(ordering: .acquiring) else { return continuation.resume(throwing: Self.closedError) }
                 continuation.resume(with: Result { try writer.inTransaction(immediate: true, body) })
             }
         }
@@ -477,6 +486,7 @@ public final class DatabasePool: @unchecked Sendable {
 
     /// Runs `body` in a read transaction on a reader (a snapshot of the last commit).
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        guard !closed.load(ordering: .acquiring) else { throw Self.closedError }
         let reader = try takeReader()
         defer { giveBack(reader) }
         return try reader.inTransaction(immediate: false, body)
@@ -496,16 +506,17 @@ public final class DatabasePool: @unchecked Sendable {
 
     private func giveBack(_ db: Database) {
         let keep = idle.withLock { idle -> Bool in
-            guard !closed.value, idle.count < configuration.maximumIdleReaders else { return false }
+            guard !closed.load(ordering: .acquiring), idle.count < configuration.maximumIdleReaders else { return false }
             idle.append(db)
             return true
         }
         if !keep { db.close() }
     }
 
-    /// Closes every connection; the pool is unusable after.
+    /// Closes every connection; the pool is unusable after (its methods throw), and a
+    /// second close does nothing.
     public func close() throws {
-        closed.value = true
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         for db in idle.withLock({ idle -> [Database] in defer { idle = [] }; return idle }) { db.close() }
         writerQueue.sync { writer.close() }
     }

@@ -124,7 +124,7 @@ public final class Store: Sendable {
     public func close() throws {
         switch backend {
         case .sqlite(let pool):
-            pool.writeWithoutTransaction { _ in hot.withLock { $0?.finalize(); $0 = nil } }
+            try? pool.writeWithoutTransaction { _ in hot.withLock { $0?.finalize(); $0 = nil } }
             try pool.close()
         case .postgres(let pg):
             pg.close()
@@ -150,7 +150,7 @@ public final class Store: Sendable {
     /// again from the OS's cache. (PostgreSQL's caches are the server's.)
     public func releaseCache() {
         guard case .sqlite(let pool) = backend else { return }
-        pool.writeWithoutTransaction { db in
+        try? pool.writeWithoutTransaction { db in
             if let connection = db.sqliteConnection { _ = sqlite3_db_release_memory(connection) }
         }
     }

@@ -54,6 +54,20 @@ struct EngineHardeningTests {
         if let first = seen.first { #expect(seen == Array(first..<first + Int64(seen.count)), "a gap in seq") }
     }
 
+    /// A store used after it is closed (a late task at shutdown) gets an error, not a
+    /// freed connection; closing twice is harmless.
+    @Test func aClosedStoreRefusesWorkAndClosesOnce() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try Store(path: dir.path + "/warden.db")
+        #expect(try store.read { try $0.orderCounts() }.total == 0)
+        try store.close()
+        try store.close()
+        #expect { try store.read { try $0.orderCounts() } } throws: { "\($0)".contains("closed") }
+        await #expect { try await store.write { try $0.orderCounts() } } throws: { "\($0)".contains("closed") }
+        store.releaseCache()
+    }
+
     /// A state this version does not know (a newer Warden wrote it, or a hand edit) is an
     /// error naming the table, column and row, not a case silently `resolved`.
     @Test(arguments: StoreBackend.here) func anUnknownStateReadBackIsAnError(_ backend: StoreBackend) async throws {
