@@ -364,7 +364,7 @@ public final class RPCMethods: RPCDispatcher, Sendable {
 
     func caseGet(id: String, zone: Zone) throws -> JSON {
         FaultInjection.slowReadIfAsked(id)
-        guard let c = try engine.store.read({ try $0.caseRecord(id: id) }) else { throw RPCError.notFound("case \(id)") }
+        guard let c = try engine.store.readStatement({ try $0.caseRecord(id: id) }) else { throw RPCError.notFound("case \(id)") }
         return ["case": c.json(in: zone)]
     }
 

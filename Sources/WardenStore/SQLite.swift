@@ -250,6 +250,25 @@ public final class Database: @unchecked Sendable {
     }
 }
 
+/// A column of the current row by position, for readers that know their statement's
+/// columns (`StoreTransaction.caseRecord`).
+enum Column {
+    static func text(_ h: OpaquePointer, _ i: Int32) -> String {
+        guard let p = sqlite3_column_text(h, i) else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(h, i))), as: UTF8.self)
+    }
+
+    static func optionalText(_ h: OpaquePointer, _ i: Int32) -> String? {
+        sqlite3_column_type(h, i) == SQLITE_NULL ? nil : text(h, i)
+    }
+
+    static func int64(_ h: OpaquePointer, _ i: Int32) -> Int64 { sqlite3_column_int64(h, i) }
+
+    static func int(_ h: OpaquePointer, _ i: Int32) -> Int64? {
+        sqlite3_column_type(h, i) == SQLITE_NULL ? nil : sqlite3_column_int64(h, i)
+    }
+}
+
 /// A prepared statement.
 public final class Statement: @unchecked Sendable {
     unowned let database: Database
@@ -490,6 +509,15 @@ public final class DatabasePool: @unchecked Sendable {
         let reader = try takeReader()
         defer { giveBack(reader) }
         return try reader.inTransaction(immediate: false, body)
+    }
+
+    /// Runs `body` on a reader outside a transaction: for a body that runs one statement
+    /// (a statement reads one snapshot by itself), without BEGIN and COMMIT around it.
+    public func readStatement<T>(_ body: (Database) throws -> T) throws -> T {
+        guard !closed.load(ordering: .acquiring) else { throw Self.closedError }
+        let reader = try takeReader()
+        defer { giveBack(reader) }
+        return try body(reader)
     }
 
     private func takeReader() throws -> Database {

@@ -207,4 +207,13 @@ public final class Store: Sendable {
         case .postgres(let pg): try pg.read { c in try body(StoreTransaction(connection: .postgres(c, writable: false), node: pg.node)) }
         }
     }
+
+    /// As `read`, for a body that reads with one SQL statement on SQLite (which is then
+    /// a snapshot by itself, and runs without BEGIN and COMMIT): `caseRecord`.
+    public func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        switch backend {
+        case .sqlite(let pool): try pool.readStatement { db in try body(StoreTransaction(connection: .sqlite(db, nil))) }
+        case .postgres: try read(body)
+        }
+    }
 }

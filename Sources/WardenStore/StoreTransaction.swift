@@ -388,8 +388,11 @@ public struct StoreTransaction {
         try Int.fetchOne(statement(sql: "SELECT 1 FROM cases WHERE case_id = ?"), arguments: [id]) != nil
     }
 
-    /// A case with its evidence and history.
+    /// A case with its evidence and history. On SQLite one statement, a snapshot by
+    /// itself (`Store.readStatement` runs it outside a transaction: the socket's cold
+    /// `case.get`); on PostgreSQL three queries in the caller's transaction.
     public func caseRecord(id: String) throws -> CaseRecord? {
+        if case .sqlite(let db, _) = connection { return try Self.caseRecord(db, id: id) }
         guard let row = try Row.fetchOne(statement(sql: "SELECT * FROM cases WHERE case_id = ?"), arguments: [id]) else {
             return nil
         }
@@ -398,6 +401,64 @@ public struct StoreTransaction {
         ).map { try Self.evidenceEntry($0, caseId: id) }
         c.history = try Row.fetchAll(statement(sql: "SELECT * FROM case_history WHERE case_id = ? ORDER BY id"), arguments: [id]
         ).map { try Self.historyEntry($0, caseId: id) }
+        return c
+    }
+
+    /// The case, its evidence and its history as one result: a part number (0, 1, 2),
+    /// then the row's id within the part (its order), then the part's columns.
+    static let caseRecordSQL = """
+        SELECT 0, 0, case_id, order_id, category, shop, reason, state, opened_at, deadline, liability_fen, liability_points
+          FROM cases WHERE case_id = ?1
+        UNION ALL
+        SELECT 1, id, kind, ref, sha256, registered_at, submitted_at, in_time, NULL, NULL, NULL, NULL
+          FROM case_evidence WHERE case_id = ?1
+        UNION ALL
+        SELECT 2, id, state, note, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+          FROM case_history WHERE case_id = ?1
+        ORDER BY 1, 2
+        """
+
+    /// `caseRecordSQL` read by column position (no row objects, no names looked up).
+    static func caseRecord(_ db: Database, id: String) throws -> CaseRecord? {
+        var found: CaseRecord?
+        var evidence: [CaseRecord.EvidenceEntry] = []
+        var history: [CaseRecord.HistoryEntry] = []
+        var failure: (any Error)?
+        _ = try db.cachedStatement(sql: caseRecordSQL).rows([id]) { h -> Void in
+            guard failure == nil else { return }
+            do {
+                switch Column.int64(h, 0) {
+                case 0:
+                    let fen = Column.int(h, 10)
+                    found = CaseRecord(
+                        caseId: Column.text(h, 2), orderId: Column.text(h, 3), category: Column.text(h, 4), shop: Column.optionalText(h, 5),
+                        reason: try decode(ComplaintReason.self, Column.text(h, 6), "cases", "reason", id),
+                        state: try decode(CaseState.self, Column.text(h, 7), "cases", "state", id),
+                        openedAt: Timestamp(milliseconds: Column.int64(h, 8)), deadline: Column.int(h, 9).map(Timestamp.init(milliseconds:)),
+                        liability: fen.map { Liability(amount: Money(fen: $0), points: Int(Column.int(h, 11) ?? 0)) })
+                case 1:
+                    evidence.append(
+                        CaseRecord.EvidenceEntry(
+                            item: EvidenceItem(
+                                kind: try decode(EvidenceKind.self, Column.text(h, 2), "case_evidence", "kind", id), ref: Column.text(h, 3),
+                                sha256: Column.optionalText(h, 4), registeredAt: Column.int(h, 5).map(Timestamp.init(milliseconds:))),
+                            submittedAt: Timestamp(milliseconds: Column.int64(h, 6)), inTime: Column.int64(h, 7) != 0))
+                default:
+                    history.append(
+                        CaseRecord.HistoryEntry(
+                            at: Timestamp(milliseconds: Column.int64(h, 4)), state: try decode(CaseState.self, Column.text(h, 2), "case_history", "state", id),
+                            note: Column.text(h, 3)))
+                }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        // Evidence or history without the case row cannot be: the case is read in the
+        // same snapshot, and neither outlives it.
+        guard var c = found else { return nil }
+        c.evidence = evidence
+        c.history = history
         return c
     }
 
