@@ -405,7 +405,9 @@ public struct StoreTransaction {
     }
 
     /// The case, its evidence and its history as one result: a part number (0, 1, 2),
-    /// then the row's id within the part (its order), then the part's columns.
+    /// then the row's id within the part (its order), then the part's columns. Not
+    /// sorted here (an ORDER BY over the union costs a sorter per read): the reader
+    /// orders each part by id.
     static let caseRecordSQL = """
         SELECT 0, 0, case_id, order_id, category, shop, reason, state, opened_at, deadline, liability_fen, liability_points
           FROM cases WHERE case_id = ?1
@@ -415,14 +417,13 @@ public struct StoreTransaction {
         UNION ALL
         SELECT 2, id, state, note, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
           FROM case_history WHERE case_id = ?1
-        ORDER BY 1, 2
         """
 
     /// `caseRecordSQL` read by column position (no row objects, no names looked up).
     static func caseRecord(_ db: Database, id: String) throws -> CaseRecord? {
         var found: CaseRecord?
-        var evidence: [CaseRecord.EvidenceEntry] = []
-        var history: [CaseRecord.HistoryEntry] = []
+        var evidence: [(Int64, CaseRecord.EvidenceEntry)] = []
+        var history: [(Int64, CaseRecord.HistoryEntry)] = []
         var failure: (any Error)?
         _ = try db.cachedStatement(sql: caseRecordSQL).rows([id]) { h -> Void in
             guard failure == nil else { return }
@@ -437,17 +438,21 @@ public struct StoreTransaction {
                         openedAt: Timestamp(milliseconds: Column.int64(h, 8)), deadline: Column.int(h, 9).map(Timestamp.init(milliseconds:)),
                         liability: fen.map { Liability(amount: Money(fen: $0), points: Int(Column.int(h, 11) ?? 0)) })
                 case 1:
-                    evidence.append(
+                    evidence.append((
+                        Column.int64(h, 1),
                         CaseRecord.EvidenceEntry(
                             item: EvidenceItem(
                                 kind: try decode(EvidenceKind.self, Column.text(h, 2), "case_evidence", "kind", id), ref: Column.text(h, 3),
                                 sha256: Column.optionalText(h, 4), registeredAt: Column.int(h, 5).map(Timestamp.init(milliseconds:))),
-                            submittedAt: Timestamp(milliseconds: Column.int64(h, 6)), inTime: Column.int64(h, 7) != 0))
+                            submittedAt: Timestamp(milliseconds: Column.int64(h, 6)), inTime: Column.int64(h, 7) != 0)
+                    ))
                 default:
-                    history.append(
+                    history.append((
+                        Column.int64(h, 1),
                         CaseRecord.HistoryEntry(
                             at: Timestamp(milliseconds: Column.int64(h, 4)), state: try decode(CaseState.self, Column.text(h, 2), "case_history", "state", id),
-                            note: Column.text(h, 3)))
+                            note: Column.text(h, 3))
+                    ))
                 }
             } catch {
                 failure = error
@@ -457,8 +462,8 @@ public struct StoreTransaction {
         // Evidence or history without the case row cannot be: the case is read in the
         // same snapshot, and neither outlives it.
         guard var c = found else { return nil }
-        c.evidence = evidence
-        c.history = history
+        c.evidence = evidence.sorted { $0.0 < $1.0 }.map(\.1)
+        c.history = history.sorted { $0.0 < $1.0 }.map(\.1)
         return c
     }
 
