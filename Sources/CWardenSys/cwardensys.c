@@ -206,4 +206,8 @@ int warden_kill_group(pid_t pgid, int sig) {
 
 int warden_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
+int warden_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
 int warden_malloc_trim(void) { return malloc_trim(0); }

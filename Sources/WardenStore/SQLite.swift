@@ -152,9 +152,6 @@ public final class Database: @unchecked Sendable {
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
     private var commitHooks: [() -> Void] = []
-    /// On a reader: the pool's commit count when its open read transaction (kept between
-    /// `DatabasePool.readStatement` calls) began; nil when it has none.
-    fileprivate var snapshot: UInt64?
 
     /// SQLite's process-wide settings (`warden_sqlite3_configure`), made once before the
     /// first connection opens.
@@ -467,13 +464,6 @@ public final class DatabasePool: @unchecked Sendable {
     private let writerQueue = DispatchQueue(label: "warden.store.writer")
     private let idle = Locked<[Database]>([])
     private let closed = Atomic<Bool>(false)
-    /// Commits made by the writer, counted before anything learns of them (the first
-    /// hook of each transaction): a reader's snapshot begun at the current count has
-    /// seen every commit.
-    private let commits = Atomic<UInt64>(0)
-    /// Idle readers holding an open snapshot, which the writer ends after each commit
-    /// (an idle snapshot would hold back the WAL's checkpoints).
-    private let idleSnapshots = Atomic<Int>(0)
 
     public init(path: String, configuration: Configuration) throws {
         self.path = path
@@ -499,7 +489,6 @@ public final class DatabasePool: @unchecked Sendable {
     public func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         try writerQueue.sync {
             guard !closed.load(ordering: .acquiring) else { throw Self.closedError }
-            defer { committed() }
             return try body(writer)
         }
     }
@@ -509,15 +498,7 @@ public final class DatabasePool: @unchecked Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             writerQueue.async { [self] in
                 guard !closed.load(ordering: .acquiring) else { return continuation.resume(throwing: Self.closedError) }
-                continuation.resume(
-                    with: Result {
-                        try writer.inTransaction(immediate: true) { db in
-                            // First of the commit's hooks: counted before the effects
-                            // (cache invalidation, events) make the change known.
-                            db.afterNextTransaction(onCommit: { _ in self.committed() })
-                            return try body(db)
-                        }
-                    })
+                continuation.resume(with: Result { try writer.inTransaction(immediate: true, body) })
             }
         }
     }
@@ -527,61 +508,20 @@ public final class DatabasePool: @unchecked Sendable {
         guard !closed.load(ordering: .acquiring) else { throw Self.closedError }
         let reader = try takeReader()
         defer { giveBack(reader) }
-        Self.endSnapshot(reader)
         return try reader.inTransaction(immediate: false, body)
     }
 
-    /// Runs `body`, which reads with one statement, on a reader's snapshot. The snapshot
-    /// stays open after it, and the next call on that reader uses it again if the writer
-    /// has committed nothing since (no BEGIN, no read lock taken and released again);
-    /// otherwise it is ended and a new one begun. The writer ends idle readers'
-    /// snapshots after each commit.
+    /// Runs `body` on a reader outside a transaction: for a body that runs one statement
+    /// (a statement reads one snapshot by itself), without BEGIN and COMMIT around it.
     public func readStatement<T>(_ body: (Database) throws -> T) throws -> T {
         guard !closed.load(ordering: .acquiring) else { throw Self.closedError }
         let reader = try takeReader()
         defer { giveBack(reader) }
-        let seen = commits.load(ordering: .acquiring)
-        if reader.snapshot != seen {
-            Self.endSnapshot(reader)
-            try reader.cachedStatement(sql: "BEGIN DEFERRED").execute()
-            reader.snapshot = seen  // taken by the first statement, so after `seen`
-        }
-        do {
-            return try body(reader)
-        } catch {
-            Self.endSnapshot(reader)
-            throw error
-        }
-    }
-
-    /// Ends a reader's open snapshot, if it has one.
-    private static func endSnapshot(_ db: Database) {
-        guard db.snapshot != nil else { return }
-        db.snapshot = nil
-        if sqlite3_get_autocommit(db.handle) == 0 { try? db.cachedStatement(sql: "COMMIT").execute() }
-    }
-
-    /// On the writer, after each commit: counts it, and ends the snapshots idle readers
-    /// hold (readers in use end theirs at their next read, which sees the new count).
-    private func committed() {
-        commits.add(1, ordering: .acquiringAndReleasing)
-        guard idleSnapshots.load(ordering: .acquiring) > 0 else { return }
-        idle.withLock { idle in
-            for db in idle where db.snapshot != nil {
-                Self.endSnapshot(db)
-                idleSnapshots.subtract(1, ordering: .acquiringAndReleasing)
-            }
-        }
+        return try body(reader)
     }
 
     private func takeReader() throws -> Database {
-        if let db = idle.withLock({ idle -> Database? in
-            let db = idle.popLast()
-            if db?.snapshot != nil { idleSnapshots.subtract(1, ordering: .acquiringAndReleasing) }
-            return db
-        }) {
-            return db
-        }
+        if let db = idle.withLock({ $0.popLast() }) { return db }
         let db = try Database(path: path, readOnly: true, busyTimeout: configuration.busyTimeout * 1000)
         do {
             try configuration.prepareDatabase?(db)
@@ -596,7 +536,6 @@ public final class DatabasePool: @unchecked Sendable {
         let keep = idle.withLock { idle -> Bool in
             guard !closed.load(ordering: .acquiring), idle.count < configuration.maximumIdleReaders else { return false }
             idle.append(db)
-            if db.snapshot != nil { idleSnapshots.add(1, ordering: .acquiringAndReleasing) }
             return true
         }
         if !keep { db.close() }

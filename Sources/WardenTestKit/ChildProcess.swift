@@ -12,7 +12,8 @@ import Glibc
 /// when several processes are started at once from different threads (swiftlang/swift
 /// #57827), and the suite runs its tests in parallel; a `Pipe` of another test then
 /// fails with EBADF and the whole test process traps. Every descriptor made here is
-/// close-on-exec and closed exactly once, by its owner.
+/// close-on-exec and closed exactly once, by its owner; the child gets only its
+/// standard input, output and error.
 public final class ChildProcess: @unchecked Sendable {
     // @unchecked: `exit` is under its lock; the pipe ends are read by one caller.
 
@@ -85,6 +86,9 @@ public final class ChildProcess: @unchecked Sendable {
             for fd in pipes { close(fd) }
             throw error
         }
+        // Nothing else the test process has open reaches the child (sockets a test made
+        // without close-on-exec would otherwise stay open in a daemon it starts).
+        warden_spawn_actions_closefrom(&actions, 3)
         // The child starts with default signal handling and nothing blocked (the test
         // process ignores SIGPIPE, and an ignored signal stays ignored across exec).
         var attributes = posix_spawnattr_t()
@@ -193,14 +197,16 @@ public final class ChildProcess: @unchecked Sendable {
     /// ended it (as Foundation's `terminationStatus`).
     @discardableResult
     public func wait() -> Int32 {
-        if let done = exit.withLock({ $0 }) { return done }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return exit.withLock { $0 } ?? -1 }  // reaped by `isRunning` meanwhile
+        // Under the lock, so `isRunning` on another thread cannot reap it in between.
+        exit.withLock { exit in
+            if let done = exit { return done }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 {
+                if errno != EINTR { return -1 }
+            }
+            exit = Self.decode(status)
+            return exit!
         }
-        let code = Self.decode(status)
-        exit.withLock { $0 = code }
-        return code
     }
 
     /// As `wait()`, for a child that has exited (-1 while it runs).

@@ -88,10 +88,7 @@ struct ClusterTests {
 
     /// The issue's figure: 10,000 deadlines due in the same second, three nodes, one
     /// killed with SIGKILL at the due time. Exactly 10,000 ledger entries, each deadline
-    /// fired once; what the dead node held is fired by another within SPEC §7's 10 s:
-    /// from the kill to the last firing, no 10 s pass without a firing while deadlines
-    /// are pending. (How long the whole burst takes is the two survivors' pace on this
-    /// machine, which also runs the database and the tests: printed, and held to 60 s.)
+    /// fired once, all booked within 10 s of the due time.
     @Test func tenThousandDueTogetherWithANodeKilledAtTheDueTimeFireOnce() throws {
         let server = try PostgresServer.shared()
         let url = try server.freshDatabase()
@@ -120,7 +117,6 @@ struct ClusterTests {
         let into = UInt32.random(in: 0...500)
         if stored < due { usleep(UInt32((due - stored).milliseconds) * 1000 + into * 1000) }
         nodes[0].kill9()
-        let killed = Fixtures.now()
         try nodes[1].waitFor("every deadline fired", timeout: 120) { try nodes[1].call("ledger.summary")["count"] == JSON(total) }
 
         let db = try PGConnection(url: url)
@@ -132,16 +128,9 @@ struct ClusterTests {
         let last = try #require(try db.scalar("SELECT max(fired_at) FROM deadlines", as: Int64.self))
         let byNode = try db.fetchAll("SELECT node, count(*) AS n FROM events WHERE topic = 'deadline.expired' GROUP BY node ORDER BY node")
         print("◇ 10,000 due together on three nodes, k1 killed \(into) ms after the due time: last fired \(Double(last - due.milliseconds) / 1000) s after due; wardend \(Self.releaseWardend ?? "debug build"); fired per node: \(byNode.map { "\($0["node"] as String)=\($0["n"] as Int)" })")
-        // The longest wait without a firing after the kill: a dead node's deadlines
-        // not taken over would show as a silence before the last ones fire.
-        let firedAt = try db.fetchAll("SELECT fired_at FROM deadlines WHERE fired_at >= $1 ORDER BY fired_at", [killed.milliseconds]).map { $0["fired_at"] as Int64 }
-        let silence = zip([killed.milliseconds] + firedAt, firedAt).map { $1 - $0 }.max() ?? 0
-        print("◇ longest time without a firing after the kill: \(Double(silence) / 1000) s")
-        #expect(silence <= 10_000, "no deadline fired for \(silence) ms after k1 was killed while some were pending (SPEC §7: another node fires them within 10 s)")
-        // Liveness of the whole burst, which is the survivors' pace (release build:
-        // 7.5 s in benchmarks/cluster/run, 11.1 s in a clean-clone run on a day the
-        // machine ran at half speed; a debug build is three to five times slower).
-        let bound: Int64 = Self.releaseWardend == nil ? 120_000 : 60_000
+        // SPEC §7's 10 s holds for the release build (scripts/test runs this test on
+        // one); a debug build, three to five times slower per firing, is held to 30 s.
+        let bound: Int64 = Self.releaseWardend == nil ? 30_000 : 10_000
         #expect(last - due.milliseconds <= bound, "the last deadline fired \(last - due.milliseconds) ms after due (bound \(bound) ms, \(Self.releaseWardend ?? "debug build"))")
     }
 

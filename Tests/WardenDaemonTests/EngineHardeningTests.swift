@@ -68,30 +68,6 @@ struct EngineHardeningTests {
         store.releaseCache()
     }
 
-    /// A reader's snapshot is used again between single-statement reads only while the
-    /// writer commits nothing: a read after a commit sees it, and the writer ends the
-    /// snapshots idle readers hold (one left open would hold the WAL's checkpoint back).
-    @Test func aReaderSnapshotLastsOnlyUntilTheNextCommit() async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        var configuration = Configuration()
-        configuration.busyTimeout = 1
-        let pool = try DatabasePool(path: dir.path + "/t.sqlite", configuration: configuration)
-        defer { try? pool.close() }
-        try pool.writeWithoutTransaction { try $0.execute(sql: "CREATE TABLE t (n INTEGER)") }
-        func count() throws -> Int { try pool.readStatement { try Int.fetchOne($0, sql: "SELECT count(*) FROM t") ?? -1 } }
-        #expect(try count() == 0)
-        #expect(try count() == 0)  // the same snapshot, used again
-        for expected in 1...3 {
-            try await pool.write { try $0.execute(sql: "INSERT INTO t VALUES (1)") }
-            // The reader is idle with its snapshot: the commit ended it, so a checkpoint
-            // that must wait for every reader completes at once.
-            let busy = try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-            #expect(busy == 0)
-            #expect(try count() == expected)
-        }
-    }
-
     /// A state this version does not know (a newer Warden wrote it, or a hand edit) is an
     /// error naming the table, column and row, not a case silently `resolved`.
     @Test(arguments: StoreBackend.here) func anUnknownStateReadBackIsAnError(_ backend: StoreBackend) async throws {

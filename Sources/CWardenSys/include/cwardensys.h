@@ -34,6 +34,12 @@ pid_t warden_spawn(const char *path, char *const argv[], char *const envp[], int
 /* pipe2(fds, O_CLOEXEC); 0 or -1 with errno. */
 int warden_pipe_cloexec(int fds[2]);
 
+#include <spawn.h>
+/* Adds "close every descriptor from `from` up" to a posix_spawn's file actions (glibc's
+   posix_spawn_file_actions_addclosefrom_np), so a child started with posix_spawn gets
+   only the descriptors its actions give it. */
+int warden_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from);
+
 /* kill(2) of a process group; 0 or -1 with errno. */
 int warden_kill_group(pid_t pgid, int sig);
 
