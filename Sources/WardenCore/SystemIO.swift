@@ -101,6 +101,15 @@ public enum SystemIO {
 
     /// The whole environment, as `NAME=value` pairs (the first of a repeated name wins,
     /// as `getenv` would give it).
+    /// `strings` as a NULL-terminated array of C strings (an `argv` or `envp` for
+    /// spawning a program), valid during `body`.
+    public static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { for p in pointers { free(p) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
     public static func environment() -> [String: String] {
         var out: [String: String] = [:]
         var p = environ

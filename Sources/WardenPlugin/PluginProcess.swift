@@ -100,8 +100,8 @@ public final class PluginProcess: Sendable {
         environment["WARDEN_PLUGIN_ID"] = module
         let argv = [settings.exec] + settings.args
         let envp = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        let pid = withCStrings(argv) { cargv in
-            withCStrings(envp) { cenvp in
+        let pid = SystemIO.withCStrings(argv) { cargv in
+            SystemIO.withCStrings(envp) { cenvp in
                 warden_spawn(settings.exec, cargv, cenvp, toChild[0], fromChild[1], errors[1])
             }
         }
@@ -536,11 +536,4 @@ final class PluginStderrHandler: ChannelInboundHandler, @unchecked Sendable {
 public struct PluginStartError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
-}
-
-func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { for p in pointers { free(p) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

@@ -109,8 +109,8 @@ public final class ChildProcess: @unchecked Sendable {
         let argv = [path] + arguments
         let envp = env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         var child: pid_t = 0
-        let spawned = Self.withCStrings(argv) { cargv in
-            Self.withCStrings(envp) { cenvp in posix_spawn(&child, path, &actions, &attributes, cargv, cenvp) }
+        let spawned = SystemIO.withCStrings(argv) { cargv in
+            SystemIO.withCStrings(envp) { cenvp in posix_spawn(&child, path, &actions, &attributes, cargv, cenvp) }
         }
         for fd in childEnds { close(fd) }
         guard spawned == 0 else {
@@ -236,11 +236,5 @@ public final class ChildProcess: @unchecked Sendable {
 
     static func decode(_ status: Int32) -> Int32 {
         status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f
-    }
-
-    static func withCStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
-        defer { for p in pointers { free(p) } }
-        return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
     }
 }
