@@ -117,10 +117,13 @@ public final class DeadlineService: Service, Sendable {
     /// As `fireDue`, and whether some firings were left because another node sharing the
     /// database holds their deadlines right now (tried again after `busyRetry`).
     func fireDueOrHeld() async -> (ok: Bool, heldElsewhere: Bool) {
-        // Held elsewhere: out of the schedule until this returns (so they are not
-        // collected again at once), then put back.
-        var held: [DeadlineSchedule.Firing] = []
-        defer { if !held.isEmpty { requeue(held) } }
+        // Held elsewhere: out of the schedule (so they are not collected again at once),
+        // each tried again once it has waited `busyRetry`, between the groups of the
+        // burst; what is still held when this returns is put back in the schedule. So a
+        // node that died holding deadlines has them fired here about `busyRetry` after
+        // its death, however long the rest of the burst takes (SPEC §7).
+        var held = HeldFirings()
+        defer { if !held.isEmpty { requeue(held.all) } }
         while true {
             do {
                 try await loadWindowIfNeeded()
@@ -128,7 +131,8 @@ public final class DeadlineService: Service, Sendable {
                 logger.error("Could not load deadlines from the store; will retry", metadata: ["warden.event": "deadline.retry", "warden.error": "\(error)"])
                 return (false, !held.isEmpty)
             }
-            let due = schedule.withLock { $0.collect(now: clock.now()) }
+            var due = held.ripe(now: clock.now(), after: Self.busyRetry)
+            due += schedule.withLock { $0.collect(now: clock.now()) }
             if due.isEmpty { return (true, !held.isEmpty) }
             var retry: [DeadlineSchedule.Firing] = []
             var start = due.startIndex
@@ -140,7 +144,7 @@ public final class DeadlineService: Service, Sendable {
                 do {
                     let (taken, failed, busy) = try await engine.fire(batch, budget: budget)
                     budget = min(budget * 2, .milliseconds(400))
-                    held += busy
+                    held.add(busy, at: clock.now())
                     for (firing, reason) in failed {
                         logger.error("Deadline firing failed; will retry", metadata: ["warden.event": "deadline.retry", "warden.case_id": "\(firing.caseId)", "warden.error": "\(reason)"])
                         retry.append(firing)
@@ -151,6 +155,12 @@ public final class DeadlineService: Service, Sendable {
                         "Deadline firings failed; will retry", metadata: ["warden.event": "deadline.retry", "warden.case_id": "\(batch[0].caseId)", "warden.count": "\(due.endIndex - start)", "warden.error": "\(error)"])
                     retry += due[start...]
                     break
+                }
+                // Firings held elsewhere that have waited long enough go before the rest.
+                let ripe = held.ripe(now: clock.now(), after: Self.busyRetry)
+                if !ripe.isEmpty {
+                    due = ripe + due[start...]
+                    start = due.startIndex
                 }
             }
             if !retry.isEmpty {
@@ -212,5 +222,28 @@ public final class DeadlineService: Service, Sendable {
                 }
             }
         }
+    }
+}
+
+/// Firings another node held when this one tried them, each with when it was found
+/// held, oldest first.
+struct HeldFirings {
+    private var items: [(firing: DeadlineSchedule.Firing, since: Timestamp)] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+    var all: [DeadlineSchedule.Firing] { items[head...].map(\.firing) }
+
+    mutating func add(_ firings: [DeadlineSchedule.Firing], at now: Timestamp) {
+        items += firings.map { ($0, now) }
+    }
+
+    /// Takes out those found held at least `wait` before `now`.
+    mutating func ripe(now: Timestamp, after wait: TimeSpan) -> [DeadlineSchedule.Firing] {
+        let start = head
+        while head < items.count, items[head].since + wait <= now { head += 1 }
+        let taken = items[start..<head].map(\.firing)
+        if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
+        return taken
     }
 }

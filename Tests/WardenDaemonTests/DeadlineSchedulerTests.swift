@@ -148,6 +148,46 @@ struct DeadlineSchedulerTests {
         #expect(try f.ledger().count == 1)
     }
 
+    /// SPEC §7: a deadline another node holds locked (it is firing it) is tried again
+    /// `busyRetry` later while the rest of the burst goes on, not only after the whole
+    /// burst: if that node died, its deadlines fire about a second after its death
+    /// however long the burst. Here the other node is a session holding C1's deadline
+    /// row; it lets go (rolls back, as a killed node's session does) when the first
+    /// group of the burst commits, and the fake clock moves on by `busyRetry` at the
+    /// second.
+    @Test func aDeadlineHeldByAnotherNodeIsTriedAgainDuringTheBurst() async throws {
+        try #require(PostgresServer.unavailable == nil, "\(PostgresServer.unavailable ?? "")")
+        let f = try EngineFixture(.postgres)
+        let n = 2_500  // more than two groups of `DeadlineService.batchSize`
+        let records = try Self.staggeredComplaints(n).map { try f.engine.parser.parse(JSONParser.parse($0)).get() }
+        try await f.engine.ingest(records, source: "test")
+        await f.deadlines.fireDue()  // nothing due yet: only the first look at the store
+        let other = try PGConnection(url: f.location)
+        defer { other.close() }
+        try other.execute("BEGIN")
+        #expect(try other.fetchAll("SELECT case_id FROM deadlines WHERE case_id = 'C1' FOR UPDATE").count == 1)
+        // The first group's commit lets go of C1; the second's moves the clock on by
+        // `busyRetry` (C1 was found held at the first group).
+        let commits = Locked(0)
+        let clock = f.clock
+        f.engine.onEvents { events in
+            guard events.contains(where: { $0.topic == "deadline.expired" }) else { return }
+            commits.withLock { count in
+                count += 1
+                if count == 1 { _ = try? other.execute("ROLLBACK") }
+                if count == 2 { clock.advance(by: .seconds(1)) }
+            }
+        }
+        f.clock.advance(to: EngineFixture.due + .days(3))
+        #expect(await f.deadlines.fireDue())
+        #expect(commits.value >= 3)
+        // All fired in this one pass, C1 too, each once.
+        #expect(try f.rawCount("SELECT count(*) FROM ledger") == n)
+        #expect(try f.rawCount("SELECT count(*) FROM ledger WHERE case_id = 'C1'") == 1)
+        #expect(f.deadlines.pendingCount == 0)
+        #expect(f.deadlines.heldCount == 0)
+    }
+
     @Test(arguments: StoreBackend.here) func warningsMissedWhileStoppedFoldIntoOne(_ backend: StoreBackend) async throws {
         let f = try EngineFixture(backend)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
