@@ -9,7 +9,8 @@
 // Keys are drawn at random from 0..KEYS-1. One second of warm-up is not counted.
 // With a last argument "once", every key is asked for exactly once, in order (a warm-up
 // pass; SECONDS is then ignored and the figures cover the whole pass, from the first
-// request to the last answer).
+// request to the last answer); with "once-random", every key exactly once in a random
+// order (a fixed shuffle, the same every run).
 // Prints one JSON line: {"server","connections","seconds","requests","rps","p50_us",
 // "p99_us","p999_us","max_us","errors"}. Exits 1 if any answer was an error.
 #define _GNU_SOURCE
@@ -41,6 +42,7 @@ static long keys;
 static uint64_t rng = 88172645463325252ULL;
 static int once;
 static long next_in_order, answered_in_order;
+static long *order;  // once-random: the keys, shuffled
 static uint32_t *lat;  // latencies in microseconds (capped)
 static size_t nlat, caplat;
 static long errors;
@@ -51,12 +53,19 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static long next_key(void) {
-    if (once) return next_in_order++;
+static uint64_t xorshift(void) {
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;
-    return (long)(rng % (uint64_t)keys);
+    return rng;
+}
+
+static long next_key(void) {
+    if (once) {
+        long i = next_in_order++;
+        return order ? order[i] : i;
+    }
+    return (long)(xorshift() % (uint64_t)keys);
 }
 
 static void send_request(conn_t *c) {
@@ -117,6 +126,16 @@ int main(int argc, char **argv) {
     if (argc > 6) prefix = argv[6];
     if (argc > 7) width = atoi(argv[7]);
     if (argc > 8 && strcmp(argv[8], "once") == 0) once = 1;
+    if (argc > 8 && strcmp(argv[8], "once-random") == 0) {
+        once = 1;
+        order = malloc(sizeof *order * (size_t)keys);
+        if (!order) { perror("malloc"); return 1; }
+        for (long i = 0; i < keys; i++) order[i] = i;
+        for (long i = keys - 1; i > 0; i--) {  // Fisher-Yates
+            long j = (long)(xorshift() % (uint64_t)(i + 1));
+            long t = order[i]; order[i] = order[j]; order[j] = t;
+        }
+    }
     caplat = 1 << 24;
     lat = malloc(caplat * sizeof *lat);
     conn_t *conns = calloc((size_t)n, sizeof *conns);
