@@ -31,6 +31,11 @@ public final class Engine: Sendable {
     /// Where committed transactions' log entries are written, in commit order, so the
     /// writer does not wait on the journal (or stderr) before its next transaction.
     let logQueue = DispatchQueue(label: "warden.engine.logs")
+    /// Where committed events go to `onEvents` (live subscribers), in commit order, so
+    /// the writer does not serialize them for subscribers before its next transaction.
+    /// A subscriber may get an event a moment after the writer's caller got its answer;
+    /// `seq` keeps the order, and `EventBus` the no-gap, no-duplicate promise.
+    let eventQueue = DispatchQueue(label: "warden.engine.events")
 
     /// What a reload may change.
     public struct Settings: Sendable {
@@ -82,6 +87,12 @@ public final class Engine: Sendable {
         logQueue.sync {}
     }
 
+    /// Waits until every event of the transactions committed so far has been handed to
+    /// `onEvents`.
+    public func flushEvents() {
+        eventQueue.sync {}
+    }
+
     public var settings: Settings {
         get { state.value }
         set { state.value = newValue }
@@ -101,7 +112,8 @@ public final class Engine: Sendable {
     }
 
     /// Receives every event after the transaction that wrote it committed, in `seq`
-    /// order (for live `event.subscribe` delivery). Must not block.
+    /// order (for live `event.subscribe` delivery), on a queue of its own (after the
+    /// writer moved on). Must not block.
     public func onEvents(_ hook: @escaping @Sendable ([StoredEvent]) -> Void) {
         eventHook.value = hook
     }
@@ -322,7 +334,8 @@ public final class Engine: Sendable {
             hook(effects.touchedCases)
         }
         if !effects.events.isEmpty, let hook = eventHook.value {
-            hook(effects.events)
+            let events = effects.events
+            eventQueue.async { hook(events) }
         }
         if !effects.queued.isEmpty, let hook = queueHook.value {
             hook(effects.queued)
@@ -330,7 +343,7 @@ public final class Engine: Sendable {
         if let metrics = metrics.value {
             let tally = effects.tally
             metrics.recordsIngested(tally.records)
-            for b in tally.bookings { metrics.booked(category: b.category, rule: b.rule, amountFen: b.amountFen, points: b.points) }
+            for b in tally.bookingsByRule() { metrics.booked(category: b.category, rule: b.rule, count: b.count, amountFen: b.amountFen, points: b.points) }
             for rule in tally.findings { metrics.finding(rule: rule) }
             for lag in tally.lags { metrics.fired(lag: lag.seconds, warning: lag.warning) }
         }
@@ -379,6 +392,32 @@ struct Tally: Sendable {
         bookings += other.bookings
         findings += other.findings
         lags += other.lags
+    }
+
+    /// The bookings summed per category and rule, in the order each pair first came
+    /// (a burst of expiries updates each metric series once, not once per entry).
+    /// Sums saturate rather than trap.
+    func bookingsByRule() -> [(category: String, rule: String, count: Int, amountFen: Int64, points: Int64)] {
+        struct Key: Hashable { var category, rule: String }
+        var index: [Key: Int] = [:]
+        var out: [(category: String, rule: String, count: Int, amountFen: Int64, points: Int64)] = []
+        for b in bookings {
+            let key = Key(category: b.category, rule: b.rule)
+            if let i = index[key] {
+                out[i].count += 1
+                out[i].amountFen = Self.saturatingSum(out[i].amountFen, b.amountFen)
+                out[i].points = Self.saturatingSum(out[i].points, b.points)
+            } else {
+                index[key] = out.count
+                out.append((b.category, b.rule, 1, b.amountFen, b.points))
+            }
+        }
+        return out
+    }
+
+    static func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
     }
 }
 

@@ -89,14 +89,16 @@ public final class WardenMetrics: Sendable {
         (warning ? warningLag : fireLag).record(max(lag, 0))
     }
 
-    /// A ledger entry booked: `amountFen` in fen (0.01 yuan), `points` as the rule says.
-    public func booked(category: String, rule: String, amountFen: Int64, points: Int64) {
+    /// `count` ledger entries booked under one category and rule: `amountFen` their
+    /// money in fen (0.01 yuan), `points` their points, summed. Counters only go up: a
+    /// negative sum (no rule books one) counts as nothing rather than trapping.
+    public func booked(category: String, rule: String, count: Int = 1, amountFen: Int64, points: Int64) {
         let labels = [("category", category), ("rule", rule)]
-        registry.makeCounter(descriptor: Self.family("warden_penalties_total", "Ledger entries booked, by category and rule."), labels: labels).increment()
+        registry.makeCounter(descriptor: Self.family("warden_penalties_total", "Ledger entries booked, by category and rule."), labels: labels).increment(by: Int64(max(count, 0)))
         registry.makeCounter(descriptor: Self.family("warden_penalty_amount_yuan_total", "Money booked in the ledger, in yuan, by category and rule."), labels: labels)
-            .increment(by: Double(amountFen) / 100)
+            .increment(by: Double(max(amountFen, 0)) / 100)
         registry.makeCounter(descriptor: Self.family("warden_penalty_points_total", "Points deducted in the ledger, by category and rule."), labels: labels)
-            .increment(by: points)
+            .increment(by: max(points, 0))
     }
 
     /// A finding recorded (a rule breach without a deadline).

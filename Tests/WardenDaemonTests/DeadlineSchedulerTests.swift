@@ -170,8 +170,7 @@ struct DeadlineSchedulerTests {
         // `busyRetry` (C1 was found held at the first group).
         let commits = Locked(0)
         let clock = f.clock
-        f.engine.onEvents { events in
-            guard events.contains(where: { $0.topic == "deadline.expired" }) else { return }
+        f.engine.onCasesChanged { _ in
             commits.withLock { count in
                 count += 1
                 if count == 1 { _ = try? other.execute("ROLLBACK") }

@@ -18,6 +18,7 @@ struct EngineHardeningTests {
         await f.deadlines.fireDue()
         f.clock.advance(to: EngineFixture.due)
         await f.deadlines.fireDue()
+        f.engine.flushEvents()
         #expect(topics.value == ["case.opened", "deadline.warning", "deadline.expired", "case.changed", "ledger.entry"])
         #expect(try f.events("deadline.warning") == 1)
     }
@@ -47,6 +48,7 @@ struct EngineHardeningTests {
             }
             try await group.waitForAll()
         }
+        f.engine.flushEvents()
         let seen = seqs.value
         #expect(seen.count == writers * perWriter)
         #expect(seen == seen.sorted(), "published out of seq order")
