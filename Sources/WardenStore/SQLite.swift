@@ -264,6 +264,8 @@ enum Column {
 
     static func int64(_ h: OpaquePointer, _ i: Int32) -> Int64 { sqlite3_column_int64(h, i) }
 
+    static func isNull(_ h: OpaquePointer, _ i: Int32) -> Bool { sqlite3_column_type(h, i) == SQLITE_NULL }
+
     static func int(_ h: OpaquePointer, _ i: Int32) -> Int64? {
         sqlite3_column_type(h, i) == SQLITE_NULL ? nil : sqlite3_column_int64(h, i)
     }

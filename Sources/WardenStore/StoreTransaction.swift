@@ -324,6 +324,15 @@ public struct StoreTransaction {
         }
     }
 
+    public struct MissingValue: Error, CustomStringConvertible {
+        public var table: String
+        public var column: String
+        public var row: String
+        public var description: String {
+            "the database holds no value (NULL) in \(table).\(column) for \(row), where Warden always writes one"
+        }
+    }
+
     static func decode<E: RawRepresentable>(_ type: E.Type, _ raw: String, _ table: String, _ column: String, _ row: String) throws -> E
     where E.RawValue == String {
         guard let value = E(rawValue: raw) else { throw UnknownValue(table: table, column: column, row: row, value: raw) }
@@ -420,6 +429,18 @@ public struct StoreTransaction {
         """
 
     /// `caseRecordSQL` read by column position (no row objects, no names looked up).
+    /// A NOT NULL column read by position: a NULL (a damaged or hand-rebuilt table)
+    /// is an error naming the table, column and case, not an empty string or 0.
+    static func text(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> String {
+        guard !Column.isNull(h, i) else { throw MissingValue(table: table, column: column, row: row) }
+        return Column.text(h, i)
+    }
+
+    static func int64(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> Int64 {
+        guard !Column.isNull(h, i) else { throw MissingValue(table: table, column: column, row: row) }
+        return Column.int64(h, i)
+    }
+
     static func caseRecord(_ db: Database, id: String) throws -> CaseRecord? {
         var found: CaseRecord?
         var evidence: [(Int64, CaseRecord.EvidenceEntry)] = []
@@ -432,26 +453,30 @@ public struct StoreTransaction {
                 case 0:
                     let fen = Column.int(h, 10)
                     found = CaseRecord(
-                        caseId: Column.text(h, 2), orderId: Column.text(h, 3), category: Column.text(h, 4), shop: Column.optionalText(h, 5),
-                        reason: try decode(ComplaintReason.self, Column.text(h, 6), "cases", "reason", id),
-                        state: try decode(CaseState.self, Column.text(h, 7), "cases", "state", id),
-                        openedAt: Timestamp(milliseconds: Column.int64(h, 8)), deadline: Column.int(h, 9).map(Timestamp.init(milliseconds:)),
+                        caseId: try text(h, 2, "cases", "case_id", id), orderId: try text(h, 3, "cases", "order_id", id),
+                        category: try text(h, 4, "cases", "category", id), shop: Column.optionalText(h, 5),
+                        reason: try decode(ComplaintReason.self, try text(h, 6, "cases", "reason", id), "cases", "reason", id),
+                        state: try decode(CaseState.self, try text(h, 7, "cases", "state", id), "cases", "state", id),
+                        openedAt: Timestamp(milliseconds: try int64(h, 8, "cases", "opened_at", id)), deadline: Column.int(h, 9).map(Timestamp.init(milliseconds:)),
                         liability: fen.map { Liability(amount: Money(fen: $0), points: Int(Column.int(h, 11) ?? 0)) })
                 case 1:
                     evidence.append((
-                        Column.int64(h, 1),
+                        try int64(h, 1, "case_evidence", "id", id),
                         CaseRecord.EvidenceEntry(
                             item: EvidenceItem(
-                                kind: try decode(EvidenceKind.self, Column.text(h, 2), "case_evidence", "kind", id), ref: Column.text(h, 3),
+                                kind: try decode(EvidenceKind.self, try text(h, 2, "case_evidence", "kind", id), "case_evidence", "kind", id),
+                                ref: try text(h, 3, "case_evidence", "ref", id),
                                 sha256: Column.optionalText(h, 4), registeredAt: Column.int(h, 5).map(Timestamp.init(milliseconds:))),
-                            submittedAt: Timestamp(milliseconds: Column.int64(h, 6)), inTime: Column.int64(h, 7) != 0)
+                            submittedAt: Timestamp(milliseconds: try int64(h, 6, "case_evidence", "submitted_at", id)),
+                            inTime: try int64(h, 7, "case_evidence", "in_time", id) != 0)
                     ))
                 default:
                     history.append((
-                        Column.int64(h, 1),
+                        try int64(h, 1, "case_history", "id", id),
                         CaseRecord.HistoryEntry(
-                            at: Timestamp(milliseconds: Column.int64(h, 4)), state: try decode(CaseState.self, Column.text(h, 2), "case_history", "state", id),
-                            note: Column.text(h, 3))
+                            at: Timestamp(milliseconds: try int64(h, 4, "case_history", "at", id)),
+                            state: try decode(CaseState.self, try text(h, 2, "case_history", "state", id), "case_history", "state", id),
+                            note: try text(h, 3, "case_history", "note", id))
                     ))
                 }
             } catch {

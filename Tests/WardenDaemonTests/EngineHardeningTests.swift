@@ -83,6 +83,25 @@ struct EngineHardeningTests {
         }
     }
 
+    /// A NULL where the schema says NOT NULL (the history table rebuilt by hand without
+    /// its constraints) is an error naming the table, column and case, not an empty note.
+    @Test func aMissingValueReadBackIsAnError() async throws {
+        let f = try EngineFixture(.sqlite)
+        try await f.ingest(EngineFixture.order, EngineFixture.complaint)
+        try f.rawExecute(
+            """
+            CREATE TABLE history_copy AS SELECT * FROM case_history;
+            DROP TABLE case_history;
+            ALTER TABLE history_copy RENAME TO case_history;
+            UPDATE case_history SET note = NULL WHERE case_id = 'C1';
+            """)
+        #expect {
+            _ = try f.caseRecord("C1")
+        } throws: { error in
+            "\(error)".contains("case_history.note") && "\(error)".contains("C1") && "\(error)".contains("NULL")
+        }
+    }
+
     /// Which live events a subscriber has not had (SPEC §7 on a shared database): this
     /// node's in `seq` order after the replay's last; another node's whenever the replay
     /// did not deliver it, also below that `seq` (its transaction was open during the
