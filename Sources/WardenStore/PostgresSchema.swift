@@ -38,7 +38,7 @@ public enum PostgresSchema {
                     node TEXT NOT NULL
                 )
                 """)
-            let applied = Set(try connection.fetchAll("SELECT name FROM warden_migrations").map { $0["name"] as String })
+            let applied = Set(try connection.fetchAll("SELECT name FROM warden_migrations").map { try $0["name"] as String })
             var done: [String] = []
             for (name, sql) in migrations where !applied.contains(name) {
                 do throws(PGError) {

@@ -369,6 +369,26 @@ public final class Statement: @unchecked Sendable {
     }
 }
 
+/// A stored value Warden cannot read as the type its schema gives the column.
+public struct UnreadableValue: Error, Sendable, CustomStringConvertible {
+    public var column: String
+    /// nil: the result has no such column.
+    public var value: DatabaseValue?
+    public var type: String
+    public var description: String {
+        let shown: String
+        switch value {
+        case nil: return "the database's result has no column \(column)"
+        case .null?: shown = "NULL"
+        case .integer(let n)?: shown = "\(n)"
+        case .real(let d)?: shown = "\(d)"
+        case .text(let t)?: shown = "\"\(t.count > 60 ? t.prefix(60) + "…" : Substring(t))\""
+        case .blob(let b)?: shown = "a blob of \(b.count) bytes"
+        }
+        return "the database holds \(shown) in column \(column), where Warden's schema has a \(type)"
+    }
+}
+
 /// One row of a result: values by column name.
 public struct Row {
     let columns: [String]
@@ -378,20 +398,26 @@ public struct Row {
         columns.firstIndex(of: column) ?? columns.firstIndex { $0.lowercased() == column.lowercased() }
     }
 
-    /// The value of `column` converted to `T`; traps when the column is missing or its
-    /// value is NULL or of another type (the schema is Warden's own).
+    /// The value of `column` converted to `T`; an error when the column is missing or its
+    /// value is NULL or of another type (a hand-edited or damaged database: the schema
+    /// is Warden's own, but SQLite stores any value in any column). Never traps.
     public subscript<T: DatabaseValueConvertible>(_ column: String) -> T {
-        guard let i = index(column) else { fatalError("no column \(column) in row (\(columns.joined(separator: ", ")))") }
-        guard let v = T.fromDatabaseValue(values[i]) else { fatalError("column \(column): cannot read \(values[i]) as \(T.self)") }
-        return v
+        get throws(UnreadableValue) {
+            guard let i = index(column) else { throw UnreadableValue(column: column, value: nil, type: "\(T.self)") }
+            guard let v = T.fromDatabaseValue(values[i]) else { throw UnreadableValue(column: column, value: values[i], type: "\(T.self)") }
+            return v
+        }
     }
 
-    /// The value of `column` converted to `T`, or nil for NULL (and for a missing column).
+    /// The value of `column` converted to `T`, or nil for NULL (and for a missing column);
+    /// an error when the value is of another type.
     public subscript<T: DatabaseValueConvertible>(_ column: String) -> T? {
-        guard let i = index(column) else { return nil }
-        if case .null = values[i] { return nil }
-        guard let v = T.fromDatabaseValue(values[i]) else { fatalError("column \(column): cannot read \(values[i]) as \(T.self)") }
-        return v
+        get throws(UnreadableValue) {
+            guard let i = index(column) else { return nil }
+            if case .null = values[i] { return nil }
+            guard let v = T.fromDatabaseValue(values[i]) else { throw UnreadableValue(column: column, value: values[i], type: "\(T.self)") }
+            return v
+        }
     }
 
     public static func fetchAll(_ statement: Statement, arguments: StatementArguments = []) throws -> [Row] {
@@ -416,13 +442,17 @@ public struct Row {
 }
 
 extension DatabaseValueConvertible {
-    /// The first column of every row (a NULL or unreadable value traps, as in `Row`).
+    /// The first column of every row (a NULL or unreadable value is an error, as in `Row`).
     public static func fetchAll(_ statement: Statement, arguments: StatementArguments = []) throws -> [Self] {
         try statement.rows(arguments) { h in
             let v = Statement.value(h, 0)
-            guard let x = Self.fromDatabaseValue(v) else { fatalError("\(statement.sql): cannot read \(v) as \(Self.self)") }
+            guard let x = Self.fromDatabaseValue(v) else { throw UnreadableValue(column: Self.firstColumn(statement, h), value: v, type: "\(Self.self)") }
             return x
         }
+    }
+
+    static func firstColumn(_ statement: Statement, _ h: OpaquePointer) -> String {
+        sqlite3_column_name(h, 0).map { String(cString: $0) } ?? "1 of `\(statement.sql)`"
     }
 
     /// The first column of the first row; nil without a row or for NULL.
@@ -430,7 +460,7 @@ extension DatabaseValueConvertible {
         try statement.rows(arguments, limit: 1) { h -> Self? in
             let v = Statement.value(h, 0)
             if case .null = v { return nil }
-            guard let x = Self.fromDatabaseValue(v) else { fatalError("\(statement.sql): cannot read \(v) as \(Self.self)") }
+            guard let x = Self.fromDatabaseValue(v) else { throw UnreadableValue(column: Self.firstColumn(statement, h), value: v, type: "\(Self.self)") }
             return x
         }.first ?? nil
     }

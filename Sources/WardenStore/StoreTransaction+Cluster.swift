@@ -9,7 +9,7 @@ extension StoreTransaction {
     public func nodes() throws -> [(node: String, lastSeen: Timestamp)] {
         guard connection.isPostgres else { return [] }
         return try Row.fetchAll(statement(sql: "SELECT node, last_seen FROM nodes ORDER BY node")).map {
-            ($0["node"], Timestamp(milliseconds: $0["last_seen"]))
+            (try $0["node"], Timestamp(milliseconds: try $0["last_seen"]))
         }
     }
 
@@ -46,7 +46,7 @@ extension StoreTransaction {
                 "SELECT case_id FROM deadlines WHERE case_id IN (\(list)) AND status = 'pending' ORDER BY case_id FOR UPDATE SKIP LOCKED",
                 StatementArguments(Array(caseIds[start..<end])))
             {
-                claimed.insert(row["case_id"])
+                claimed.insert(try row["case_id"])
             }
             start = end
         }
@@ -60,7 +60,7 @@ extension StoreTransaction {
         let list = Array(repeating: "?", count: caseIds.count).joined(separator: ", ")
         return Set(
             try connection.fetchAllOnce("SELECT case_id FROM deadlines WHERE case_id IN (\(list)) AND status = 'pending'", StatementArguments(caseIds)).map {
-                $0["case_id"] as String
+                try $0["case_id"] as String
             })
     }
 
@@ -95,6 +95,6 @@ extension StoreTransaction {
                 SELECT seq, topic, at, body FROM events
                 WHERE xid >= CAST(? AS xid8) AND xid < CAST(? AS xid8) AND node <> ? ORDER BY seq
                 """), arguments: [horizon, now, node])
-        return (rows.map { ($0["seq"], $0["topic"], Timestamp(milliseconds: $0["at"]), $0["body"]) }, now)
+        return (try rows.map { (try $0["seq"], try $0["topic"], Timestamp(milliseconds: try $0["at"]), try $0["body"]) }, now)
     }
 }

@@ -32,22 +32,22 @@ extension StoreTransaction {
             } else {
                 try Row.fetchAll(statement(sql: "SELECT * FROM plugin_inbox WHERE node = ? AND held = 1 ORDER BY id LIMIT ?"), arguments: [node, limit])
             }
-        return rows.compactMap { row in Self.queuedItem(row).map { ($0, row["reason"] as String? ?? "") } }
+        return try rows.compactMap { row in try Self.queuedItem(row).map { ($0, try row["reason"] as String? ?? "") } }
     }
 
-    static func queuedItem(_ row: Row) -> QueuedItem? {
+    static func queuedItem(_ row: Row) throws -> QueuedItem? {
         let input: QueuedInput
-        switch row["kind"] as String? {
+        switch try row["kind"] as String? {
         case "record":
-            guard let type: String = row["record_type"], let key: String = row["record_key"] else { return nil }
+            guard let type: String = try row["record_type"], let key: String = try row["record_key"] else { return nil }
             input = .record(type: RecordType(type), key: key)
         case "deadline":
-            guard let caseId: String = row["case_id"], let due: Int64 = row["due_at"] else { return nil }
+            guard let caseId: String = try row["case_id"], let due: Int64 = try row["due_at"] else { return nil }
             input = .deadline(caseId: caseId, due: Timestamp(milliseconds: due))
         default:
             return nil
         }
-        return QueuedItem(id: row["id"], module: row["module"], input: input, queuedAt: Timestamp(milliseconds: row["queued_at"]), attempts: row["attempts"])
+        return QueuedItem(id: try row["id"], module: try row["module"], input: input, queuedAt: Timestamp(milliseconds: try row["queued_at"]), attempts: try row["attempts"])
     }
 
     /// Removes items whose decisions were applied (or that need none), in one statement.
@@ -79,7 +79,7 @@ extension StoreTransaction {
     public func queueCounts() throws -> [(module: String, waiting: Int, held: Int)] {
         try Row.fetchAll(
             statement(sql: "SELECT module, CAST(sum(CASE WHEN held = 0 THEN 1 ELSE 0 END) AS BIGINT) AS waiting, CAST(sum(held) AS BIGINT) AS held FROM plugin_inbox WHERE node = ? GROUP BY module ORDER BY module"), arguments: [node]
-        ).map { ($0["module"], $0["waiting"], $0["held"]) }
+        ).map { (try $0["module"], try $0["waiting"], try $0["held"]) }
     }
 
     /// Modules with items not held.

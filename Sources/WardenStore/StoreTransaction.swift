@@ -181,7 +181,7 @@ public struct StoreTransaction {
     /// How many records wait, by type.
     public func pendingCounts() throws -> [(type: String, count: Int)] {
         try Row.fetchAll(statement(sql: "SELECT type, count(*) AS n FROM records WHERE pending = 1 GROUP BY type ORDER BY type")).map {
-            ($0["type"], $0["n"])
+            (try $0["type"], try $0["n"])
         }
     }
 
@@ -218,12 +218,12 @@ public struct StoreTransaction {
             return nil
         }
         return Order(
-            orderId: row["order_id"], category: row["category"], paidAmount: Money(fen: row["paid_fen"]),
-            paidAt: Timestamp(milliseconds: row["paid_at"]), shop: row["shop"], item: row["item"],
-            shipBy: (row["ship_by"] as Int64?).map(Timestamp.init(milliseconds:)),
-            shippedAt: (row["shipped_at"] as Int64?).map(Timestamp.init(milliseconds:)),
+            orderId: try row["order_id"], category: try row["category"], paidAmount: Money(fen: try row["paid_fen"]),
+            paidAt: Timestamp(milliseconds: try row["paid_at"]), shop: try row["shop"], item: try row["item"],
+            shipBy: (try row["ship_by"] as Int64?).map(Timestamp.init(milliseconds:)),
+            shippedAt: (try row["shipped_at"] as Int64?).map(Timestamp.init(milliseconds:)),
             deliveryService: try (row["delivery_service"] as String?).map { try Self.decode(DeliveryService.self, $0, "orders", "delivery_service", id) },
-            presale: row["presale"], refundedAt: (row["refunded_at"] as Int64?).map(Timestamp.init(milliseconds:)))
+            presale: try row["presale"], refundedAt: (try row["refunded_at"] as Int64?).map(Timestamp.init(milliseconds:)))
     }
 
     /// Records a shipment (from a `shipment` record).
@@ -248,13 +248,13 @@ public struct StoreTransaction {
     /// The effective ship deadline (negotiated, else `ship_by`) and the negotiations.
     public func shipTerms(orderId: String) throws -> (shipDeadline: Timestamp?, negotiations: [NegotiationStatus]) {
         let row = try Row.fetchOne(statement(sql: "SELECT ship_deadline, ship_by FROM orders WHERE order_id = ?"), arguments: [orderId])
-        let deadline = ((row?["ship_deadline"] as Int64?) ?? (row?["ship_by"] as Int64?)).map(Timestamp.init(milliseconds:))
+        let deadline = try ((row?["ship_deadline"] as Int64?) ?? (row?["ship_by"] as Int64?)).map(Timestamp.init(milliseconds:))
         let statuses = try Row.fetchAll(statement(sql: "SELECT * FROM order_negotiations WHERE order_id = ? ORDER BY proposed_at"), arguments: [orderId]).map { r in
             NegotiationStatus(
                 negotiation: ShipNegotiation(
-                    orderId: orderId, newShipBy: Timestamp(milliseconds: r["new_ship_by"]), proposedAt: Timestamp(milliseconds: r["proposed_at"]),
-                    buyerConfirmed: r["buyer_confirmed"]),
-                inForce: r["in_force"], note: r["note"])
+                    orderId: orderId, newShipBy: Timestamp(milliseconds: try r["new_ship_by"]), proposedAt: Timestamp(milliseconds: try r["proposed_at"]),
+                    buyerConfirmed: try r["buyer_confirmed"]),
+                inForce: try r["in_force"], note: try r["note"])
         }
         return (deadline, statuses)
     }
@@ -495,24 +495,24 @@ public struct StoreTransaction {
     static func evidenceEntry(_ r: Row, caseId: String) throws -> CaseRecord.EvidenceEntry {
         CaseRecord.EvidenceEntry(
             item: EvidenceItem(
-                kind: try decode(EvidenceKind.self, r["kind"], "case_evidence", "kind", caseId), ref: r["ref"], sha256: r["sha256"],
-                registeredAt: (r["registered_at"] as Int64?).map(Timestamp.init(milliseconds:))),
-            submittedAt: Timestamp(milliseconds: r["submitted_at"]), inTime: r["in_time"])
+                kind: try decode(EvidenceKind.self, try r["kind"], "case_evidence", "kind", caseId), ref: try r["ref"], sha256: try r["sha256"],
+                registeredAt: (try r["registered_at"] as Int64?).map(Timestamp.init(milliseconds:))),
+            submittedAt: Timestamp(milliseconds: try r["submitted_at"]), inTime: try r["in_time"])
     }
 
     static func historyEntry(_ r: Row, caseId: String) throws -> CaseRecord.HistoryEntry {
         CaseRecord.HistoryEntry(
-            at: Timestamp(milliseconds: r["at"]), state: try decode(CaseState.self, r["state"], "case_history", "state", caseId), note: r["note"])
+            at: Timestamp(milliseconds: try r["at"]), state: try decode(CaseState.self, try r["state"], "case_history", "state", caseId), note: try r["note"])
     }
 
     static func caseSummary(_ row: Row) throws -> CaseRecord {
-        let liabilityFen: Int64? = row["liability_fen"]
+        let liabilityFen: Int64? = try row["liability_fen"]
         return CaseRecord(
-            caseId: row["case_id"], orderId: row["order_id"], category: row["category"], shop: row["shop"],
+            caseId: try row["case_id"], orderId: try row["order_id"], category: try row["category"], shop: try row["shop"],
             reason: try decode(ComplaintReason.self, row["reason"], "cases", "reason", row["case_id"]),
-            state: try decode(CaseState.self, row["state"], "cases", "state", row["case_id"]), openedAt: Timestamp(milliseconds: row["opened_at"]),
-            deadline: (row["deadline"] as Int64?).map(Timestamp.init(milliseconds:)),
-            liability: liabilityFen.map { Liability(amount: Money(fen: $0), points: row["liability_points"] ?? 0) })
+            state: try decode(CaseState.self, try row["state"], "cases", "state", try row["case_id"]), openedAt: Timestamp(milliseconds: try row["opened_at"]),
+            deadline: (try row["deadline"] as Int64?).map(Timestamp.init(milliseconds:)),
+            liability: try liabilityFen.map { Liability(amount: Money(fen: $0), points: try row["liability_points"] ?? 0) })
     }
 
     public struct CaseFilter: Sendable {
@@ -549,11 +549,11 @@ public struct StoreTransaction {
             let chunk = Array(ids[start..<min(start + 2_000, ids.count)])
             let list = "(" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
             for r in try connection.fetchAllOnce("SELECT * FROM case_evidence WHERE case_id IN \(list) ORDER BY case_id, id", StatementArguments(chunk)) {
-                let id: String = r["case_id"]
+                let id: String = try r["case_id"]
                 evidence[id, default: []].append(try Self.evidenceEntry(r, caseId: id))
             }
             for r in try connection.fetchAllOnce("SELECT * FROM case_history WHERE case_id IN \(list) ORDER BY case_id, id", StatementArguments(chunk)) {
-                let id: String = r["case_id"]
+                let id: String = try r["case_id"]
                 history[id, default: []].append(try Self.historyEntry(r, caseId: id))
             }
         }
@@ -669,19 +669,19 @@ public struct StoreTransaction {
                 WHERE d.status = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.case_id LIMIT ?
                 """), arguments: [(now + window).milliseconds, limit]
         ).map { r in
-            (r["case_id"], r["category"], try Self.decode(CaseState.self, r["state"], "cases", "state", r["case_id"]), Timestamp(milliseconds: r["due_at"]))
+            (try r["case_id"], try r["category"], try Self.decode(CaseState.self, try r["state"], "cases", "state", try r["case_id"]), Timestamp(milliseconds: try r["due_at"]))
         }
     }
 
     public func nextDeadline() throws -> (caseId: String, due: Timestamp)? {
         try Row.fetchOne(statement(sql: "SELECT case_id, due_at FROM deadlines WHERE status = 'pending' ORDER BY due_at, case_id LIMIT 1")
-        ).map { ($0["case_id"], Timestamp(milliseconds: $0["due_at"])) }
+        ).map { (try $0["case_id"], Timestamp(milliseconds: try $0["due_at"])) }
     }
 
-    static func pending(_ row: Row) -> PendingDeadline {
+    static func pending(_ row: Row) throws -> PendingDeadline {
         PendingDeadline(
-            caseId: row["case_id"], dueAt: Timestamp(milliseconds: row["due_at"]),
-            warningsDone: decode(row["warnings_done"]), nextAt: Timestamp(milliseconds: row["next_at"]))
+            caseId: try row["case_id"], dueAt: Timestamp(milliseconds: try row["due_at"]),
+            warningsDone: decode(try row["warnings_done"]), nextAt: Timestamp(milliseconds: try row["next_at"]))
     }
 
     static func encode(_ offsets: [TimeSpan]) -> String {
@@ -764,17 +764,17 @@ public struct StoreTransaction {
         let (sql, args) = filter.sql()
         func grouped(_ column: String) throws -> [(String, Totals)] {
             try Row.fetchAll(statement(sql: "SELECT \(column) AS k, CAST(sum(amount_fen) AS BIGINT) AS a, CAST(sum(points) AS BIGINT) AS p, count(*) AS n FROM ledger \(sql) GROUP BY \(column) ORDER BY \(column)"), arguments: StatementArguments(args)
-            ).map { ($0["k"], Totals(amount: Money(fen: $0["a"]), points: $0["p"], count: $0["n"])) }
+            ).map { (try $0["k"], Totals(amount: Money(fen: try $0["a"]), points: try $0["p"], count: try $0["n"])) }
         }
         let row = try Row.fetchOne(statement(sql: "SELECT CAST(coalesce(sum(amount_fen), 0) AS BIGINT) AS a, CAST(coalesce(sum(points), 0) AS BIGINT) AS p, count(*) AS n FROM ledger \(sql)"), arguments: StatementArguments(args))!
-        return (Totals(amount: Money(fen: row["a"]), points: row["p"], count: row["n"]), try grouped("category"), try grouped("rule"))
+        return (Totals(amount: Money(fen: try row["a"]), points: try row["p"], count: try row["n"]), try grouped("category"), try grouped("rule"))
     }
 
-    static func ledgerEntry(_ r: Row) -> LedgerEntry {
+    static func ledgerEntry(_ r: Row) throws -> LedgerEntry {
         LedgerEntry(
-            entryId: entryId(r["entry_id"]), caseId: r["case_id"], orderId: r["order_id"], shop: r["shop"],
-            category: r["category"], rule: r["rule"], amount: Money(fen: r["amount_fen"]), points: r["points"],
-            at: Timestamp(milliseconds: r["at"]), note: r["note"])
+            entryId: entryId(try r["entry_id"]), caseId: try r["case_id"], orderId: try r["order_id"], shop: try r["shop"],
+            category: try r["category"], rule: try r["rule"], amount: Money(fen: try r["amount_fen"]), points: try r["points"],
+            at: Timestamp(milliseconds: try r["at"]), note: try r["note"])
     }
 
     /// Entry ids are `L` and the row number: stable, ordered, and a usable cursor.
@@ -818,15 +818,15 @@ public struct StoreTransaction {
         args.append(limit)
         return try connection.fetchAllOnce(sql, StatementArguments(args)).map { r in
             Finding(
-                findingId: "F\(r["finding_id"] as Int64)", rule: r["rule"], subject: r["subject"],
-                severity: try Self.decode(Severity.self, r["severity"], "findings", "severity", "F\(r["finding_id"] as Int64)"), message: r["message"], at: Timestamp(milliseconds: r["at"]))
+                findingId: "F\(try r["finding_id"] as Int64)", rule: try r["rule"], subject: try r["subject"],
+                severity: try Self.decode(Severity.self, try r["severity"], "findings", "severity", "F\(try r["finding_id"] as Int64)"), message: try r["message"], at: Timestamp(milliseconds: try r["at"]))
         }
     }
 
     /// Rejected spool files, newest first.
     public func rejections(limit: Int) throws -> [(file: String, at: Timestamp, errors: String)] {
         try Row.fetchAll(statement(sql: "SELECT * FROM rejections ORDER BY id DESC LIMIT ?"), arguments: [limit]).map {
-            ($0["file"], Timestamp(milliseconds: $0["at"]), $0["errors"])
+            (try $0["file"], Timestamp(milliseconds: try $0["at"]), try $0["errors"])
         }
     }
 
@@ -857,7 +857,7 @@ public struct StoreTransaction {
         sql += " ORDER BY seq LIMIT ?"
         args.append(limit)
         return try connection.fetchAllOnce(sql, StatementArguments(args)).map {
-            ($0["seq"], $0["topic"], Timestamp(milliseconds: $0["at"]), $0["body"])
+            (try $0["seq"], try $0["topic"], Timestamp(milliseconds: try $0["at"]), try $0["body"])
         }
     }
 

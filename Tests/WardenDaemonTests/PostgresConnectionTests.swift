@@ -35,12 +35,12 @@ struct PostgresConnectionTests {
         let back = try db.fetchAll("SELECT * FROM v ORDER BY id")
         #expect(back.count == rows.count)
         for (row, r) in zip(back, rows) {
-            #expect(row["id"] as Int64 == r.0)
-            #expect(row["n"] as Int64? == r.1)
-            #expect(row["d"] as Double? == r.2)
-            #expect(row["t"] as String? == r.3)
-            #expect((row["b"] as Blob?)?.bytes == r.4)
-            #expect(row["f"] as Bool? == r.5)
+            #expect(try row["id"] as Int64 == r.0)
+            #expect(try row["n"] as Int64? == r.1)
+            #expect(try row["d"] as Double? == r.2)
+            #expect(try row["t"] as String? == r.3)
+            #expect((try row["b"] as Blob?)?.bytes == r.4)
+            #expect(try row["f"] as Bool? == r.5)
         }
         #expect(try db.scalar("SELECT count(*) FROM v WHERE t = ?", ["不送货上门 ✓"], as: Int64.self) == 1)
         #expect(try db.execute("UPDATE v SET n = n WHERE id > ?", [1]) == 3)
@@ -96,9 +96,9 @@ struct PostgresConnectionTests {
         try a.execute(script: "CREATE TABLE due (id bigint PRIMARY KEY, fired boolean NOT NULL DEFAULT false); INSERT INTO due (id) SELECT generate_series(1, 10)")
         let claim = "SELECT id FROM due WHERE NOT fired ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED"
         try a.execute("BEGIN")
-        let first = try a.fetchAll(claim, [6]).map { $0["id"] as Int64 }
+        let first = try a.fetchAll(claim, [6]).map { try $0["id"] as Int64 }
         try b.execute("BEGIN")
-        let second = try b.fetchAll(claim, [10]).map { $0["id"] as Int64 }
+        let second = try b.fetchAll(claim, [10]).map { try $0["id"] as Int64 }
         #expect(first == [1, 2, 3, 4, 5, 6])
         #expect(second == [7, 8, 9, 10])
         for id in second { try b.execute("UPDATE due SET fired = true WHERE id = ?", [id]) }
@@ -108,7 +108,7 @@ struct PostgresConnectionTests {
         try b.execute("BEGIN")
         var third: [Int64] = []
         for _ in 0..<100 {
-            third = try b.fetchAll(claim, [10]).map { $0["id"] as Int64 }
+            third = try b.fetchAll(claim, [10]).map { try $0["id"] as Int64 }
             if third.count == 6 { break }
             try b.execute("ROLLBACK")
             usleep(20_000)
@@ -224,7 +224,7 @@ struct PostgresSchemaTests {
             try a.execute("UPDATE deadlines SET status = 'fired' WHERE case_id IN (?, ?)", ["A1", "B1"])
             try a.execute("UPDATE orders SET module = NULL WHERE order_id = ?", ["O-A2"])
         }
-        let counts = Dictionary(uniqueKeysWithValues: try a.fetchAll("SELECT name, sum(n)::bigint AS n FROM store_counts GROUP BY name").map { ($0["name"] as String, $0["n"] as Int64) })
+        let counts = Dictionary(uniqueKeysWithValues: try a.fetchAll("SELECT name, sum(n)::bigint AS n FROM store_counts GROUP BY name").map { (try $0["name"] as String, try $0["n"] as Int64) })
         let truth: [String: Int64] = [
             "orders": try a.scalar("SELECT count(*) FROM orders", as: Int64.self)!,
             "orders_unmanaged": try a.scalar("SELECT count(*) FROM orders WHERE module IS NULL", as: Int64.self)!,
@@ -234,13 +234,13 @@ struct PostgresSchemaTests {
         ]
         #expect(counts == truth)
         #expect(truth == ["orders": 8, "orders_unmanaged": 3, "cases": 8, "cases_open": 5, "deadlines_pending": 6])
-        #expect(try a.fetchAll("SELECT DISTINCT node FROM store_counts ORDER BY node").map { $0["node"] as String } == ["a", "b"])
+        #expect(try a.fetchAll("SELECT DISTINCT node FROM store_counts ORDER BY node").map { try $0["node"] as String } == ["a", "b"])
         // Events carry one sequence for the database, the writing node and transaction.
         try a.execute("INSERT INTO events (topic, at, body) VALUES ('t', 0, '{}')")
         try b.execute("INSERT INTO events (topic, at, body) VALUES ('t', 0, '{}')")
         let events = try a.fetchAll("SELECT seq, node, xid::text AS xid FROM events ORDER BY seq")
-        #expect(events.map { $0["node"] as String } == ["a", "b"])
-        #expect(events.map { $0["seq"] as Int64 } == [1, 2])
+        #expect(try events.map { try $0["node"] as String } == ["a", "b"])
+        #expect(try events.map { try $0["seq"] as Int64 } == [1, 2])
     }
 
     /// The events other nodes wrote are read by writing transaction: an event whose
