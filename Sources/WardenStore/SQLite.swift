@@ -258,17 +258,11 @@ enum Column {
         return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(h, i))), as: UTF8.self)
     }
 
-    static func optionalText(_ h: OpaquePointer, _ i: Int32) -> String? {
-        sqlite3_column_type(h, i) == SQLITE_NULL ? nil : text(h, i)
-    }
-
     static func int64(_ h: OpaquePointer, _ i: Int32) -> Int64 { sqlite3_column_int64(h, i) }
 
     static func isNull(_ h: OpaquePointer, _ i: Int32) -> Bool { sqlite3_column_type(h, i) == SQLITE_NULL }
-
-    static func int(_ h: OpaquePointer, _ i: Int32) -> Int64? {
-        sqlite3_column_type(h, i) == SQLITE_NULL ? nil : sqlite3_column_int64(h, i)
-    }
+    static func isText(_ h: OpaquePointer, _ i: Int32) -> Bool { sqlite3_column_type(h, i) == SQLITE_TEXT }
+    static func isInteger(_ h: OpaquePointer, _ i: Int32) -> Bool { sqlite3_column_type(h, i) == SQLITE_INTEGER }
 }
 
 /// A prepared statement.

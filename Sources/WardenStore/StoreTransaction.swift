@@ -428,19 +428,32 @@ public struct StoreTransaction {
           FROM case_history WHERE case_id = ?1
         """
 
-    /// `caseRecordSQL` read by column position (no row objects, no names looked up).
-    /// A NOT NULL column read by position: a NULL (a damaged or hand-rebuilt table)
-    /// is an error naming the table, column and case, not an empty string or 0.
+    /// A NOT NULL column read by position: a NULL (a damaged or hand-rebuilt table) is
+    /// an error naming the table, column and case, and so is a value of another type
+    /// (SQLite keeps text in an integer column): never an empty string or 0.
     static func text(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> String {
-        guard !Column.isNull(h, i) else { throw MissingValue(table: table, column: column, row: row) }
-        return Column.text(h, i)
+        guard let value = try optionalText(h, i, table, column, row) else { throw MissingValue(table: table, column: column, row: row) }
+        return value
     }
 
     static func int64(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> Int64 {
-        guard !Column.isNull(h, i) else { throw MissingValue(table: table, column: column, row: row) }
+        guard let value = try optionalInt64(h, i, table, column, row) else { throw MissingValue(table: table, column: column, row: row) }
+        return value
+    }
+
+    static func optionalText(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> String? {
+        if Column.isNull(h, i) { return nil }
+        guard Column.isText(h, i) else { throw UnreadableValue(column: "\(table).\(column) for \(row)", value: Statement.value(h, i), type: "String") }
+        return Column.text(h, i)
+    }
+
+    static func optionalInt64(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> Int64? {
+        if Column.isNull(h, i) { return nil }
+        guard Column.isInteger(h, i) else { throw UnreadableValue(column: "\(table).\(column) for \(row)", value: Statement.value(h, i), type: "Int64") }
         return Column.int64(h, i)
     }
 
+    /// `caseRecordSQL` read by column position (no row objects, no names looked up).
     static func caseRecord(_ db: Database, id: String) throws -> CaseRecord? {
         var found: CaseRecord?
         var evidence: [(Int64, CaseRecord.EvidenceEntry)] = []
@@ -451,14 +464,14 @@ public struct StoreTransaction {
             do {
                 switch Column.int64(h, 0) {
                 case 0:
-                    let fen = Column.int(h, 10)
+                    let fen = try optionalInt64(h, 10, "cases", "liability_fen", id)
                     found = CaseRecord(
                         caseId: try text(h, 2, "cases", "case_id", id), orderId: try text(h, 3, "cases", "order_id", id),
-                        category: try text(h, 4, "cases", "category", id), shop: Column.optionalText(h, 5),
+                        category: try text(h, 4, "cases", "category", id), shop: try optionalText(h, 5, "cases", "shop", id),
                         reason: try decode(ComplaintReason.self, try text(h, 6, "cases", "reason", id), "cases", "reason", id),
                         state: try decode(CaseState.self, try text(h, 7, "cases", "state", id), "cases", "state", id),
-                        openedAt: Timestamp(milliseconds: try int64(h, 8, "cases", "opened_at", id)), deadline: Column.int(h, 9).map(Timestamp.init(milliseconds:)),
-                        liability: fen.map { Liability(amount: Money(fen: $0), points: Int(Column.int(h, 11) ?? 0)) })
+                        openedAt: Timestamp(milliseconds: try int64(h, 8, "cases", "opened_at", id)), deadline: try optionalInt64(h, 9, "cases", "deadline", id).map(Timestamp.init(milliseconds:)),
+                        liability: try fen.map { Liability(amount: Money(fen: $0), points: Int(try optionalInt64(h, 11, "cases", "liability_points", id) ?? 0)) })
                 case 1:
                     evidence.append((
                         try int64(h, 1, "case_evidence", "id", id),
@@ -466,7 +479,8 @@ public struct StoreTransaction {
                             item: EvidenceItem(
                                 kind: try decode(EvidenceKind.self, try text(h, 2, "case_evidence", "kind", id), "case_evidence", "kind", id),
                                 ref: try text(h, 3, "case_evidence", "ref", id),
-                                sha256: Column.optionalText(h, 4), registeredAt: Column.int(h, 5).map(Timestamp.init(milliseconds:))),
+                                sha256: try optionalText(h, 4, "case_evidence", "sha256", id),
+                                registeredAt: try optionalInt64(h, 5, "case_evidence", "registered_at", id).map(Timestamp.init(milliseconds:))),
                             submittedAt: Timestamp(milliseconds: try int64(h, 6, "case_evidence", "submitted_at", id)),
                             inTime: try int64(h, 7, "case_evidence", "in_time", id) != 0)
                     ))
@@ -675,13 +689,23 @@ public struct StoreTransaction {
 
     public func nextDeadline() throws -> (caseId: String, due: Timestamp)? {
         try Row.fetchOne(statement(sql: "SELECT case_id, due_at FROM deadlines WHERE status = 'pending' ORDER BY due_at, case_id LIMIT 1")
-        ).map { (try $0["case_id"], Timestamp(milliseconds: try $0["due_at"])) }
+        ).map { (try $0["case_id"], try Self.storedTime($0, "due_at")) }
     }
 
     static func pending(_ row: Row) throws -> PendingDeadline {
         PendingDeadline(
-            caseId: try row["case_id"], dueAt: Timestamp(milliseconds: try row["due_at"]),
-            warningsDone: decode(try row["warnings_done"]), nextAt: Timestamp(milliseconds: try row["next_at"]))
+            caseId: try row["case_id"], dueAt: try storedTime(row, "due_at"),
+            warningsDone: decode(try row["warnings_done"]), nextAt: try storedTime(row, "next_at"))
+    }
+
+    /// Times Warden writes: years 1 to 9999 in milliseconds. A stored time outside them
+    /// (a hand edit) is an error here, before arithmetic on it could overflow.
+    static let storedTimes: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
+
+    static func storedTime(_ row: Row, _ column: String) throws -> Timestamp {
+        let ms: Int64 = try row[column]
+        guard storedTimes.contains(ms) else { throw UnreadableValue(column: column, value: .integer(ms), type: "time within years 1 to 9999") }
+        return Timestamp(milliseconds: ms)
     }
 
     static func encode(_ offsets: [TimeSpan]) -> String {

@@ -103,23 +103,32 @@ struct EngineHardeningTests {
     }
 
     /// SQLite keeps any value in any column: text where the schema has an integer (a
-    /// hand edit) is an error naming the column and value wherever rows are read by
-    /// name, not a trap. A deadline row so damaged leaves the deadline service retrying
-    /// and the daemon up, where it used to crash at every start.
+    /// hand edit) is an error naming the column and value wherever rows are read, not a
+    /// trap or a guess. A deadline row so damaged, or holding a time no arithmetic can
+    /// take, leaves the deadline service retrying and the daemon up, where it used to
+    /// crash at every start.
     @Test func aValueOfTheWrongTypeReadBackIsAnErrorNotATrap() async throws {
         let f = try EngineFixture(.sqlite)
         try await f.ingest(EngineFixture.order, EngineFixture.complaint)
         try f.rawExecute("UPDATE cases SET opened_at = 'yesterday' WHERE case_id = 'C1'")
+        // By name (`case.list`) and by position (`case.get`) alike.
         #expect {
             _ = try f.store.read { try $0.cases(.init(), limit: 10, after: nil) }
         } throws: { error in
             "\(error)".contains("opened_at") && "\(error)".contains("\"yesterday\"") && "\(error)".contains("Int64")
         }
-        try f.rawExecute("UPDATE deadlines SET due_at = 'soon', next_at = 'soon' WHERE case_id = 'C1'")
-        try f.reopen()
-        f.clock.advance(by: .days(2))
-        #expect(await f.deadlines.fireDue() == false)
-        #expect(try f.rawCount("SELECT count(*) FROM ledger") == 0)
+        #expect {
+            _ = try f.caseRecord("C1")
+        } throws: { error in
+            "\(error)".contains("cases.opened_at for C1") && "\(error)".contains("\"yesterday\"")
+        }
+        for bad in ["'soon'", "\(Int64.max)", "\(Int64.min)"] {
+            try f.rawExecute("UPDATE deadlines SET due_at = \(bad), next_at = \(bad) WHERE case_id = 'C1'")
+            try f.reopen()
+            f.clock.advance(by: .days(2))
+            #expect(await f.deadlines.fireDue() == false, "due_at = \(bad)")
+            #expect(try f.rawCount("SELECT count(*) FROM ledger") == 0)
+        }
     }
 
     /// Which live events a subscriber has not had (SPEC §7 on a shared database): this
