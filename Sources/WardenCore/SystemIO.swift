@@ -99,8 +99,6 @@ public enum SystemIO {
         return stat(path, &info) == 0
     }
 
-    /// The whole environment, as `NAME=value` pairs (the first of a repeated name wins,
-    /// as `getenv` would give it).
     /// `strings` as a NULL-terminated array of C strings (an `argv` or `envp` for
     /// spawning a program), valid during `body`.
     public static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
@@ -110,6 +108,8 @@ public enum SystemIO {
         return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
+    /// The whole environment, as `NAME=value` pairs (the first of a repeated name wins,
+    /// as `getenv` would give it).
     public static func environment() -> [String: String] {
         var out: [String: String] = [:]
         var p = environ

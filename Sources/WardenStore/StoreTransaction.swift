@@ -324,15 +324,6 @@ public struct StoreTransaction {
         }
     }
 
-    public struct MissingValue: Error, CustomStringConvertible {
-        public var table: String
-        public var column: String
-        public var row: String
-        public var description: String {
-            "the database holds no value (NULL) in \(table).\(column) for \(row), where Warden always writes one"
-        }
-    }
-
     static func decode<E: RawRepresentable>(_ type: E.Type, _ raw: String, _ table: String, _ column: String, _ row: String) throws -> E
     where E.RawValue == String {
         guard let value = E(rawValue: raw) else { throw UnknownValue(table: table, column: column, row: row, value: raw) }
@@ -428,29 +419,25 @@ public struct StoreTransaction {
           FROM case_history WHERE case_id = ?1
         """
 
-    /// A NOT NULL column read by position: a NULL (a damaged or hand-rebuilt table) is
-    /// an error naming the table, column and case, and so is a value of another type
-    /// (SQLite keeps text in an integer column): never an empty string or 0.
+    /// A NOT NULL column read by position: a NULL (a damaged or hand-rebuilt table) or a
+    /// value of another type (SQLite keeps text in an integer column) is an error
+    /// naming the table, column and case, never an empty string or 0.
     static func text(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> String {
-        guard let value = try optionalText(h, i, table, column, row) else { throw MissingValue(table: table, column: column, row: row) }
-        return value
-    }
-
-    static func int64(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> Int64 {
-        guard let value = try optionalInt64(h, i, table, column, row) else { throw MissingValue(table: table, column: column, row: row) }
-        return value
-    }
-
-    static func optionalText(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> String? {
-        if Column.isNull(h, i) { return nil }
         guard Column.isText(h, i) else { throw UnreadableValue(column: "\(table).\(column) for \(row)", value: Statement.value(h, i), type: "String") }
         return Column.text(h, i)
     }
 
-    static func optionalInt64(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> Int64? {
-        if Column.isNull(h, i) { return nil }
+    static func int64(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> Int64 {
         guard Column.isInteger(h, i) else { throw UnreadableValue(column: "\(table).\(column) for \(row)", value: Statement.value(h, i), type: "Int64") }
         return Column.int64(h, i)
+    }
+
+    static func optionalText(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> String? {
+        Column.isNull(h, i) ? nil : try text(h, i, table, column, row)
+    }
+
+    static func optionalInt64(_ h: OpaquePointer, _ i: Int32, _ table: String, _ column: String, _ row: String) throws -> Int64? {
+        Column.isNull(h, i) ? nil : try int64(h, i, table, column, row)
     }
 
     /// `caseRecordSQL` read by column position (no row objects, no names looked up).
